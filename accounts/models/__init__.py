@@ -1,0 +1,28 @@
+from .account import Account, AccountQuerySet, Contact, Segment, Stage
+from .icp import IcpCriterion, IdealCustomerProfile
+from .interaction import Category, Channel, Interaction, WorkType
+from .ledger import EntryKind, EntrySource, TrustEntry, TrustPolicy, TrustRule
+from .signals import Subscription, SurveyKind, SurveyResponse, UsageMetric
+
+__all__ = [
+    "Account",
+    "AccountQuerySet",
+    "Category",
+    "Channel",
+    "Contact",
+    "EntryKind",
+    "EntrySource",
+    "IcpCriterion",
+    "IdealCustomerProfile",
+    "Interaction",
+    "Segment",
+    "Stage",
+    "Subscription",
+    "SurveyKind",
+    "SurveyResponse",
+    "TrustEntry",
+    "TrustPolicy",
+    "TrustRule",
+    "UsageMetric",
+    "WorkType",
+]

@@ -1,0 +1,176 @@
+"""Customer accounts (CRM sense), their segments and the people we work with there."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Stage(models.TextChoices):
+    PROSPECT = "prospect", "Prospect"
+    ONBOARDING = "onboarding", "Onboarding"
+    ADOPTION = "adoption", "Adoption"
+    MATURE = "mature", "Mature"
+    RENEWAL = "renewal", "Renewal"
+    CHURNED = "churned", "Churned"
+
+
+class Segment(models.Model):
+    """A group of similar customers with one desired outcome and one success plan."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    # Desired Outcome = Required Outcome + Appropriate Experience (design brief, idea 4).
+    required_outcome = models.TextField(blank=True)
+    appropriate_experience = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AccountQuerySet(models.QuerySet):
+    def for_user(self, user) -> "AccountQuerySet":
+        """The accounts `user` may see: a CSM their own, a manager their teams', an admin all."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_admin_role:
+            return self
+        if user.is_manager:
+            return self.filter(Q(owner__team__manager=user) | Q(owner=user))
+        return self.filter(owner=user)
+
+    def active(self) -> "AccountQuerySet":
+        """Customers we currently serve (not prospects, not churned)."""
+        return self.exclude(stage__in=[Stage.PROSPECT, Stage.CHURNED])
+
+
+class Account(models.Model):
+    """A customer account: who they are, what they pay, who owns them, and their current health."""
+
+    name = models.CharField(max_length=200)
+    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    domain = models.CharField(max_length=200, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    region = models.CharField(max_length=50, blank=True)
+    segment = models.ForeignKey(
+        Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+    )
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.ONBOARDING)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_accounts",
+        help_text="The owning CSM.",
+    )
+    arr = models.DecimalField("ARR", max_digits=14, decimal_places=2, default=0)
+    mrr = models.DecimalField("MRR", max_digits=14, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, default="USD")
+    seats = models.PositiveIntegerField(null=True, blank=True)
+    contract_start = models.DateField(null=True, blank=True)
+    renewal_date = models.DateField(null=True, blank=True)
+    churned_on = models.DateField(null=True, blank=True)
+    relationship_word = models.CharField(
+        max_length=40, blank=True, help_text="One word for the relationship (top-10 review)."
+    )
+    strategy_3m = models.TextField("strategy: next 3 months", blank=True)
+    strategy_6m = models.TextField("strategy: next 6 months", blank=True)
+    strategy_12m = models.TextField("strategy: next 12 months", blank=True)
+    strategy_18m = models.TextField("strategy: next 18 months", blank=True)
+    # Cost-to-serve inputs: margin = revenue - (interaction minutes x hourly cost)
+    # - monthly support cost - discounts.
+    hourly_cost = models.DecimalField(max_digits=8, decimal_places=2, default=100)
+    monthly_support_cost = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    discount_pct = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    custom_attributes = models.JSONField(default=dict, blank=True)
+
+    # --- Denormalised: ICP fit (accounts.services.icp) -----------------------------------
+    icp_fit = models.PositiveSmallIntegerField(null=True, blank=True)
+    icp_good_fit = models.BooleanField(null=True, blank=True)
+    icp_detail = models.JSONField(default=dict, blank=True)
+
+    # --- Denormalised: goodwill ledger (kept by accounts.services.ledger under a row lock) --
+    goodwill_balance = models.IntegerField(default=0)
+    ledger_seq = models.PositiveIntegerField(default=0)
+
+    # --- Denormalised: latest health snapshot (healthscores) --------------------------------
+    health_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    health_band = models.CharField(max_length=20, blank=True)
+    health_confidence = models.FloatField(null=True, blank=True)
+    health_delta_7 = models.SmallIntegerField(null=True, blank=True)
+    health_delta_30 = models.SmallIntegerField(null=True, blank=True)
+    health_momentum = models.FloatField(null=True, blank=True)
+    health_as_of = models.DateField(null=True, blank=True)
+    decay_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    decay_status = models.CharField(max_length=12, blank=True)
+    quadrant = models.CharField(max_length=24, blank=True)
+    outcome_class = models.CharField(max_length=20, blank=True)
+    lifetime_value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["owner", "name"]),
+            models.Index(fields=["segment"]),
+            models.Index(fields=["stage"]),
+            models.Index(fields=["health_score"]),
+            models.Index(fields=["renewal_date"]),
+            models.Index(fields=["icp_fit"]),
+            models.Index(fields=["arr"]),
+            models.Index(fields=["lifetime_value"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(arr__gte=0), name="account_arr_non_negative"),
+            models.CheckConstraint(condition=Q(mrr__gte=0), name="account_mrr_non_negative"),
+            models.CheckConstraint(
+                condition=Q(hourly_cost__gte=0) & Q(monthly_support_cost__gte=0),
+                name="account_costs_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_pct__gte=0) & Q(discount_pct__lte=100),
+                name="account_discount_pct_range",
+            ),
+            models.CheckConstraint(condition=Q(stage__in=Stage.values), name="account_stage_valid"),
+            models.CheckConstraint(
+                condition=Q(icp_fit__isnull=True) | Q(icp_fit__lte=100),
+                name="account_icp_fit_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("accounts:detail", args=[self.pk])
+
+
+class Contact(models.Model):
+    """A person at a customer account."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    title = models.CharField(max_length=120, blank=True)
+    is_champion = models.BooleanField(default=False)
+    is_decision_maker = models.BooleanField(default=False)
+    is_user = models.BooleanField(default=True)
+    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["account_id", "name", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,19 @@
+"""Root URL configuration: each app owns its own `urls.py`; the API lives under /api/v1/."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("", include("dashboards.urls")),
+    path("", include("users.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("scorecards/", include("scorecards.urls")),
+    path("health/", include("healthscores.urls")),
+    path("success/", include("success.urls")),
+    path("integrations/", include("integrations.urls")),
+    path("api/v1/", include("csplatform.api_router")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,12 @@
+"""A task travels through the real Redis broker to a real Celery worker process and back."""
+
+import pytest
+
+pytestmark = pytest.mark.services
+
+
+def test_task_round_trips_through_a_real_worker(celery_worker):
+    from csplatform.celery import ping
+
+    result = ping.delay(41)
+    assert result.get(timeout=30) == 42

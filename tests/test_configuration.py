@@ -1,0 +1,96 @@
+"""Configuration: bad settings stop with one clear line; production settings are hardened."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+GOOD_SECRET = "x" * 20 + "-production-secret-for-the-check-only-" + "y" * 20
+
+
+def manage(*args, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CSPLATFORM_ENV"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql-ish://nowhere", "postgres://127.0.0.1:5432/", "not a url at all"]
+)
+def test_malformed_database_url_stops_with_one_clear_line(url):
+    result = manage("check", DATABASE_URL=url)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("configuration error: DATABASE_URL")
+
+
+def test_production_without_secret_key_refuses_to_start():
+    result = manage("check", CSPLATFORM_ENV="production", ALLOWED_HOSTS="cs.example.com")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "configuration error: SECRET_KEY must be set when CSPLATFORM_ENV=production"
+    )
+
+
+def test_production_without_allowed_hosts_refuses_to_start():
+    result = manage("check", CSPLATFORM_ENV="production", SECRET_KEY=GOOD_SECRET)
+    assert result.returncode == 2
+    assert "ALLOWED_HOSTS must be set" in result.stderr
+
+
+def test_production_settings_pass_check_deploy_with_no_warnings():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        CSPLATFORM_ENV="production",
+        SECRET_KEY=GOOD_SECRET,
+        ALLOWED_HOSTS="cs.example.com",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+def test_embedded_default_uses_sqlite_and_runs_tasks_in_process():
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='csplatform.settings'; "
+        "django.setup(); from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER)"
+    )
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=BASE_DIR, env=clean, capture_output=True, text=True
+    )
+    assert out.stdout.split() == ["django.db.backends.sqlite3", "True"], out.stderr
+
+
+def test_beat_schedules_the_nightly_run_at_the_configured_hour():
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='csplatform.settings'; "
+        "django.setup(); from django.conf import settings as s; "
+        "e=s.CELERY_BEAT_SCHEDULE['nightly-score-run']; "
+        "print(e['task'], sorted(e['schedule'].hour))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env={**os.environ, "NIGHTLY_RUN_HOUR": "3"},
+        capture_output=True,
+        text=True,
+    )
+    assert out.stdout.split() == ["healthscores.tasks.nightly_score_run", "[3]"], out.stderr
