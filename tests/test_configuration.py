@@ -12,7 +12,7 @@ GOOD_SECRET = "x" * 20 + "-production-secret-for-the-check-only-" + "y" * 20
 
 
 def manage(*args, **env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CSPLATFORM_ENV"}}
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CSPLATFORM_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=BASE_DIR,
