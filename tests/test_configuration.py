@@ -12,7 +12,8 @@ GOOD_SECRET = "x" * 20 + "-production-secret-for-the-check-only-" + "y" * 20
 
 
 def manage(*args, **env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CSPLATFORM_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    dropped = {"DATABASE_URL", "CSPLATFORM_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=BASE_DIR,
