@@ -12,7 +12,16 @@ Known events (payloads are JSON-serialisable keyword arguments):
 - `account.inputs_changed`  account_ids (interactions, ledger, usage, surveys, subscriptions)
 - `health.band_changed`     account_id, as_of, from_band, to_band, score
 - `health.decay_alert`      account_id, as_of, from_status, to_status, decay_score
+- `health.quadrant_changed`  account_id, as_of, from_quadrant, to_quadrant
+- `health.run_completed`    run_id, as_of (after every nightly / on-demand run finishes)
 - `cta.opened`              cta_id, account_id, rule, priority
+
+Shared vocabularies (stored values):
+- band: the scorecard's band key, by default "red" < 40 <= "yellow" < 70 <= "green"
+- decay status: "stable" | "decaying" | "in_decay"
+- quadrant: "success" (happy & profitable) | "happy_unprofitable" | "profitable_unhappy"
+  (both are "work to keep") | "hard_look" (unhappy & unprofitable)
+- outcome class: "successful" | "delighted_only" | "satisfied_only" | "not_yet"
 """
 
 import logging
