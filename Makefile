@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run setup install install-dev migrate seed test test-fast lint format bench bench-quick faults worker beat clean vendor
+.PHONY: run setup install install-dev migrate seed test test-fast lint format bench bench-quick faults security worker beat clean vendor
 
 $(BIN)/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
@@ -60,6 +60,18 @@ bench: install-dev
 
 bench-quick: install-dev
 	$(PY) -m bench.run --quick
+
+## faults: the slow fault scenarios (SIGKILLed worker, Redis restart) on PostgreSQL + Redis
+FAULTS_DB ?= postgres://postgres@127.0.0.1:5432/csplatform_faults
+faults: install-dev
+	CI=true RUN_FAULTS=1 DATABASE_URL=$${DATABASE_URL:-$(FAULTS_DB)} \
+	  CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} \
+	  REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} $(BIN)/pytest tests/faults
+
+## security: check --deploy, headers/cookies, secrets scan, authz matrix, lockout, pip-audit
+security: install-dev
+	$(BIN)/pytest tests/security tests/test_configuration.py tests/api/test_authorization_matrix.py tests/users/test_login.py
+	$(PY) -m tests.security.dependency_audit requirements.txt requirements-dev.txt
 
 clean:
 	rm -rf $(VENV) db.sqlite3* .demo-seeded staticfiles artifacts

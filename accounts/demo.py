@@ -185,3 +185,6 @@ def seed(*, rng, today, stdout, accounts: int = 300, **_) -> None:
             progress.advance()
     Account.objects.bulk_create(to_create, batch_size=500)
     stdout.write(f"accounts: {len(to_create)} created, {len(existing)} already there")
+    from accounts.demo_history import seed_history
+
+    seed_history(rng=rng, today=today, stdout=stdout)

@@ -1,6 +1,8 @@
 """The /api/v1/ router: every app contributes its resources from `<app>/api/urls.py`."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from integrations.api.exceptions import api_not_found
 
 urlpatterns = [
     path("", include("accounts.api.urls")),
@@ -9,4 +11,6 @@ urlpatterns = [
     path("", include("success.api.urls")),
     path("", include("dashboards.api.urls")),
     path("", include("integrations.api.urls")),
+    # Anything else under /api/v1/ is a JSON 404, not the HTML error page.
+    re_path(r"^.*$", api_not_found),
 ]

@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Lost PostgreSQL connection in a view -> a clean 503 (JSON or HTML), never a 500 (issue 8).
+    "core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 if PRODUCTION:
@@ -127,6 +129,9 @@ if _db["ENGINE"].endswith("sqlite3"):
     )
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# SQLite cannot enforce "NULLS NOT DISTINCT" (trust rules); PostgreSQL does, and the trust
+# rule form validates uniqueness on every backend.
+SILENCED_SYSTEM_CHECKS = ["models.W047"]
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 # --- Cache -----------------------------------------------------------------------------
@@ -204,23 +209,63 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-# --- REST API ---------------------------------------------------------------------------
+# --- REST API (integrations/api/ holds the shared pieces; see docs/API.md) --------------
+INSTALLED_APPS += ["drf_spectacular_sidecar"]  # Swagger UI assets served locally, no CDN
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "integrations.api.permissions.TokenHasScope",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": [
+        "integrations.api.filters.StrictFilterBackend",
+        "integrations.api.filters.StrictOrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "integrations.api.pagination.ApiCursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.api.throttling.ApiTokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "integrations.api.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "integrations.api.schema.ApiAutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "COERCE_DECIMAL_TO_STRING": True,
 }
+API_PAGE_SIZE = env.int("API_PAGE_SIZE", default=50)
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=500)
+API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="3000/min")
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+API_BULK_MAX_ROWS = 1000
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_EAGER_MAX_ATTEMPTS = env.int("WEBHOOK_EAGER_MAX_ATTEMPTS", default=3)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "csplatform API",
-    "DESCRIPTION": "Customer success platform: accounts, goodwill ledger, health scores.",
+    "DESCRIPTION": (
+        "Customer success platform: accounts, goodwill ledger, health scores, success plans. "
+        "Authenticate with `Authorization: Token <key>`. Lists use cursor pagination "
+        "(`next`/`previous` links). Errors are `{message, code, errors}`. "
+        "Guide: docs/API.md."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Several models have a `status`; name their enums instead of hashed collisions.
+    "ENUM_NAME_OVERRIDES": {
+        "ScorecardVersionStatusEnum": "scorecards.models.VersionStatus",
+        "ScoreRunStatusEnum": "healthscores.models.RunStatus",
+        "CtaStatusEnum": "success.models.CtaStatus",
+        "SuccessPlanStatusEnum": "success.models.PlanStatus",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------
@@ -250,8 +295,28 @@ CELERY_BEAT_SCHEDULE = {
         "task": "healthscores.tasks.nightly_score_run",
         "schedule": crontab(hour=NIGHTLY_RUN_HOUR, minute=NIGHTLY_RUN_MINUTE),
     },
+    # accounts: balance = sum of entries = last balance_after, checked before the score run.
+    "nightly-ledger-reconcile": {
+        "task": "accounts.tasks.ledger_reconcile_nightly",
+        "schedule": crontab(hour=(NIGHTLY_RUN_HOUR - 1) % 24, minute=30),
+    },
+    # success: one chute per plan step that passed its due date undone (idempotent, hourly).
+    "success-plan-steps-overdue": {
+        "task": "success.tasks.plan_steps_check_overdue",
+        "schedule": crontab(minute=15),
+    },
 }
 SCORE_CHUNK_SIZE = env.int("SCORE_CHUNK_SIZE", default=2000)
+
+# --- Health scoring (healthscores) ------------------------------------------------------
+# A chunk still pending/running after this long is presumed lost and the sweeper scores it.
+SCORE_CHUNK_STALE_SECONDS = env.int("SCORE_CHUNK_STALE_SECONDS", default=900)
+# Between-night rescoring waits this long after the first change so a burst is one rescore.
+HEALTH_RESCORE_DELAY_SECONDS = env.int("HEALTH_RESCORE_DELAY_SECONDS", default=20)
+CELERY_BEAT_SCHEDULE["score-run-sweeper"] = {
+    "task": "healthscores.tasks.sweep_score_runs",
+    "schedule": env.int("SCORE_SWEEP_EVERY_SECONDS", default=300),
+}
 
 LOGGING = {
     "version": 1,
@@ -259,5 +324,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # In-process (eager) task runs would otherwise log every task on the console.
+        "celery.app.trace": {"level": "WARNING"},
+    },
 }

@@ -1,13 +1,55 @@
-"""Celery tasks for health scoring (placeholders until the health capability lands)."""
+"""Celery tasks for health scoring: thin wrappers that take ids and call one service."""
+
+import logging
 
 from celery import shared_task
+from django.utils import timezone
+
+from .models import RunTrigger
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="healthscores.tasks.nightly_score_run")
-def nightly_score_run() -> None:
-    """Start today's score run (implemented by the health capability)."""
+def nightly_score_run() -> int:
+    """Start today's score run (beat); a second trigger for the same date joins the first."""
+    from .services import score_run_start
+
+    return score_run_start(as_of=timezone.localdate(), trigger=RunTrigger.NIGHTLY).pk
 
 
-@shared_task(name="healthscores.tasks.rescore_accounts")
-def rescore_accounts(account_ids: list[int]) -> None:
-    """Rescore a few accounts between nightly runs (implemented by the health capability)."""
+@shared_task(
+    bind=True,
+    name="healthscores.tasks.score_chunk",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=2,
+)
+def score_chunk(self, chunk_id: int) -> None:
+    """Score one chunk of a run; redelivery after a worker death recomputes the same upserts."""
+    from .services import score_chunk_fail, score_chunk_process
+
+    try:
+        score_chunk_process(chunk_id=chunk_id)
+    except Exception as exc:
+        logger.exception("score chunk %s failed", chunk_id)
+        final = self.request.retries >= self.max_retries or self.request.is_eager
+        score_chunk_fail(chunk_id=chunk_id, error=repr(exc), final=final)
+        if not final:
+            raise self.retry(exc=exc, countdown=10) from exc
+
+
+@shared_task(name="healthscores.tasks.sweep_score_runs")
+def sweep_score_runs() -> list[int]:
+    """Finish runs whose chunks a dead worker left behind (beat, every few minutes)."""
+    from .services import score_run_sweep
+
+    return score_run_sweep()
+
+
+@shared_task(name="healthscores.tasks.rescore_accounts", acks_late=True)
+def rescore_accounts(account_ids: list[int] | None = None) -> int:
+    """Rescore the accounts queued since the last rescore (debounced), plus `account_ids`."""
+    from .services import rescore_pending
+
+    return rescore_pending(extra_ids=account_ids or ())

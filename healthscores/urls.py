@@ -1,5 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "healthscores"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("runs/", views.run_list, name="runs"),
+    path("runs/recompute/", views.run_recompute, name="recompute"),
+    path("runs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("validation/", views.validation_list, name="validation"),
+    path("validation/<int:pk>/", views.validation_detail, name="validation_detail"),
+    path("validation/<int:pk>/apply/", views.validation_apply, name="validation_apply"),
+    path("accounts/<int:pk>/manual/", views.manual_value, name="manual_value"),
+]

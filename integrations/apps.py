@@ -3,3 +3,13 @@ from django.apps import AppConfig
 
 class IntegrationsConfig(AppConfig):
     name = "integrations"
+
+    def ready(self) -> None:
+        from core.events import subscribe
+
+        from .models import WebhookEvent
+        from .services import webhook_event_handler
+
+        # Outbound webhooks react to domain events published by the other apps.
+        for event in WebhookEvent.values:
+            subscribe(event, webhook_event_handler(event))

@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "scorecards"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.scorecard_list, name="list"),
+    path("<int:pk>/", views.scorecard_detail, name="detail"),
+    path("<int:pk>/draft/", views.version_draft, name="version_draft"),
+    path("versions/<int:pk>/edit/", views.version_edit, name="version_edit"),
+    path("versions/<int:pk>/preview/", views.version_preview, name="version_preview"),
+    path("versions/<int:pk>/publish/", views.version_publish, name="version_publish"),
+]

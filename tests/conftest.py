@@ -20,6 +20,41 @@ BASE_DIR = Path(settings.BASE_DIR)
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
+# Data migrations ship reference rows (default trust rules, the default scorecard, the
+# intervention rules). A transactional test empties the database when it ends, which would
+# leave the next transactional test without them and make results depend on test order.
+REFERENCE_DATA = [
+    ("accounts.migrations.0004_default_trust_rules", "forward"),
+    ("scorecards.migrations.0002_default_scorecard", "create_default"),
+    ("success.migrations.0002_default_rules", "create_rules"),
+]
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Restore the data migrations' reference rows at the start of a transactional test."""
+    if not _is_transactional(request):
+        return
+    import importlib
+
+    from django.apps import apps
+
+    from accounts.models import TrustRule
+
+    request.getfixturevalue("_django_db_helper")
+    if TrustRule.objects.exists():
+        return
+    for module_name, function in REFERENCE_DATA:
+        getattr(importlib.import_module(module_name), function)(apps, None)
+
+
 def service_missing(reason: str) -> None:
     """Skip with the reason on a laptop; fail under CI=true."""
     if IN_CI:
@@ -47,6 +82,12 @@ def _celery_eager_by_default(settings):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Factories hash a password per user; the real hasher would dominate the suite's time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

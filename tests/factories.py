@@ -182,3 +182,69 @@ def org() -> SimpleNamespace:
         segment=segment,
         accounts=accounts,
     )
+
+
+# --- success (plans, CTAs, lessons learned) -----------------------------------------------
+class PlanTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "success.PlanTemplate"
+
+    segment = factory.SubFactory(SegmentFactory)
+    name = factory.Sequence(lambda n: f"Onboarding plan {n}")
+
+
+class PlanTemplateStepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "success.PlanTemplateStep"
+
+    template = factory.SubFactory(PlanTemplateFactory)
+    order = factory.Sequence(lambda n: n)
+    title = factory.Sequence(lambda n: f"Template step {n}")
+    owner_side = "us"
+    scope = "our_scope"
+    offset_days = 0
+    duration_days = 10
+
+
+class SuccessPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "success.SuccessPlan"
+
+    account = factory.SubFactory(AccountFactory)
+    name = "Success plan"
+    objective = "Two teams live and reporting weekly"
+    started_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
+
+
+class PlanStepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "success.PlanStep"
+
+    plan = factory.SubFactory(SuccessPlanFactory)
+    order = factory.Sequence(lambda n: n)
+    title = factory.Sequence(lambda n: f"Step {n}")
+    owner_side = "us"
+    scope = "our_scope"
+    starts_on = factory.LazyAttribute(lambda s: s.due_on - timedelta(days=7))
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=10))
+
+
+class CtaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "success.Cta"
+
+    account = factory.SubFactory(AccountFactory)
+    owner = factory.LazyAttribute(lambda c: c.account.owner)
+    title = "Check in"
+    reason = "Because"
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=7))
+
+
+class LessonLearnedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "success.LessonLearned"
+
+    account = factory.SubFactory(AccountFactory)
+    reason_code = "price"
+    notes = "Too expensive for what they used."
+    recorded_on = factory.LazyFunction(timezone.localdate)

@@ -1,22 +1,84 @@
 // Small progressive enhancements. Charts read their data from <script type="application/json">.
+// Config extras understood here (ignored by Chart.js itself):
+//   linkField: a point property holding a URL; clicking the point opens it.
+//   labelField: a point property shown as the tooltip title (e.g. the account name).
+//   notes: one string per x position, shown under the tooltip (e.g. a ledger entry's reason).
+//   quadrantLabels: {topLeft, topRight, bottomLeft, bottomRight} drawn in a scatter's corners;
+//   quadrantOrigin: {x, y} where the quadrant lines cross (default 0, 0).
 (function () {
+  var quadrantPlugin = {
+    id: "cspQuadrants",
+    beforeDraw: function (chart, args, opts) {
+      var labels = opts && opts.labels;
+      if (!labels) return;
+      var ctx = chart.ctx, area = chart.chartArea, x = chart.scales.x, y = chart.scales.y;
+      var origin = opts.origin || { x: 0, y: 0 };
+      var cx = x.getPixelForValue(origin.x), cy = y.getPixelForValue(origin.y);
+      ctx.save();
+      ctx.strokeStyle = "#cdd3dc";
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.moveTo(cx, area.top); ctx.lineTo(cx, area.bottom);
+      ctx.moveTo(area.left, cy); ctx.lineTo(area.right, cy);
+      ctx.stroke();
+      ctx.fillStyle = "#667085";
+      ctx.font = "600 12px system-ui, sans-serif";
+      var pad = 8;
+      ctx.textBaseline = "top";
+      ctx.textAlign = "left"; ctx.fillText(labels.topLeft, area.left + pad, area.top + pad);
+      ctx.textAlign = "right"; ctx.fillText(labels.topRight, area.right - pad, area.top + pad);
+      ctx.textBaseline = "bottom";
+      ctx.textAlign = "left"; ctx.fillText(labels.bottomLeft, area.left + pad, area.bottom - pad);
+      ctx.textAlign = "right"; ctx.fillText(labels.bottomRight, area.right - pad, area.bottom - pad);
+      ctx.restore();
+    }
+  };
+
+  function prepare(config) {
+    config.options = config.options || {};
+    config.options.plugins = config.options.plugins || {};
+    var tooltip = (config.options.plugins.tooltip = config.options.plugins.tooltip || {});
+    tooltip.callbacks = tooltip.callbacks || {};
+    if (config.linkField) {
+      config.options.onClick = function (evt, elements) {
+        if (!elements.length) return;
+        var el = elements[0];
+        var point = config.data.datasets[el.datasetIndex].data[el.index];
+        if (point && point[config.linkField]) window.location = point[config.linkField];
+      };
+      config.options.onHover = function (evt, elements) {
+        evt.native.target.style.cursor = elements.length ? "pointer" : "default";
+      };
+    }
+    if (config.labelField) {
+      tooltip.callbacks.title = function (items) {
+        if (!items.length) return "";
+        var item = items[0];
+        return item.raw && item.raw[config.labelField];
+      };
+    }
+    if (config.notes) {
+      tooltip.callbacks.afterBody = function (items) {
+        return items.length ? config.notes[items[0].dataIndex] : "";
+      };
+    }
+    if (config.quadrantLabels) {
+      config.options.plugins.cspQuadrants = {
+        labels: config.quadrantLabels,
+        origin: config.quadrantOrigin
+      };
+      config.plugins = [quadrantPlugin];
+    }
+    return config;
+  }
+
   function renderCharts(root) {
     if (!window.Chart) return;
     root.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
       if (canvas.dataset.rendered) return;
       var source = document.getElementById(canvas.dataset.chart);
       if (!source) return;
-      var config = JSON.parse(source.textContent);
-      if (config.linkField) {
-        config.options = config.options || {};
-        config.options.onClick = function (evt, elements) {
-          if (!elements.length) return;
-          var el = elements[0];
-          var point = config.data.datasets[el.datasetIndex].data[el.index];
-          if (point && point[config.linkField]) window.location = point[config.linkField];
-        };
-      }
-      new window.Chart(canvas, config);
+      new window.Chart(canvas, prepare(JSON.parse(source.textContent)));
       canvas.dataset.rendered = "1";
     });
   }

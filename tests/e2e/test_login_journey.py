@@ -10,6 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_csm_signs_in_and_sees_their_book(page, org, screenshot):
     browser_login(page, "csm_a1")
     assert page.locator("h2", has_text="My book").is_visible()
-    assert page.locator("text=csm_a1 account 1").is_visible()
+    assert page.locator("#book >> text=csm_a1 account 1").is_visible()
+    assert page.locator("#book >> text=csm_b1 account 1").count() == 0
     assert page.locator("text=csm_b1 account 1").count() == 0
     screenshot(page, "home")

@@ -1,0 +1,409 @@
+"""Serializers for the accounts API: explicit fields; owner rules; computed fields read-only."""
+
+from django.db.models import Q
+from rest_framework import serializers
+
+from accounts.models import (
+    Account,
+    Category,
+    Channel,
+    Contact,
+    EntrySource,
+    IcpCriterion,
+    IdealCustomerProfile,
+    Interaction,
+    Segment,
+    Subscription,
+    SurveyKind,
+    SurveyResponse,
+    TrustEntry,
+    UsageMetric,
+    WorkType,
+)
+from integrations.api.fields import (
+    ApiModelSerializer,
+    LenientDecimalField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+)
+from users.models import User
+
+from .fields import AccountRefSerializer, VisibleRelatedField, visible_contacts
+
+# Written by jobs and services (ICP fit, ledger, health), never by clients.
+ACCOUNT_COMPUTED_FIELDS = [
+    "icp_fit",
+    "icp_good_fit",
+    "goodwill_balance",
+    "health_score",
+    "health_band",
+    "health_confidence",
+    "health_delta_7",
+    "health_delta_30",
+    "health_momentum",
+    "health_as_of",
+    "decay_score",
+    "decay_status",
+    "quadrant",
+    "outcome_class",
+    "lifetime_value",
+    "created_at",
+    "updated_at",
+]
+
+
+def assignable_owners(user):
+    """Who `user` may make an account's owner: admins anyone, managers their teams, CSMs self."""
+    users = User.objects.filter(is_active=True)
+    if user.is_admin_role:
+        return users
+    if user.is_manager:
+        return users.filter(Q(team__manager=user) | Q(pk=user.pk))
+    return users.filter(pk=user.pk)
+
+
+class SegmentSerializer(ApiModelSerializer):
+    class Meta:
+        model = Segment
+        fields = ["id", "name", "description", "required_outcome", "appropriate_experience"]
+
+
+class AccountSerializer(ApiModelSerializer):
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        help_text="The owning CSM's user id. Defaults to the caller on create. CSMs may only "
+        "name themselves; managers themselves or a member of a team they lead; admins anyone.",
+    )
+    owner_username = StrictCharField(source="owner.username", read_only=True, default=None)
+    arr = LenientDecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    mrr = LenientDecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    hourly_cost = LenientDecimalField(max_digits=8, decimal_places=2, min_value=0, required=False)
+    monthly_support_cost = LenientDecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False
+    )
+    discount_pct = LenientDecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False
+    )
+    custom_attributes = serializers.DictField(required=False)
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "external_id",
+            "name",
+            "domain",
+            "industry",
+            "employee_count",
+            "region",
+            "segment",
+            "stage",
+            "owner",
+            "owner_username",
+            "arr",
+            "mrr",
+            "currency",
+            "seats",
+            "contract_start",
+            "renewal_date",
+            "churned_on",
+            "relationship_word",
+            "strategy_3m",
+            "strategy_6m",
+            "strategy_12m",
+            "strategy_18m",
+            "hourly_cost",
+            "monthly_support_cost",
+            "discount_pct",
+            "custom_attributes",
+            *ACCOUNT_COMPUTED_FIELDS,
+        ]
+        read_only_fields = ACCOUNT_COMPUTED_FIELDS
+        extra_kwargs = {"external_id": {"allow_null": True, "required": False}}
+
+    def validate_owner(self, owner):
+        user = self.context["request"].user
+        if owner is not None and not assignable_owners(user).filter(pk=owner.pk).exists():
+            raise serializers.ValidationError(
+                "You may not assign accounts to this user (see the owner rules)."
+            )
+        return owner
+
+    def validate_external_id(self, value):
+        return (value or "").strip() or None
+
+
+class ContactSerializer(AccountRefSerializer, ApiModelSerializer):
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "account",
+            "account_external_id",
+            "external_id",
+            "name",
+            "email",
+            "phone",
+            "title",
+            "is_champion",
+            "is_decision_maker",
+            "is_user",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+        extra_kwargs = {"external_id": {"allow_null": True, "required": False}}
+
+    def validate_external_id(self, value):
+        return (value or "").strip() or None
+
+
+class InteractionSerializer(AccountRefSerializer, ApiModelSerializer):
+    contact = VisibleRelatedField(visible=visible_contacts, required=False, allow_null=True)
+    sentiment = StrictIntegerField(min_value=-2, max_value=2, default=0)
+    severity = StrictIntegerField(min_value=1, max_value=4, required=False, allow_null=True)
+    goodwill_points = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "id",
+            "account",
+            "account_external_id",
+            "external_id",
+            "occurred_at",
+            "channel",
+            "category",
+            "sentiment",
+            "minutes",
+            "work_type",
+            "severity",
+            "contact",
+            "summary",
+            "author",
+            "goodwill_points",
+            "created_at",
+        ]
+        read_only_fields = ["author", "created_at"]
+        extra_kwargs = {
+            "external_id": {"allow_null": True, "required": False},
+            "occurred_at": {"required": False},
+        }
+
+    def get_goodwill_points(self, interaction) -> int | None:
+        """Points the interaction added to (or took from) the goodwill ledger."""
+        entry = getattr(interaction, "trust_entry", None)
+        return entry.points if entry else None
+
+
+class InteractionRowSerializer(serializers.Serializer):
+    """One row of a bulk upsert (documentation only: rows are validated by the service)."""
+
+    account = StrictIntegerField(required=False)
+    account_external_id = StrictCharField(required=False)
+    external_id = StrictCharField(required=False, allow_null=True)
+    occurred_at = serializers.DateTimeField(required=False)
+    channel = serializers.ChoiceField(Channel.choices)
+    category = serializers.ChoiceField(Category.choices)
+    sentiment = StrictIntegerField(required=False, min_value=-2, max_value=2)
+    minutes = StrictIntegerField(required=False, min_value=0)
+    work_type = serializers.ChoiceField(WorkType.choices, required=False)
+    severity = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=4)
+    contact = StrictIntegerField(required=False, allow_null=True)
+    summary = StrictCharField(required=False, allow_blank=True)
+
+
+class UsageRowSerializer(serializers.Serializer):
+    account = StrictIntegerField(required=False)
+    account_external_id = StrictCharField(required=False)
+    metric = StrictCharField(max_length=60)
+    date = serializers.DateField()
+    value = StrictFloatField()
+
+
+class BulkRequestSerializer(serializers.Serializer):
+    rows = serializers.ListField(child=serializers.DictField(), max_length=1000)
+
+
+class InteractionBulkRequestSerializer(serializers.Serializer):
+    rows = InteractionRowSerializer(many=True, max_length=1000)
+
+
+class UsageBulkRequestSerializer(serializers.Serializer):
+    rows = UsageRowSerializer(many=True, max_length=1000)
+
+
+class RowErrorSerializer(serializers.Serializer):
+    index = StrictIntegerField(help_text="The row's position in `rows`, from 0.")
+    errors = serializers.DictField(child=serializers.ListField(child=StrictCharField()))
+
+
+class BulkResultSerializer(serializers.Serializer):
+    created = StrictIntegerField()
+    updated = StrictIntegerField()
+    errors = RowErrorSerializer(many=True)
+
+
+class TrustEntrySerializer(ApiModelSerializer):
+    reversed_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TrustEntry
+        fields = [
+            "id",
+            "account",
+            "seq",
+            "occurred_at",
+            "recorded_at",
+            "points",
+            "base_points",
+            "kind",
+            "source",
+            "reason",
+            "interaction",
+            "reverses",
+            "reversed_by",
+            "author",
+            "balance_after",
+        ]
+        read_only_fields = fields
+
+    def get_reversed_by(self, entry) -> int | None:
+        """The id of the entry that reversed this one, if any."""
+        reversal = getattr(entry, "reversed_by", None)
+        return reversal.pk if reversal else None
+
+
+class TrustEntryAppendSerializer(serializers.Serializer):
+    points = StrictIntegerField(min_value=-1000, max_value=1000)
+    reason = StrictCharField(max_length=300)
+    source = serializers.ChoiceField(
+        [EntrySource.MILESTONE, EntrySource.INCIDENT, EntrySource.MANUAL],
+        default=EntrySource.MANUAL,
+    )
+    occurred_at = serializers.DateTimeField(required=False)
+    apply_cushion = StrictBooleanField(
+        default=True, help_text="Soften a chute by the account's sustained goodwill."
+    )
+
+
+class TrustEntryReverseSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=250)
+
+
+class SubscriptionSerializer(AccountRefSerializer, ApiModelSerializer):
+    mrr = LenientDecimalField(max_digits=12, decimal_places=2, min_value=0)
+
+    class Meta:
+        model = Subscription
+        fields = [
+            "id",
+            "account",
+            "account_external_id",
+            "external_id",
+            "product",
+            "start_date",
+            "end_date",
+            "mrr",
+        ]
+        extra_kwargs = {"external_id": {"allow_null": True, "required": False, "validators": []}}
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        end, start = attrs.get("end_date"), attrs.get("start_date")
+        if end and start and end < start:
+            raise serializers.ValidationError({"end_date": ["Ends before it starts."]})
+        return attrs
+
+
+class UsageMetricSerializer(AccountRefSerializer, ApiModelSerializer):
+    value = StrictFloatField(min_value=-1e15, max_value=1e15)
+
+    class Meta:
+        model = UsageMetric
+        fields = ["id", "account", "account_external_id", "metric", "date", "value"]
+        validators: list = []  # upsert by (account, metric, date), not "already exists"
+
+
+class SurveyResponseSerializer(AccountRefSerializer, ApiModelSerializer):
+    contact = VisibleRelatedField(visible=visible_contacts, required=False, allow_null=True)
+    kind = serializers.ChoiceField(SurveyKind.choices)
+    score = StrictIntegerField(min_value=0, max_value=10)
+
+    class Meta:
+        model = SurveyResponse
+        fields = [
+            "id",
+            "account",
+            "account_external_id",
+            "external_id",
+            "contact",
+            "kind",
+            "score",
+            "comment",
+            "responded_at",
+        ]
+        extra_kwargs = {
+            "external_id": {"allow_null": True, "required": False, "validators": []},
+            "responded_at": {"required": False},
+        }
+
+
+class IcpCriterionSerializer(ApiModelSerializer):
+    value = serializers.JSONField(
+        help_text="in/not_in: a list of values; between: [low, high] (either may be null); "
+        "eq: a value; gte/lte: a number."
+    )
+    weight = StrictIntegerField(min_value=1, max_value=100, default=1)
+
+    class Meta:
+        model = IcpCriterion
+        fields = ["id", "attribute", "custom_key", "operator", "value", "weight"]
+
+    def validate(self, attrs):
+        op, value = attrs.get("operator"), attrs.get("value")
+        scalar = (str, int, float, bool, type(None))
+        number = (int, float)
+        ok = {
+            IcpCriterion.Operator.IN: isinstance(value, list)
+            and all(isinstance(v, scalar) for v in value),
+            IcpCriterion.Operator.NOT_IN: isinstance(value, list)
+            and all(isinstance(v, scalar) for v in value),
+            IcpCriterion.Operator.BETWEEN: isinstance(value, list)
+            and len(value) == 2
+            and all(
+                v is None or (isinstance(v, number) and not isinstance(v, bool)) for v in value
+            ),
+            IcpCriterion.Operator.EQ: isinstance(value, scalar),
+            IcpCriterion.Operator.GTE: isinstance(value, number) and not isinstance(value, bool),
+            IcpCriterion.Operator.LTE: isinstance(value, number) and not isinstance(value, bool),
+        }.get(op, False)
+        if not ok:
+            raise serializers.ValidationError({"value": ["This value does not fit the operator."]})
+        if attrs.get("attribute") == IcpCriterion.Attribute.CUSTOM and not attrs.get("custom_key"):
+            raise serializers.ValidationError({"custom_key": ["Name the custom attribute."]})
+        return attrs
+
+
+class IdealCustomerProfileSerializer(ApiModelSerializer):
+    criteria = IcpCriterionSerializer(
+        many=True, required=False, help_text="Replaces all criteria when given."
+    )
+    good_fit_threshold = StrictIntegerField(min_value=0, max_value=100, default=70)
+
+    class Meta:
+        model = IdealCustomerProfile
+        fields = [
+            "id",
+            "name",
+            "description",
+            "segment",
+            "is_default",
+            "is_active",
+            "good_fit_threshold",
+            "criteria",
+            "updated_at",
+        ]
+        read_only_fields = ["updated_at"]

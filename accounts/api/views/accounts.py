@@ -1,0 +1,154 @@
+"""Accounts and contacts, addressable by id and by the integration's external_id."""
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from accounts.models import Account, Contact
+from accounts.services import account_create, account_update
+from integrations.api.base import ApiGenericViewSet, ApiModelViewSet
+
+from ..filters import AccountFilter, ContactFilter
+from ..serializers import AccountSerializer, ContactSerializer
+
+EXTERNAL_ID_REGEX = r"[^/]{1,100}"
+
+
+def visible_accounts(user):
+    return Account.objects.for_user(user).select_related("owner")
+
+
+def visible_contacts(user):
+    return Contact.objects.filter(account__in=Account.objects.for_user(user).values("pk"))
+
+
+class AccountWritesMixin:
+    """Creates and changes go through the account services (ICP fit, starting trust)."""
+
+    def perform_create(self, serializer, **extra):
+        data = {**serializer.validated_data, **extra}
+        data.setdefault("owner", self.request.user)
+        serializer.instance = account_create(author=self.request.user, **data)
+
+    def perform_update(self, serializer):
+        serializer.instance = account_update(
+            account=serializer.instance, author=self.request.user, **serializer.validated_data
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the accounts you can see"),
+    retrieve=extend_schema(summary="One account"),
+    create=extend_schema(summary="Create an account (you own it unless you name an owner)"),
+    update=extend_schema(summary="Replace an account's attributes"),
+    partial_update=extend_schema(summary="Change some of an account's attributes"),
+)
+class AccountViewSet(
+    AccountWritesMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    ApiGenericViewSet,
+):
+    """Customer accounts. Accounts are never deleted through the API: set `stage=churned`."""
+
+    serializer_class = AccountSerializer
+    filterset_class = AccountFilter
+    ordering_fields = ["id", "name", "arr", "health_score", "renewal_date", "icp_fit", "updated_at"]
+    ordering = ["id"]
+
+    def get_queryset(self):
+        return visible_accounts(self.request.user)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(summary="One account by its external_id"),
+    update=extend_schema(
+        summary="Create or replace an account by its external_id (CRM sync)",
+        description="Creates the account (201) when no account has this external_id, replaces "
+        "it (200) when you can see it, and answers 404 when it belongs to someone you cannot see.",
+        responses={200: AccountSerializer, 201: AccountSerializer},
+    ),
+    partial_update=extend_schema(summary="Change some attributes of an account by external_id"),
+)
+class AccountByExternalIdViewSet(
+    AccountWritesMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ApiGenericViewSet
+):
+    serializer_class = AccountSerializer
+    lookup_field = "external_id"
+    lookup_value_regex = EXTERNAL_ID_REGEX
+
+    def get_queryset(self):
+        return visible_accounts(self.request.user)
+
+    @transaction.atomic
+    def update(self, request, *args, **kwargs):
+        external_id = kwargs["external_id"]
+        if kwargs.get("partial") or self.get_queryset().filter(external_id=external_id).exists():
+            return super().update(request, *args, **kwargs)
+        if Account.objects.filter(external_id=external_id).exists():
+            raise NotFound()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer, external_id=external_id)
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer):
+        serializer.validated_data.pop("external_id", None)  # the URL names it
+        super().perform_update(serializer)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List contacts at the accounts you can see"),
+    destroy=extend_schema(responses={204: OpenApiResponse(description="Deleted.")}),
+)
+class ContactViewSet(ApiModelViewSet):
+    """People at customer accounts."""
+
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilter
+    ordering_fields = ["id", "name", "created_at"]
+    ordering = ["id"]
+
+    def get_queryset(self):
+        return visible_contacts(self.request.user)
+
+
+@extend_schema_view(
+    update=extend_schema(
+        summary="Create or replace a contact by its external_id (CRM sync)",
+        responses={200: ContactSerializer, 201: ContactSerializer},
+    ),
+    destroy=extend_schema(responses={204: OpenApiResponse(description="Deleted.")}),
+)
+class ContactByExternalIdViewSet(
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ApiGenericViewSet,
+):
+    serializer_class = ContactSerializer
+    lookup_field = "external_id"
+    lookup_value_regex = EXTERNAL_ID_REGEX
+
+    def get_queryset(self):
+        return visible_contacts(self.request.user)
+
+    @transaction.atomic
+    def update(self, request, *args, **kwargs):
+        external_id = kwargs["external_id"]
+        if kwargs.get("partial") or self.get_queryset().filter(external_id=external_id).exists():
+            return super().update(request, *args, **kwargs)
+        if Contact.objects.filter(external_id=external_id).exists():
+            raise NotFound()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        serializer.save(external_id=external_id)
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer):
+        serializer.validated_data.pop("external_id", None)
+        serializer.save()

@@ -1,0 +1,195 @@
+"""Interactions (one, or up to 1,000 in bulk) and the per-account goodwill ledger."""
+
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+
+from accounts.models import Account, Interaction, TrustEntry
+from accounts.services import (
+    interaction_log,
+    interactions_bulk_upsert,
+    trust_entry_append,
+    trust_entry_reverse,
+)
+from integrations.api.base import ApiGenericViewSet
+from integrations.models import Scope
+
+from ..filters import InteractionFilter, TrustEntryFilter
+from ..serializers import (
+    BulkResultSerializer,
+    InteractionSerializer,
+    TrustEntryAppendSerializer,
+    TrustEntryReverseSerializer,
+    TrustEntrySerializer,
+)
+from .common import (
+    BULK_DESCRIPTION,
+    BulkEnvelopeSerializer,
+    bulk_response,
+    bulk_rows,
+    resolve_accounts,
+    resolve_contacts,
+    row_account,
+    row_type_errors,
+)
+
+INTERACTION_ROW_TYPES = {
+    "account": (int,),
+    "account_external_id": (str,),
+    "external_id": (str, type(None)),
+    "occurred_at": (str,),
+    "channel": (str,),
+    "category": (str,),
+    "sentiment": (int,),
+    "minutes": (int,),
+    "work_type": (str,),
+    "severity": (int, type(None)),
+    "contact": (int, type(None)),
+    "summary": (str,),
+}
+INTERACTION_ROW_HELP = (
+    " Row fields: `account` (id) or `account_external_id`; `external_id` (the upsert key: "
+    "re-sending it updates the interaction instead of adding one); `occurred_at` "
+    "(ISO 8601, default now); `channel`; `category`; `sentiment` (-2..2); `minutes`; "
+    "`work_type`; `severity` (1..4, escalations only); `contact` (id); `summary`."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List interactions at the accounts you can see"),
+    create=extend_schema(
+        summary="Log one interaction (appends its goodwill ladder or chute)",
+        description="Re-sending the same `external_id` returns the interaction already logged.",
+    ),
+)
+class InteractionViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiGenericViewSet
+):
+    """Interactions are corrected through the ledger (reverse its entry), never edited."""
+
+    serializer_class = InteractionSerializer
+    filterset_class = InteractionFilter
+    ordering_fields = ["id", "occurred_at"]
+    ordering = ["-id"]
+    action_scopes = {"bulk": Scope.INGEST}
+
+    def get_queryset(self):
+        visible = Account.objects.for_user(self.request.user).values("pk")
+        return Interaction.objects.filter(account__in=visible).select_related("trust_entry")
+
+    def perform_create(self, serializer):
+        fields = dict(serializer.validated_data)
+        account = fields.pop("account")
+        serializer.instance = interaction_log(account=account, author=self.request.user, **fields)
+
+    @extend_schema(
+        summary="Upsert up to 1,000 interactions by external_id",
+        description=BULK_DESCRIPTION + INTERACTION_ROW_HELP + " Needs the `ingest` scope.",
+        request=BulkEnvelopeSerializer,
+        responses={200: BulkResultSerializer, 207: BulkResultSerializer},
+        examples=[
+            OpenApiExample(
+                "Two tickets from a support desk",
+                request_only=True,
+                value={
+                    "rows": [
+                        {
+                            "account_external_id": "crm-001",
+                            "external_id": "zendesk-4711",
+                            "occurred_at": "2026-03-02T10:00:00Z",
+                            "channel": "ticket",
+                            "category": "firefighting",
+                            "sentiment": -1,
+                            "minutes": 45,
+                        },
+                        {
+                            "account": 12,
+                            "external_id": "zendesk-4712",
+                            "channel": "ticket",
+                            "category": "escalation",
+                            "severity": 3,
+                        },
+                    ]
+                },
+            )
+        ],
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        rows = bulk_rows(request)
+        pre_errors, kept, index = [], [], []
+        for i, row in enumerate(rows):
+            errors = row_type_errors(row, INTERACTION_ROW_TYPES)
+            if errors:
+                pre_errors.append({"index": i, "errors": errors})
+            else:
+                kept.append(row)
+                index.append(i)
+        by_id, by_ext = resolve_accounts(request.user, kept)
+        contacts = resolve_contacts(request.user, kept)
+        prepared = []
+        for row in kept:
+            prepared_row = {k: v for k, v in row.items() if k != "account_external_id"}
+            prepared_row["account"] = row_account(row, by_id, by_ext)
+            if row.get("contact") is not None:
+                prepared_row["contact"] = contacts.get(row["contact"], row["contact"])
+            prepared.append(prepared_row)
+        result = interactions_bulk_upsert(rows=prepared, author=request.user)
+        return bulk_response(result, index, pre_errors)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The account's goodwill ledger, oldest first"),
+    retrieve=extend_schema(summary="One ledger entry"),
+    create=extend_schema(
+        summary="Append a ladder (+) or chute (-) to the ledger",
+        request=TrustEntryAppendSerializer,
+        responses={201: TrustEntrySerializer},
+    ),
+    reverse=extend_schema(
+        summary="Reverse an entry with an opposite one (an entry is reversed at most once)",
+        request=TrustEntryReverseSerializer,
+        responses={201: TrustEntrySerializer},
+    ),
+)
+class LedgerViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiGenericViewSet
+):
+    """The append-only goodwill ledger of one account: no PUT, PATCH or DELETE (405)."""
+
+    serializer_class = TrustEntrySerializer
+    filterset_class = TrustEntryFilter
+    ordering_fields = ["seq", "occurred_at"]
+    ordering = ["seq"]
+
+    def get_account(self) -> Account:
+        if not hasattr(self, "_account"):
+            self._account = get_object_or_404(
+                Account.objects.for_user(self.request.user), pk=self.kwargs["account_pk"]
+            )
+        return self._account
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no account
+            return TrustEntry.objects.none()
+        return TrustEntry.objects.filter(account=self.get_account()).select_related("reversed_by")
+
+    def create(self, request, *args, **kwargs):
+        serializer = TrustEntryAppendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = trust_entry_append(
+            account=self.get_account(), author=request.user, **serializer.validated_data
+        )
+        return Response(TrustEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, *args, **kwargs):
+        entry = self.get_object()
+        serializer = TrustEntryReverseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reversal = trust_entry_reverse(
+            entry=entry, reason=serializer.validated_data["reason"], author=request.user
+        )
+        return Response(TrustEntrySerializer(reversal).data, status=status.HTTP_201_CREATED)

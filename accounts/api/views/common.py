@@ -1,0 +1,105 @@
+"""Helpers shared by the accounts API views: bulk envelopes and row pre-checks."""
+
+from django.conf import settings
+from django.db.models import Q
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from accounts.models import Account, Contact
+
+BULK_DESCRIPTION = (
+    "Upsert up to 1,000 rows in one request. Valid rows are written and invalid ones are "
+    "reported by their index in `rows` (from 0): 200 when every row was written, 207 "
+    "Multi-Status when some were rejected. More than 1,000 rows, or a row that is not an "
+    "object, rejects the whole request with 400."
+)
+
+
+class BulkEnvelopeSerializer(serializers.Serializer):
+    """`{"rows": [ {...}, ... ]}`; the fields a row takes are listed in the description."""
+
+    rows = serializers.ListField(
+        child=serializers.DictField(), max_length=settings.API_BULK_MAX_ROWS, min_length=0
+    )
+
+
+def bulk_rows(request) -> list[dict]:
+    """The `rows` of a bulk request, or a 400 for a malformed envelope."""
+    data = request.data
+    if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
+        raise ValidationError({"rows": ["Send a JSON object with a `rows` list."]})
+    rows = data["rows"]
+    if len(rows) > settings.API_BULK_MAX_ROWS:
+        raise ValidationError(
+            {"rows": [f"At most {settings.API_BULK_MAX_ROWS} rows per request; got {len(rows)}."]}
+        )
+    bad = [i for i, row in enumerate(rows) if not isinstance(row, dict)]
+    if bad:
+        raise ValidationError({"rows": [f"Row {bad[0]} is not a JSON object."]})
+    return rows
+
+
+def _type_ok(value, kinds) -> bool:
+    if value is None:
+        return type(None) in kinds
+    if isinstance(value, bool):
+        return bool in kinds
+    if isinstance(value, str) and "\x00" in value:
+        return False
+    return isinstance(value, kinds)
+
+
+def row_type_errors(row: dict, types: dict) -> dict:
+    """Cheap JSON-type checks before a row reaches the service (which expects sane types)."""
+    errors = {}
+    for name, kinds in types.items():
+        if name in row and not _type_ok(row[name], kinds):
+            errors[name] = ["Wrong type (or a NUL character) for this field."]
+    return errors
+
+
+def resolve_accounts(user, rows: list[dict]) -> tuple[dict, dict]:
+    """Visible accounts named by the rows, by id and by external_id, in one query."""
+    ids = {r["account"] for r in rows if isinstance(r.get("account"), int)}
+    ids = {i for i in ids if not isinstance(i, bool) and 1 <= i < 2**31}
+    exts = {r["account_external_id"] for r in rows if isinstance(r.get("account_external_id"), str)}
+    if not ids and not exts:
+        return {}, {}
+    found = list(
+        Account.objects.for_user(user)
+        .filter(Q(pk__in=ids) | Q(external_id__in=exts))
+        .only("id", "external_id", "goodwill_balance", "ledger_seq")
+    )
+    return {a.pk: a for a in found}, {a.external_id: a for a in found if a.external_id}
+
+
+def resolve_contacts(user, rows: list[dict]) -> dict:
+    ids = {r["contact"] for r in rows if isinstance(r.get("contact"), int)}
+    ids = {i for i in ids if not isinstance(i, bool) and 1 <= i < 2**31}
+    if not ids:
+        return {}
+    visible = Account.objects.for_user(user).values("pk")
+    return {c.pk: c for c in Contact.objects.filter(pk__in=ids, account__in=visible)}
+
+
+def row_account(row: dict, by_id: dict, by_ext: dict):
+    """The row's account instance, or a marker the service reports as unknown."""
+    if "account_external_id" in row:
+        account = by_ext.get(row.get("account_external_id"))
+        if "account" in row and (account is None or row.get("account") != account.pk):
+            return "unknown"
+        return account or "unknown"
+    if "account" in row:
+        return by_id.get(row.get("account"), "unknown")
+    return None
+
+
+def bulk_response(result, row_index: list[int], pre_errors: list[dict]) -> Response:
+    """Merge service errors (re-indexed to the request) with pre-check errors."""
+    errors = pre_errors + [
+        {"index": row_index[e["index"]], "errors": e["errors"]} for e in result.errors
+    ]
+    errors.sort(key=lambda e: e["index"])
+    body = {"created": result.created, "updated": result.updated, "errors": errors}
+    return Response(body, status=status.HTTP_207_MULTI_STATUS if errors else status.HTTP_200_OK)

@@ -1,0 +1,160 @@
+"""Revenue and product signals pushed by integrations: subscriptions, usage, surveys."""
+
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.models import Account, Subscription, SurveyResponse, UsageMetric
+from accounts.services import subscription_upsert, survey_record, usage_bulk_upsert
+from integrations.api.base import ApiGenericViewSet
+from integrations.models import Scope
+
+from ..filters import SubscriptionFilter, SurveyResponseFilter, UsageMetricFilter
+from ..serializers import (
+    BulkResultSerializer,
+    SubscriptionSerializer,
+    SurveyResponseSerializer,
+    UsageMetricSerializer,
+)
+from .common import (
+    BULK_DESCRIPTION,
+    BulkEnvelopeSerializer,
+    bulk_response,
+    bulk_rows,
+    resolve_accounts,
+    row_account,
+    row_type_errors,
+)
+
+USAGE_ROW_TYPES = {
+    "account": (int,),
+    "account_external_id": (str,),
+    "metric": (str,),
+    "date": (str,),
+    "value": (int, float),
+}
+
+
+class _CreateListRetrieve(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiGenericViewSet
+):
+    model = None
+
+    def get_queryset(self):
+        visible = Account.objects.for_user(self.request.user).values("pk")
+        return self.model.objects.filter(account__in=visible)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Create or update a subscription",
+        description="Upserts by `external_id`, else by account + product + start_date. The "
+        "account's MRR/ARR follow its active subscriptions.",
+    )
+)
+class SubscriptionViewSet(_CreateListRetrieve):
+    model = Subscription
+    serializer_class = SubscriptionSerializer
+    filterset_class = SubscriptionFilter
+    ordering_fields = ["id", "start_date"]
+    ordering = ["id"]
+
+    def perform_create(self, serializer):
+        serializer.instance = subscription_upsert(**serializer.validated_data)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Upsert one day's value of a usage metric (account + metric + date)",
+        description="Needs the `ingest` scope.",
+    )
+)
+class UsageMetricViewSet(_CreateListRetrieve):
+    """Daily product-usage values pushed by a pipeline; writes need the `ingest` scope."""
+
+    model = UsageMetric
+    serializer_class = UsageMetricSerializer
+    filterset_class = UsageMetricFilter
+    ordering_fields = ["id", "date"]
+    ordering = ["id"]
+    write_scope = Scope.INGEST
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        row = dict(serializer.validated_data)
+        result = usage_bulk_upsert(rows=[row])
+        if result.errors:
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError(result.errors[0]["errors"])
+        metric = UsageMetric.objects.get(
+            account=row["account"], metric=row["metric"], date=row["date"]
+        )
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response(self.get_serializer(metric).data, status=code)
+
+    @extend_schema(
+        summary="Upsert up to 1,000 daily usage values",
+        description=BULK_DESCRIPTION
+        + " Row fields: `account` (id) or `account_external_id`; `metric`; `date` (YYYY-MM-DD);"
+        " `value` (a number). The upsert key is account + metric + date.",
+        request=BulkEnvelopeSerializer,
+        responses={200: BulkResultSerializer, 207: BulkResultSerializer},
+        examples=[
+            OpenApiExample(
+                "A day of usage",
+                request_only=True,
+                value={
+                    "rows": [
+                        {
+                            "account_external_id": "crm-001",
+                            "metric": "active_users",
+                            "date": "2026-03-01",
+                            "value": 42,
+                        }
+                    ]
+                },
+            )
+        ],
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        rows = bulk_rows(request)
+        pre_errors, kept, index = [], [], []
+        for i, row in enumerate(rows):
+            errors = row_type_errors(row, USAGE_ROW_TYPES)
+            if errors:
+                pre_errors.append({"index": i, "errors": errors})
+            else:
+                kept.append(row)
+                index.append(i)
+        by_id, by_ext = resolve_accounts(request.user, kept)
+        prepared = [
+            {
+                "account": row_account(row, by_id, by_ext),
+                "metric": row.get("metric"),
+                "date": row.get("date"),
+                "value": row.get("value"),
+            }
+            for row in kept
+        ]
+        result = usage_bulk_upsert(rows=prepared)
+        return bulk_response(result, index, pre_errors)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Record an NPS (0-10) or CSAT (1-5) answer (idempotent on external_id)"
+    )
+)
+class SurveyResponseViewSet(_CreateListRetrieve):
+    model = SurveyResponse
+    serializer_class = SurveyResponseSerializer
+    filterset_class = SurveyResponseFilter
+    ordering_fields = ["id", "responded_at"]
+    ordering = ["-id"]
+
+    def perform_create(self, serializer):
+        serializer.instance = survey_record(**serializer.validated_data)

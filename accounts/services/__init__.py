@@ -1,0 +1,32 @@
+"""Writes for customer accounts: the goodwill ledger, interactions, ICP fit, signals, config."""
+
+from .accounts import account_create, account_update, contact_upsert
+from .common import BulkResult
+from .icp import icp_scores_refresh
+from .interactions import interaction_log, interactions_bulk_upsert
+from .ledger import (
+    LedgerError,
+    ledger_reconcile,
+    trust_entry_append,
+    trust_entry_reverse,
+    trust_points_for_interaction,
+)
+from .signals import subscription_upsert, survey_record, usage_bulk_upsert
+
+__all__ = [
+    "BulkResult",
+    "LedgerError",
+    "account_create",
+    "account_update",
+    "contact_upsert",
+    "icp_scores_refresh",
+    "interaction_log",
+    "interactions_bulk_upsert",
+    "ledger_reconcile",
+    "subscription_upsert",
+    "survey_record",
+    "trust_entry_append",
+    "trust_entry_reverse",
+    "trust_points_for_interaction",
+    "usage_bulk_upsert",
+]

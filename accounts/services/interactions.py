@@ -1,0 +1,288 @@
+"""Logging interactions (one, or thousands in bulk), each with its ledger entry.
+
+Re-sending an interaction with the same `external_id` never double-counts goodwill:
+`interaction_log` returns the existing row, `interactions_bulk_upsert` updates it.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account, Category, Contact, EntrySource, Interaction
+
+from . import ledger
+from .common import BulkResult
+
+# Fields a caller may set on an interaction (besides `account` and `author`).
+INTERACTION_FIELDS = (
+    "occurred_at",
+    "channel",
+    "category",
+    "sentiment",
+    "minutes",
+    "work_type",
+    "severity",
+    "contact",
+    "summary",
+    "external_id",
+)
+_DEFAULTS = {"sentiment": 0, "minutes": 0, "work_type": "support", "summary": ""}
+
+
+def interaction_clean(*, account: Account | None, fields: dict) -> tuple[dict, dict]:
+    """Validate interaction fields without touching the database: (cleaned, errors by field)."""
+    errors: dict[str, list[str]] = {}
+    unknown = set(fields) - set(INTERACTION_FIELDS)
+    if unknown:
+        errors["non_field_errors"] = [f"Unknown field(s): {', '.join(sorted(unknown))}."]
+    if account is None:
+        errors["account"] = ["This field is required."]
+    cleaned: dict = {}
+    for name in INTERACTION_FIELDS:
+        if name == "contact":
+            continue
+        raw = fields.get(name, _DEFAULTS.get(name))
+        if raw == "" and name in ("external_id", "severity"):
+            raw = None
+        if name == "occurred_at" and raw is None:
+            raw = timezone.now()
+        model_field = Interaction._meta.get_field(name)
+        try:
+            value = model_field.clean(raw, None)
+        except ValidationError as exc:
+            errors[name] = list(exc.messages)
+            continue
+        if name == "occurred_at" and isinstance(value, datetime) and timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        cleaned[name] = value
+    sentiment = cleaned.get("sentiment")
+    if sentiment is not None and not -2 <= sentiment <= 2:
+        errors["sentiment"] = ["Sentiment runs from -2 (very negative) to +2 (very positive)."]
+    severity = cleaned.get("severity")
+    if cleaned.get("category") == Category.ESCALATION:
+        if severity is None:
+            errors["severity"] = ["An escalation needs a severity from 1 (minor) to 4 (critical)."]
+        elif not 1 <= severity <= 4:
+            errors["severity"] = ["Severity runs from 1 (minor) to 4 (critical)."]
+    elif severity is not None and "category" in cleaned:
+        errors["severity"] = ["Severity applies to escalations only."]
+    contact = fields.get("contact")
+    if contact is not None:
+        if not isinstance(contact, Contact):
+            errors["contact"] = ["Unknown contact."]
+        elif account is not None and contact.account_id != account.pk:
+            errors["contact"] = ["This contact works at another account."]
+    cleaned["contact"] = contact if "contact" not in errors else None
+    return cleaned, errors
+
+
+def _reason(interaction: Interaction) -> str:
+    label = Category(interaction.category).label
+    sentiment = f"{interaction.sentiment:+d}"
+    severity = f", severity {interaction.severity}" if interaction.severity else ""
+    summary = f": {interaction.summary}" if interaction.summary else ""
+    return (
+        f"{label} ({interaction.get_channel_display()}, sentiment {sentiment}{severity}){summary}"[
+            :300
+        ]
+    )
+
+
+@transaction.atomic
+def interaction_log(*, account: Account, author=None, **fields) -> Interaction:
+    """Record one interaction and append its ladder or chute (idempotent on external_id)."""
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    external_id = (fields.get("external_id") or "").strip() or None
+    if external_id:
+        existing = Interaction.objects.filter(external_id=external_id).first()
+        if existing is not None:
+            if existing.account_id != account.pk:
+                raise ValidationError(
+                    {"external_id": ["This external_id is already used by another account."]}
+                )
+            return existing
+        fields["external_id"] = external_id
+    cleaned, errors = interaction_clean(account=account, fields=fields)
+    if errors:
+        raise ValidationError(errors)
+    interaction = Interaction.objects.create(account=account, author=author, **cleaned)
+    points = ledger.trust_points_for_interaction(
+        category=interaction.category,
+        sentiment=interaction.sentiment,
+        severity=interaction.severity,
+    )
+    ledger.trust_entry_append(
+        account=account,
+        points=points,
+        reason=_reason(interaction),
+        source=EntrySource.INTERACTION,
+        author=author,
+        occurred_at=interaction.occurred_at,
+        interaction=interaction,
+    )
+    _publish_logged(interaction)
+    return interaction
+
+
+def _publish_logged(interaction: Interaction) -> None:
+    ledger.publish(
+        "interaction.logged",
+        account_id=interaction.account_id,
+        interaction_id=interaction.pk,
+        category=interaction.category,
+    )
+
+
+@dataclass
+class _Row:
+    index: int
+    account: Account
+    cleaned: dict
+    existing: Interaction | None = None
+    instance: Interaction | None = None
+    author: object = None
+
+
+def interaction_rows_clean(rows: list[dict]) -> tuple[list[_Row], list[dict]]:
+    """Validate rows for a bulk upsert without writing: (valid rows, errors by row index)."""
+    valid, errors, seen = [], [], {}
+    for index, row in enumerate(rows):
+        fields = {k: v for k, v in row.items() if k not in ("account", "author")}
+        account = row.get("account")
+        if account is not None and not isinstance(account, Account):
+            cleaned, row_errors = {}, {"account": ["Unknown account."]}
+        else:
+            cleaned, row_errors = interaction_clean(account=account, fields=fields)
+        external_id = cleaned.get("external_id")
+        if external_id and not row_errors:
+            if external_id in seen:
+                row_errors = {
+                    "external_id": [f"Duplicate of row {seen[external_id]} in this batch."]
+                }
+            else:
+                seen[external_id] = index
+        if row_errors:
+            errors.append({"index": index, "errors": row_errors})
+        else:
+            valid.append(
+                _Row(index=index, account=account, cleaned=cleaned, author=row.get("author"))
+            )
+    return valid, errors
+
+
+@transaction.atomic
+def interactions_bulk_upsert(*, rows: list[dict], author=None, notify: bool = True) -> BulkResult:
+    """Create or update many interactions by external_id, appending ledger entries in bulk.
+
+    Each row holds `account` (an Account instance), the interaction fields and optionally its
+    own `author` (a User; defaults to `author`). Valid rows are written; invalid ones are
+    reported by index. Updating an interaction whose rule points changed appends a correcting
+    entry (the original entry stays, as history). `notify=False` (history backfills) publishes
+    only `account.inputs_changed`, not the per-row `interaction.logged`/`ledger.entry_appended`.
+    """
+    valid, errors = interaction_rows_clean(rows)
+    result = BulkResult(errors=errors)
+    if not valid:
+        return result
+    external_ids = [r.cleaned["external_id"] for r in valid if r.cleaned.get("external_id")]
+    existing = {
+        i.external_id: i
+        for i in Interaction.objects.filter(external_id__in=external_ids).select_related(
+            "trust_entry"
+        )
+    }
+    keep = []
+    for row in valid:
+        row.existing = existing.get(row.cleaned.get("external_id"))
+        if row.existing is not None and row.existing.account_id != row.account.pk:
+            result.errors.append(
+                {
+                    "index": row.index,
+                    "errors": {"external_id": ["This external_id belongs to another account."]},
+                }
+            )
+        else:
+            keep.append(row)
+    result.errors.sort(key=lambda e: e["index"])
+    if not keep:
+        return result
+    account_ids = sorted({row.account.pk for row in keep})
+    locked = {
+        a.pk: a
+        for a in Account.objects.select_for_update()
+        .filter(pk__in=account_ids)
+        .order_by("pk")
+        .only("goodwill_balance", "ledger_seq")
+    }
+    rules = ledger.trust_rules_load()
+
+    def price(values: dict) -> int:
+        return ledger.trust_points_from_rules(
+            rules,
+            category=values["category"],
+            sentiment=values["sentiment"],
+            severity=values["severity"],
+        )
+
+    to_create, to_update, pending = [], [], []
+    for row in keep:
+        if row.existing is None:
+            row.instance = Interaction(
+                account_id=row.account.pk, author=row.author or author, **row.cleaned
+            )
+            to_create.append(row.instance)
+            continue
+        instance = row.existing
+        old_entry = getattr(instance, "trust_entry", None)
+        for name, value in row.cleaned.items():
+            setattr(instance, name, value)
+        if row.author is not None:
+            instance.author = row.author
+        to_update.append(instance)
+        new_points = price(row.cleaned)
+        old_points = old_entry.base_points if old_entry else 0
+        if new_points != old_points:
+            pending.append(
+                ledger.PendingEntry(
+                    account_id=instance.account_id,
+                    points=new_points - old_points,
+                    reason=f"Re-classified interaction {instance.external_id}: {_reason(instance)}",
+                    source=EntrySource.INTERACTION,
+                    occurred_at=timezone.now(),
+                    author=author,
+                    apply_cushion=False,
+                )
+            )
+    Interaction.objects.bulk_create(to_create, batch_size=1000)
+    if to_update:
+        Interaction.objects.bulk_update(
+            to_update,
+            [n for n in INTERACTION_FIELDS if n != "external_id"] + ["author"],
+            batch_size=500,
+        )
+    for instance in to_create:
+        pending.append(
+            ledger.PendingEntry(
+                account_id=instance.account_id,
+                points=price(
+                    {
+                        "category": instance.category,
+                        "sentiment": instance.sentiment,
+                        "severity": instance.severity,
+                    }
+                ),
+                reason=_reason(instance),
+                source=EntrySource.INTERACTION,
+                occurred_at=instance.occurred_at,
+                interaction=instance,
+                author=instance.author,
+            )
+        )
+    ledger.trust_entries_bulk_append(pending=pending, locked_accounts=locked, notify=notify)
+    if notify:
+        transaction.on_commit(lambda: [_publish_logged(instance) for instance in to_create])
+    result.created, result.updated = len(to_create), len(to_update)
+    return result

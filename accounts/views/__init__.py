@@ -1,0 +1,1 @@
+"""Account pages: lists, the account page with its htmx forms, import, admin settings."""

@@ -1,0 +1,117 @@
+"""The account list, the bad-fit list, the account page and its edit form."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from accounts import selectors
+from accounts.filters import AccountFilter
+from accounts.forms import AccountForm, InteractionForm, LedgerEntryForm
+from accounts.models import Account
+from accounts.services import account_update
+
+PAGE_SIZE = 50
+TIMELINE_PAGE = 25
+LEDGER_PAGE = 25
+
+
+def visible_account(request, pk: int) -> Account:
+    """The account if the user may see (and so change) it; 404 otherwise."""
+    try:
+        return selectors.account_get(user=request.user, pk=pk)
+    except Account.DoesNotExist:
+        raise Http404("No such account.") from None
+
+
+@login_required
+def account_list(request):
+    """Accounts the user may see, filtered and paginated on the server."""
+    filterset = AccountFilter(request.GET, queryset=selectors.account_list(user=request.user))
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"filter": filterset, "page": page, "query": query.urlencode()}
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "account-table":
+        return render(request, "accounts/_account_table.html", context)
+    return render(request, "accounts/list.html", context)
+
+
+@login_required
+def bad_fit_list(request):
+    """Customers we should not have signed and prospects we should not sign."""
+    lists = selectors.bad_fit_accounts(user=request.user)
+    return render(
+        request,
+        "accounts/bad_fit.html",
+        {
+            "customers": Paginator(lists["customers"], PAGE_SIZE).get_page(request.GET.get("c")),
+            "prospects": Paginator(lists["prospects"], PAGE_SIZE).get_page(request.GET.get("p")),
+        },
+    )
+
+
+def detail_context(request, account: Account, **extra) -> dict:
+    timeline = Paginator(selectors.interaction_timeline(account=account), TIMELINE_PAGE).get_page(1)
+    entries = Paginator(selectors.ledger_entries(account=account), LEDGER_PAGE).get_page(1)
+    return {
+        "account": account,
+        "contacts": list(account.contacts.all()),
+        "timeline": timeline,
+        "entries": entries,
+        "interaction_form": InteractionForm(user=request.user, account=account),
+        "ledger_form": LedgerEntryForm(),
+        "mrr_history": selectors.mrr_history(account=account, months=12),
+        **extra,
+    }
+
+
+@login_required
+def account_detail(request, pk: int):
+    """The account page: details, strategy, contacts, timeline, goodwill ledger."""
+    account = visible_account(request, pk)
+    return render(request, "accounts/detail.html", detail_context(request, account))
+
+
+@login_required
+def account_timeline(request, pk: int):
+    """One more page of the interaction timeline (htmx 'show older')."""
+    account = visible_account(request, pk)
+    timeline = Paginator(selectors.interaction_timeline(account=account), TIMELINE_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request, "accounts/_timeline_page.html", {"account": account, "timeline": timeline}
+    )
+
+
+@login_required
+def account_ledger(request, pk: int):
+    """One more page of the ledger (htmx 'show older')."""
+    account = visible_account(request, pk)
+    entries = Paginator(selectors.ledger_entries(account=account), LEDGER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "accounts/_ledger_page.html", {"account": account, "entries": entries})
+
+
+@login_required
+def account_edit(request, pk: int):
+    """Change an account's details and strategy (its owner: managers and admins only)."""
+    account = visible_account(request, pk)
+    form = AccountForm(request.POST or None, instance=account, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account_update(
+                account=account,
+                author=request.user,
+                **{name: form.cleaned_data[name] for name in form.changed_data},
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{account.name} saved.")
+            return redirect(account)
+    return render(request, "accounts/edit.html", {"account": account, "form": form})

@@ -1,0 +1,287 @@
+"""The manager's portfolio: health by team and CSM, the quadrant scatter, decay, renewals, ARR."""
+
+from collections import OrderedDict
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import (
+    Avg,
+    Count,
+    DecimalField,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
+from django.urls import reverse
+
+from accounts.models import Account
+from users.models import Team
+
+from ._common import (
+    BAND_LABELS,
+    BANDS,
+    QUADRANT_SHORT,
+    RENEWAL_HORIZON_DAYS,
+    has_fields,
+    optional_model,
+)
+
+WATCHLIST_LIMIT = 15
+RENEWAL_LIST_LIMIT = 120
+SCATTER_LIMIT = 400  # the largest accounts by ARR; a scatter of 100,000 dots says nothing
+DEFAULT_QUADRANT_LINES = {"happy_at": 60.0, "profitable_at": 20.0}
+
+
+def portfolio_accounts(user, *, team_id: int | None = None) -> QuerySet[Account]:
+    """Active accounts the user may see, optionally narrowed to one team."""
+    accounts = Account.objects.for_user(user).active()
+    if team_id:
+        accounts = accounts.filter(owner__team_id=team_id)
+    return accounts
+
+
+def portfolio_teams(user) -> list[Team]:
+    """Teams the user may narrow the portfolio to: an admin all, a manager those they lead."""
+    if user.is_admin_role:
+        return list(Team.objects.order_by("name"))
+    if user.is_manager:
+        return list(Team.objects.filter(manager=user).order_by("name"))
+    return []
+
+
+def _band_counts() -> dict:
+    counts = {band: Count("id", filter=Q(health_band=band)) for band in BANDS}
+    counts["unscored"] = Count("id", filter=Q(health_band=""))
+    return counts
+
+
+def health_distribution(accounts: QuerySet[Account]) -> list[dict]:
+    """Accounts per band for each team and each CSM in it: one GROUP BY over owners."""
+    rows = (
+        accounts.values(
+            "owner_id",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+            "owner__team_id",
+            "owner__team__name",
+        )
+        .annotate(
+            total=Count("id"),
+            avg_health=Avg("health_score"),
+            arr_total=Sum("arr"),
+            **_band_counts(),
+        )
+        .order_by("owner__team__name", "owner__username")
+    )
+    teams: OrderedDict[object, dict] = OrderedDict()
+    keys = [*BANDS, "unscored"]
+    for row in rows:
+        team_key = row["owner__team_id"]
+        team = teams.setdefault(
+            team_key,
+            {
+                "name": row["owner__team__name"] or "No team",
+                "csms": [],
+                "total": 0,
+                "arr": Decimal(0),
+                **dict.fromkeys(keys, 0),
+            },
+        )
+        full_name = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
+        csm = {
+            "name": full_name or row["owner__username"] or "Unassigned",
+            "total": row["total"],
+            "avg_health": row["avg_health"],
+            "arr": row["arr_total"] or Decimal(0),
+            **{k: row[k] for k in keys},
+        }
+        csm["shares"] = _shares(csm, keys)
+        team["csms"].append(csm)
+        team["total"] += row["total"]
+        team["arr"] += csm["arr"]
+        for k in keys:
+            team[k] += row[k]
+    result = list(teams.values())
+    for team in result:
+        team["shares"] = _shares(team, keys)
+    return result
+
+
+def _shares(row: dict, keys: list[str]) -> list[dict]:
+    total = row["total"] or 1
+    return [
+        {
+            "key": k,
+            "label": BAND_LABELS.get(k, "Not scored"),
+            "count": row[k],
+            "pct": round(100 * row[k] / total, 1),
+        }
+        for k in keys
+        if row[k]
+    ]
+
+
+def arr_by_band(accounts: QuerySet[Account]) -> dict:
+    """ARR and account count per band; red and yellow ARR is "at risk"."""
+    rows = {
+        r["health_band"]: r
+        for r in accounts.values("health_band")
+        .annotate(arr_total=Sum("arr"), n=Count("id"))
+        .order_by()
+    }
+    bands = []
+    for key in [*BANDS, ""]:
+        row = rows.get(key, {"arr_total": Decimal(0), "n": 0})
+        bands.append(
+            {
+                "key": key or "unscored",
+                "label": BAND_LABELS[key],
+                "arr": row["arr_total"] or Decimal(0),
+                "accounts": row["n"],
+                "at_risk": key in ("red", "yellow"),
+            }
+        )
+    total = sum((b["arr"] for b in bands), Decimal(0))
+    at_risk = sum((b["arr"] for b in bands if b["at_risk"]), Decimal(0))
+    return {
+        "bands": bands,
+        "total": total,
+        "at_risk": at_risk,
+        "at_risk_pct": round(100 * at_risk / total, 1) if total else 0,
+    }
+
+
+def decay_watchlist(accounts: QuerySet[Account], *, limit: int = WATCHLIST_LIMIT) -> list[Account]:
+    """Accounts decaying or in decay, worst first."""
+    return list(
+        accounts.filter(decay_status__in=["in_decay", "decaying"])
+        .select_related("owner")
+        .order_by(F("decay_score").desc(nulls_last=True), "-arr", "name")[:limit]
+    )
+
+
+def renewals_calendar(
+    accounts: QuerySet[Account], *, today: date, by: str = "week", limit: int = RENEWAL_LIST_LIMIT
+) -> dict:
+    """Renewals in the next 90 days bucketed by week (or month), with ARR and ARR not green.
+
+    Two queries: the bucket totals (GROUP BY) and the first `limit` renewals to list.
+    """
+    horizon = today + timedelta(days=RENEWAL_HORIZON_DAYS)
+    upcoming = accounts.filter(renewal_date__gte=today, renewal_date__lte=horizon)
+    trunc = TruncMonth if by == "month" else TruncWeek
+    totals = (
+        upcoming.annotate(bucket=trunc("renewal_date"))
+        .values("bucket")
+        .annotate(
+            n=Count("id"),
+            arr_total=Sum("arr"),
+            arr_not_green=Coalesce(
+                Sum("arr", filter=~Q(health_band="green")),
+                Value(Decimal(0)),
+                output_field=DecimalField(),
+            ),
+        )
+        .order_by("bucket")
+    )
+    buckets: OrderedDict[date, dict] = OrderedDict()
+    for row in totals:
+        start = row["bucket"].date() if hasattr(row["bucket"], "date") else row["bucket"]
+        buckets[start] = {**row, "arr": row["arr_total"], "start": start, "accounts": []}
+    listed = list(upcoming.select_related("owner").order_by("renewal_date", "name")[:limit])
+    for account in listed:
+        key = (
+            account.renewal_date.replace(day=1)
+            if by == "month"
+            else (account.renewal_date - timedelta(days=account.renewal_date.weekday()))
+        )
+        if key in buckets:
+            buckets[key]["accounts"].append(account)
+    for start, bucket in buckets.items():
+        bucket["end"] = (
+            (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+            if by == "month"
+            else start + timedelta(days=6)
+        )
+        bucket["unlisted"] = bucket["n"] - len(bucket["accounts"])
+    return {
+        "by": by,
+        "buckets": list(buckets.values()),
+        "horizon": horizon,
+        "total": sum(b["n"] for b in buckets.values()),
+    }
+
+
+def quadrant_thresholds() -> dict:
+    """Where the quadrant lines sit: the health app's happy / profitable thresholds."""
+    try:
+        from healthscores.services import compute
+    except ImportError:
+        return dict(DEFAULT_QUADRANT_LINES)
+    return {
+        "happy_at": getattr(compute, "HAPPY_AT", DEFAULT_QUADRANT_LINES["happy_at"]),
+        "profitable_at": getattr(
+            compute, "PROFITABLE_MARGIN_PCT", DEFAULT_QUADRANT_LINES["profitable_at"]
+        ),
+    }
+
+
+def quadrant_scatter(accounts: QuerySet[Account], *, limit: int = SCATTER_LIMIT) -> dict:
+    """Dots for the customer happiness x company happiness scatter, each linking to its account.
+
+    x is the margin as % of revenue and y the customer happiness (0-100), both from the
+    account's latest health snapshot; the colour is its quadrant. One query over the largest
+    accounts by ARR, each snapshot found by its (account, as_of) unique index.
+    """
+    snapshot = optional_model("healthscores", "HealthSnapshot")
+    datasets: OrderedDict[str, list] = OrderedDict((k, []) for k in QUADRANT_SHORT)
+    if snapshot is None or not has_fields(snapshot, "customer_happiness", "company_happiness"):
+        return {"datasets": datasets, "count": 0, "limit": limit, **quadrant_thresholds()}
+
+    def latest(field_name: str):
+        return Subquery(
+            snapshot.objects.filter(
+                account_id=OuterRef("pk"), as_of=OuterRef("health_as_of")
+            ).values(field_name)[:1],
+            output_field=FloatField(),
+        )
+
+    rows = (
+        accounts.filter(health_as_of__isnull=False)
+        .annotate(happiness=latest("customer_happiness"), margin=latest("company_happiness"))
+        .order_by("-arr", "id")
+        .values("pk", "name", "happiness", "margin", "quadrant")[:limit]
+    )
+    for row in rows:
+        if row["happiness"] is None or row["margin"] is None:
+            continue
+        datasets.setdefault(row["quadrant"] or "", []).append(
+            {
+                "x": round(max(-100.0, min(100.0, row["margin"])), 1),
+                "y": round(row["happiness"], 1),
+                "name": row["name"],
+                "url": reverse("accounts:detail", args=[row["pk"]]),
+            }
+        )
+    count = sum(len(v) for v in datasets.values())
+    return {"datasets": datasets, "count": count, "limit": limit, **quadrant_thresholds()}
+
+
+def portfolio_headline(accounts: QuerySet[Account], *, today: date) -> dict:
+    """Headline figures for the portfolio in one aggregate query."""
+    horizon = today + timedelta(days=RENEWAL_HORIZON_DAYS)
+    return accounts.aggregate(
+        accounts=Count("id"),
+        arr=Sum("arr"),
+        avg_health=Avg("health_score"),
+        in_decay=Count("id", filter=Q(decay_status__in=["decaying", "in_decay"])),
+        renewals=Count("id", filter=Q(renewal_date__gte=today, renewal_date__lte=horizon)),
+        successes=Count("id", filter=Q(quadrant="success")),
+    )

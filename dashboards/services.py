@@ -1,0 +1,61 @@
+"""Writes for dashboards: creating and revoking customer scorecard share links."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Account
+from users.models import User
+
+from .models import ScorecardShare, share_token_digest
+
+MAX_SHARE_DAYS = 90
+
+
+@dataclass(frozen=True)
+class CreatedShare:
+    """A new share and its token (never stored: this is the one chance to show it)."""
+
+    share: ScorecardShare
+    token: str
+
+
+@transaction.atomic
+def scorecard_share_create(
+    *, account: Account, created_by: User, days: int, note: str = ""
+) -> CreatedShare:
+    """Open a read-only link to the account's customer scorecard that expires after `days`."""
+    if not 1 <= days <= MAX_SHARE_DAYS:
+        raise ValidationError({"days": f"A link lasts between 1 and {MAX_SHARE_DAYS} days."})
+    token = secrets.token_urlsafe(32)
+    share = ScorecardShare.objects.create(
+        account=account,
+        token_digest=share_token_digest(token),
+        token_hint=token[:6],
+        note=note.strip()[:120],
+        created_by=created_by,
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    return CreatedShare(share=share, token=token)
+
+
+@transaction.atomic
+def scorecard_share_revoke(*, share: ScorecardShare, revoked_by: User) -> ScorecardShare:
+    """Close a share link at once; revoking twice keeps the first revocation."""
+    if share.revoked_at is None:
+        share.revoked_at = timezone.now()
+        share.revoked_by = revoked_by
+        share.save(update_fields=["revoked_at", "revoked_by"])
+    return share
+
+
+def scorecard_share_record_view(*, share: ScorecardShare) -> None:
+    """Count a customer's visit (one UPDATE, safe under concurrent views)."""
+    ScorecardShare.objects.filter(pk=share.pk).update(
+        view_count=F("view_count") + 1, last_viewed_at=timezone.now()
+    )

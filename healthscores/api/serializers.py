@@ -1,0 +1,290 @@
+"""Serializers for the health API: snapshots with their breakdown, score runs, validations."""
+
+from datetime import date, timedelta
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.api.fields import VisibleRelatedField
+from integrations.api.fields import ApiModelSerializer, StrictBooleanField, StrictIntegerField
+from scorecards.models import ScorecardVersion, VersionStatus
+
+from ..models import HealthSnapshot, ScoreRun, ScoreValidation
+
+EARLIEST_AS_OF = date(2000, 1, 1)
+
+
+class MeasureScoreSerializer(serializers.Serializer):
+    """One measure's part of the overall score (missing measures have no raw value or score)."""
+
+    key = serializers.CharField()
+    label = serializers.CharField()
+    kind = serializers.CharField(required=False)
+    raw = serializers.FloatField(allow_null=True, required=False, help_text="The raw value.")
+    score = serializers.FloatField(allow_null=True, required=False, help_text="0-100.")
+    weight = serializers.FloatField(required=False)
+    contribution = serializers.FloatField(help_text="Points this measure adds to the overall.")
+    missing = serializers.BooleanField(required=False)
+    stale = serializers.BooleanField(required=False)
+    detail = serializers.CharField(required=False, allow_blank=True)
+    unit = serializers.CharField(required=False, allow_blank=True)
+
+
+class ChangeSerializer(serializers.Serializer):
+    """Why the score moved: one measure's contribution change against the previous snapshot."""
+
+    key = serializers.CharField()
+    label = serializers.CharField()
+    delta = serializers.FloatField(help_text="Change of the measure's contribution, in points.")
+    sentence = serializers.CharField(help_text="The change, in words a CSM can repeat.")
+
+
+class DecayComponentSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    score = serializers.IntegerField()
+    weight = serializers.FloatField(required=False)
+    detail = serializers.CharField(required=False, allow_blank=True)
+
+
+class HealthSnapshotSerializer(ApiModelSerializer):
+    """The account's health on `as_of`: score, band, breakdown, decay, quadrant, economics."""
+
+    scorecard = serializers.CharField(source="scorecard_version.scorecard.name", read_only=True)
+    scorecard_version_number = serializers.IntegerField(
+        source="scorecard_version.number", read_only=True
+    )
+    measures = MeasureScoreSerializer(many=True, read_only=True)
+    changes = ChangeSerializer(many=True, read_only=True)
+    decay_components = DecayComponentSerializer(many=True, read_only=True)
+    economics = serializers.DictField(read_only=True, help_text="Revenue, cost and margin inputs.")
+
+    class Meta:
+        model = HealthSnapshot
+        fields = [
+            "account",
+            "as_of",
+            "previous_as_of",
+            "scorecard_version",
+            "scorecard",
+            "scorecard_version_number",
+            "overall",
+            "band",
+            "confidence",
+            "measures",
+            "changes",
+            "decay_score",
+            "decay_status",
+            "decay_components",
+            "customer_happiness",
+            "company_happiness",
+            "quadrant",
+            "outcome_class",
+            "churn_risk",
+            "lifetime_value",
+            "economics",
+            "computed_at",
+        ]
+        read_only_fields = fields
+
+
+class WhyChangedSerializer(ApiModelSerializer):
+    """The latest score against the one before it, measure by measure (largest first)."""
+
+    changes = ChangeSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = HealthSnapshot
+        fields = ["account", "as_of", "previous_as_of", "overall", "band", "changes"]
+        read_only_fields = fields
+
+
+class HistoryPointSerializer(serializers.Serializer):
+    as_of = serializers.DateField()
+    overall = serializers.IntegerField()
+    band = serializers.CharField()
+    decay_score = serializers.IntegerField()
+    confidence = serializers.FloatField()
+
+
+class HistoryQuerySerializer(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=730, default=90)
+    until = serializers.DateField(required=False, help_text="Default: today.")
+
+    def validate_until(self, value: date) -> date:
+        return _past_date(value)
+
+
+class HealthHistorySerializer(serializers.Serializer):
+    account = serializers.IntegerField()
+    days = serializers.IntegerField()
+    until = serializers.DateField()
+    points = HistoryPointSerializer(many=True)
+
+
+def _past_date(value: date) -> date:
+    if value < EARLIEST_AS_OF:
+        raise serializers.ValidationError(f"Pick a date on or after {EARLIEST_AS_OF}.")
+    return value
+
+
+class RunProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField(help_text="Chunks scored.")
+    failed = serializers.IntegerField(help_text="Chunks that failed for good.")
+    open = serializers.IntegerField(help_text="Chunks pending or running.")
+    scored = serializers.IntegerField(help_text="Accounts scored by finished chunks.")
+    percent = serializers.IntegerField()
+
+
+class ScoreRunFailureSerializer(serializers.Serializer):
+    chunk = serializers.IntegerField()
+    lo = serializers.IntegerField(help_text="First account id of the chunk.")
+    hi = serializers.IntegerField(help_text="Last account id of the chunk.")
+    attempt = serializers.IntegerField()
+    error = serializers.CharField(allow_blank=True)
+    at = serializers.CharField(required=False)
+
+
+class ScoreRunSerializer(ApiModelSerializer):
+    """A scoring pass over the portfolio for one date: status, progress and failures."""
+
+    progress = serializers.SerializerMethodField()
+    failures = ScoreRunFailureSerializer(many=True, read_only=True)
+    requested_by = serializers.CharField(
+        source="requested_by.username", read_only=True, default=None, allow_null=True
+    )
+
+    class Meta:
+        model = ScoreRun
+        fields = [
+            "id",
+            "as_of",
+            "trigger",
+            "status",
+            "requested_by",
+            "total_accounts",
+            "scored_accounts",
+            "failed_accounts",
+            "chunks_total",
+            "alerts_raised",
+            "progress",
+            "failures",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+        ]
+        read_only_fields = fields
+
+    @staticmethod
+    def _percent(run: ScoreRun, progress: dict) -> int:
+        if run.is_finished:
+            return 100
+        return round(100 * (progress["done"] + progress["failed"]) / (run.chunks_total or 1))
+
+    @extend_schema_field(RunProgressSerializer)
+    def get_progress(self, run: ScoreRun) -> dict:
+        progress = dict(self.context.get("progress", {}).get(run.pk) or {})
+        progress = {"done": 0, "failed": 0, "open": 0, "scored": 0, **progress}
+        progress["percent"] = self._percent(run, progress)
+        return RunProgressSerializer(progress).data
+
+
+class ScoreRunStartSerializer(serializers.Serializer):
+    as_of = serializers.DateField(help_text="The date to score (today or earlier).")
+    force = StrictBooleanField(
+        default=False,
+        help_text="Start a fresh run even if the date's last run has finished (recompute).",
+    )
+
+    def validate_as_of(self, value: date) -> date:
+        if value > timezone.localdate():
+            raise serializers.ValidationError("A run scores today or a past date.")
+        return _past_date(value)
+
+
+class SuggestedWeightSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    current_weight = serializers.FloatField()
+    suggested_weight = serializers.FloatField()
+    coefficient = serializers.FloatField(allow_null=True)
+
+
+class BandRateSerializer(serializers.Serializer):
+    band = serializers.CharField()
+    label = serializers.CharField()
+    colour = serializers.CharField()
+    accounts = serializers.IntegerField()
+    churned = serializers.IntegerField()
+    churn_rate = serializers.FloatField(allow_null=True, help_text="Share that churned (0-1).")
+
+
+class RocPointSerializer(serializers.Serializer):
+    x = serializers.FloatField(help_text="False-positive rate.")
+    y = serializers.FloatField(help_text="True-positive rate.")
+
+
+class ScoreValidationSerializer(ApiModelSerializer):
+    """A back-test: how well the version's score at `as_of` predicted churn in the horizon."""
+
+    band_rates = BandRateSerializer(many=True, read_only=True)
+    suggested_weights = SuggestedWeightSerializer(many=True, read_only=True)
+    roc_curve = RocPointSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ScoreValidation
+        fields = [
+            "id",
+            "scorecard_version",
+            "as_of",
+            "horizon_days",
+            "accounts",
+            "churned",
+            "roc_auc",
+            "top_decile_lift",
+            "band_rates",
+            "suggested_weights",
+            "roc_curve",
+            "note",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VersionIdField(VisibleRelatedField):
+    """A scorecard version id (draft or published); archived ones look like missing ids."""
+
+
+class ScoreValidationRequestSerializer(serializers.Serializer):
+    scorecard_version = VersionIdField(
+        visible=lambda user: ScorecardVersion.objects.exclude(status=VersionStatus.ARCHIVED),
+        help_text="A draft or published version.",
+    )
+    as_of = serializers.DateField(help_text="The past date to score the portfolio as of.")
+    horizon_days = StrictIntegerField(
+        min_value=7,
+        max_value=730,
+        default=90,
+        help_text="Churn counted up to this many days later.",
+    )
+
+    def validate_as_of(self, value: date) -> date:
+        if value >= timezone.localdate():
+            raise serializers.ValidationError(
+                "Back-test a past date so there is an outcome to compare with."
+            )
+        return _past_date(value)
+
+    def validate(self, attrs):
+        if attrs["as_of"] + timedelta(days=attrs["horizon_days"]) > timezone.localdate():
+            raise serializers.ValidationError(
+                {
+                    "horizon_days": [
+                        "The horizon must end by today: pick an earlier date or fewer days."
+                    ]
+                }
+            )
+        return attrs

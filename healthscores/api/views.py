@@ -1,0 +1,185 @@
+"""Health per account (current with breakdown, history, why-changed), score runs, validation."""
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import get_object_or_404
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from accounts.models import Account
+from integrations.api.base import ApiGenericViewSet
+from integrations.api.permissions import IsAdminRoleOrReadOnly, IsManagerOrAdmin, TokenHasScope
+from integrations.models import Scope
+
+from .. import selectors
+from ..models import RunTrigger, ScoreRun, ScoreValidation
+from ..services import score_run_start, score_validation_run
+from .filters import ScoreRunFilter, ScoreValidationFilter
+from .serializers import (
+    HealthHistorySerializer,
+    HealthSnapshotSerializer,
+    HistoryQuerySerializer,
+    ScoreRunSerializer,
+    ScoreRunStartSerializer,
+    ScoreValidationRequestSerializer,
+    ScoreValidationSerializer,
+    WhyChangedSerializer,
+)
+
+NOT_SCORED = "This account has no health snapshot yet."
+
+
+class AccountHealthViewSet(ApiGenericViewSet):
+    """`/accounts/{id}/health/`: the account's latest snapshot, its history and why it changed."""
+
+    serializer_class = HealthSnapshotSerializer
+    pagination_class = None
+    filter_backends: list = []
+
+    def get_account(self) -> Account:
+        return get_object_or_404(
+            Account.objects.for_user(self.request.user).only("pk"), pk=self.kwargs["account_pk"]
+        )
+
+    def _latest(self):
+        snapshot = selectors.snapshot_latest(self.get_account().pk)
+        if snapshot is None:
+            raise NotFound(NOT_SCORED)
+        return snapshot
+
+    @extend_schema(summary="The account's current health with the per-measure breakdown")
+    def current(self, request, *args, **kwargs):
+        return Response(HealthSnapshotSerializer(self._latest()).data)
+
+    @extend_schema(
+        summary="Why the account's score changed since the snapshot before",
+        responses={200: WhyChangedSerializer},
+    )
+    def why_changed(self, request, *args, **kwargs):
+        return Response(WhyChangedSerializer(self._latest()).data)
+
+    @extend_schema(
+        summary="The account's daily score, band and decay over the last `days` days",
+        parameters=[
+            OpenApiParameter("days", OpenApiTypes.INT, description="1-730 (default 90)."),
+            OpenApiParameter("until", OpenApiTypes.DATE, description="Last day (default today)."),
+        ],
+        responses={200: HealthHistorySerializer},
+    )
+    def history(self, request, *args, **kwargs):
+        query = HistoryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        days = query.validated_data["days"]
+        until = query.validated_data.get("until") or timezone.localdate()
+        account = self.get_account()
+        points = selectors.snapshot_history(account.pk, days=days, until=until)
+        body = {"account": account.pk, "days": days, "until": until, "points": list(points)}
+        return Response(HealthHistorySerializer(body).data)
+
+
+class StaffReadAdminWrite:
+    """Runs and validations: managers and admins read; only admins (admin scope) start them."""
+
+    permission_classes = [IsAuthenticated, TokenHasScope, IsManagerOrAdmin, IsAdminRoleOrReadOnly]
+    write_scope = Scope.ADMIN
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List score runs, newest first (managers and admins)"),
+    retrieve=extend_schema(summary="A score run's status, progress and failures"),
+    create=extend_schema(
+        summary="Start the score run for a date (admins); poll the run for progress",
+        description="Scores every account as of `as_of` in chunks on the workers. A run already "
+        "under way for the date is returned instead of a second one (also when it finished, "
+        "unless `force` is true). Past dates are backfills: they raise no alerts.",
+        request=ScoreRunStartSerializer,
+        responses={202: ScoreRunSerializer},
+    ),
+)
+class ScoreRunViewSet(
+    StaffReadAdminWrite,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    ApiGenericViewSet,
+):
+    serializer_class = ScoreRunSerializer
+    filterset_class = ScoreRunFilter
+    ordering_fields = ["id", "as_of", "started_at"]
+    ordering = ["-id"]
+
+    def get_queryset(self):
+        return ScoreRun.objects.select_related("requested_by")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["progress"] = getattr(self, "_progress", {})
+        return context
+
+    def _with_progress(self, runs) -> None:
+        self._progress = selectors.run_progress_many([run.pk for run in runs])
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        self._with_progress(page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        run = self.get_object()
+        self._with_progress([run])
+        return Response(self.get_serializer(run).data)
+
+    def create(self, request, *args, **kwargs):
+        start = ScoreRunStartSerializer(data=request.data)
+        start.is_valid(raise_exception=True)
+        as_of = start.validated_data["as_of"]
+        run = score_run_start(
+            as_of=as_of,
+            trigger=RunTrigger.MANUAL if as_of == timezone.localdate() else RunTrigger.BACKFILL,
+            requested_by=request.user,
+            force=start.validated_data["force"],
+        )
+        self._with_progress([run])
+        return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List back-tests, newest first (managers and admins)"),
+    retrieve=extend_schema(summary="One back-test: AUC, top-decile lift, band churn, weights"),
+    create=extend_schema(
+        summary="Back-test a scorecard version at a past date (admins)",
+        description="Scores the version's accounts as they stood on `as_of` and compares with "
+        "who churned in the following `horizon_days`: ROC AUC, top-decile lift, churn rate per "
+        "band and weights learned from the outcome. Nothing is stored on the accounts.",
+        request=ScoreValidationRequestSerializer,
+        responses={201: ScoreValidationSerializer},
+    ),
+)
+class ScoreValidationViewSet(
+    StaffReadAdminWrite,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    ApiGenericViewSet,
+):
+    serializer_class = ScoreValidationSerializer
+    filterset_class = ScoreValidationFilter
+    ordering_fields = ["id", "as_of", "created_at"]
+    ordering = ["-id"]
+
+    def get_queryset(self):
+        return ScoreValidation.objects.all()
+
+    def create(self, request, *args, **kwargs):
+        ask = ScoreValidationRequestSerializer(data=request.data, context={"request": request})
+        ask.is_valid(raise_exception=True)
+        result = score_validation_run(
+            version=ask.validated_data["scorecard_version"],
+            as_of=ask.validated_data["as_of"],
+            horizon_days=ask.validated_data["horizon_days"],
+            user=request.user,
+        )
+        return Response(self.get_serializer(result).data, status=status.HTTP_201_CREATED)

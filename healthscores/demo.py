@@ -1,0 +1,35 @@
+"""Demo health history: back-dated snapshots for the last 90 days (weekly, then daily for the
+last 30), so trends, charts and "why it changed" have data from the first minute."""
+
+from datetime import timedelta
+
+from core.progress import Progress
+from healthscores.models import HealthSnapshot, RunTrigger
+from healthscores.services import score_run_in_process
+
+
+def history_days(today) -> list:
+    weekly = [today - timedelta(days=d) for d in range(89, 30, -7)]
+    daily = [today - timedelta(days=d) for d in range(30, 0, -1)]
+    return [*weekly, *daily]
+
+
+def seed(*, rng, today, stdout, **_) -> None:
+    days = history_days(today)
+    done = set(
+        HealthSnapshot.objects.filter(as_of__gte=days[0], as_of__lte=today)
+        .values_list("as_of", flat=True)
+        .distinct()
+    )
+    todo = [d for d in days if d not in done]
+    with Progress("health history", len(todo) + 1, stream=stdout) as progress:
+        for day in todo:
+            score_run_in_process(as_of=day, trigger=RunTrigger.BACKFILL, force=False)
+            progress.advance()
+        # Today as a nightly run: it raises the alerts that later steps turn into CTAs.
+        run = score_run_in_process(as_of=today, trigger=RunTrigger.NIGHTLY, force=False)
+        progress.advance()
+    stdout.write(
+        f"health: {len(todo)} back-dated days scored, today {run.scored_accounts} accounts "
+        f"({run.alerts_raised} alerts)"
+    )

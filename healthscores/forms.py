@@ -1,0 +1,45 @@
+"""Forms for the health pages: validation requests and CSM-entered manual scores."""
+
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+
+from scorecards.models import ScorecardVersion, VersionStatus
+
+
+class ValidationForm(forms.Form):
+    version = forms.ModelChoiceField(
+        queryset=ScorecardVersion.objects.none(), label="Scorecard version"
+    )
+    as_of = forms.DateField(
+        label="Score as of", widget=forms.DateInput(attrs={"type": "date"}), required=True
+    )
+    horizon_days = forms.IntegerField(label="Churn horizon (days)", min_value=7, max_value=730)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].queryset = (
+            ScorecardVersion.objects.exclude(status=VersionStatus.ARCHIVED)
+            .select_related("scorecard")
+            .order_by("scorecard__name", "-number")
+        )
+        self.fields["as_of"].initial = timezone.localdate() - timedelta(days=90)
+        self.fields["horizon_days"].initial = 90
+
+    def clean(self):
+        cleaned = super().clean()
+        as_of, horizon = cleaned.get("as_of"), cleaned.get("horizon_days")
+        if as_of and as_of >= timezone.localdate():
+            self.add_error("as_of", "Back-test a past date so there is an outcome to compare with.")
+        elif as_of and horizon and as_of + timedelta(days=horizon) > timezone.localdate():
+            self.add_error(
+                "horizon_days", "The horizon must end by today; pick an earlier date or less days."
+            )
+        return cleaned
+
+
+class ManualValueForm(forms.Form):
+    measure_key = forms.SlugField(max_length=40)
+    score = forms.IntegerField(min_value=0, max_value=100)
+    reason = forms.CharField(max_length=300)

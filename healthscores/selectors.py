@@ -1,0 +1,102 @@
+"""Reads over computed health for pages, the API and other apps (dashboards, success)."""
+
+from datetime import date, timedelta
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from .models import ChunkStatus, HealthAlert, HealthSnapshot, ScoreRun, ScoreValidation
+
+
+def snapshot_latest(account_id: int, *, as_of: date | None = None) -> HealthSnapshot | None:
+    """The account's newest snapshot (on or before `as_of` if given), with its version's bands."""
+    qs = HealthSnapshot.objects.filter(account_id=account_id)
+    if as_of is not None:
+        qs = qs.filter(as_of__lte=as_of)
+    return (
+        qs.select_related("scorecard_version__scorecard")
+        .prefetch_related("scorecard_version__bands")
+        .order_by("-as_of")
+        .first()
+    )
+
+
+def snapshot_history(account_id: int, *, days: int = 90, until: date | None = None) -> QuerySet:
+    """(as_of, overall, band, decay_score) of the account's snapshots over the last `days`."""
+    until = until or timezone.localdate()
+    qs = HealthSnapshot.objects.filter(
+        account_id=account_id, as_of__lte=until, as_of__gt=until - timedelta(days=days)
+    )
+    return qs.order_by("as_of").values("as_of", "overall", "band", "decay_score", "confidence")
+
+
+def snapshot_on(account_id: int, as_of: date) -> HealthSnapshot | None:
+    return HealthSnapshot.objects.filter(account_id=account_id, as_of=as_of).first()
+
+
+def why_changed(account_id: int) -> list[dict]:
+    """The latest snapshot's per-measure changes against the one before, as sentences."""
+    latest = (
+        HealthSnapshot.objects.filter(account_id=account_id)
+        .order_by("-as_of")
+        .values("changes")
+        .first()
+    )
+    return latest["changes"] if latest else []
+
+
+def band_distribution(accounts: QuerySet) -> dict[str, int]:
+    """Count of accounts per current band (from the denormalised account fields)."""
+    rows = accounts.order_by().values("health_band").annotate(n=Count("pk"))
+    return {row["health_band"] or "unscored": row["n"] for row in rows}
+
+
+def alerts_recent(accounts: QuerySet, *, since: date) -> QuerySet:
+    """Health alerts of the given accounts since a date, newest first."""
+    return (
+        HealthAlert.objects.filter(account__in=accounts, as_of__gte=since)
+        .select_related("account")
+        .order_by("-as_of", "-id")
+    )
+
+
+def runs_recent(limit: int = 30) -> list[ScoreRun]:
+    """The latest runs with their chunk progress (done / failed / open) in one extra query."""
+    runs = list(ScoreRun.objects.order_by("-started_at", "-id")[:limit])
+    progress = run_progress_many([r.pk for r in runs])
+    for run in runs:
+        run.progress = progress.get(run.pk, {"done": 0, "failed": 0, "open": 0, "scored": 0})
+    return runs
+
+
+def run_progress_many(run_ids: list[int]) -> dict[int, dict]:
+    from .models import ScoreRunChunk
+
+    rows = (
+        ScoreRunChunk.objects.filter(run_id__in=run_ids)
+        .values("run_id")
+        .annotate(
+            done=Count("pk", filter=Q(status=ChunkStatus.DONE)),
+            failed=Count("pk", filter=Q(status=ChunkStatus.FAILED)),
+            open=Count("pk", filter=Q(status__in=[ChunkStatus.PENDING, ChunkStatus.RUNNING])),
+            scored=Sum("scored_accounts", filter=Q(status=ChunkStatus.DONE)),
+        )
+        .order_by()
+    )
+    return {row.pop("run_id"): {**row, "scored": row["scored"] or 0} for row in rows}
+
+
+def run_progress(run: ScoreRun) -> dict:
+    """Chunks done / failed / open and accounts scored so far, with a percentage."""
+    progress = run_progress_many([run.pk]).get(
+        run.pk, {"done": 0, "failed": 0, "open": 0, "scored": 0}
+    )
+    total = run.chunks_total or 1
+    progress["percent"] = round(100 * (progress["done"] + progress["failed"]) / total)
+    return progress
+
+
+def validations_recent(limit: int = 20) -> QuerySet:
+    return ScoreValidation.objects.select_related("scorecard_version__scorecard").order_by(
+        "-created_at"
+    )[:limit]

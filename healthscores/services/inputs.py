@@ -1,0 +1,368 @@
+"""Set-based reads of every scoring input for a block of accounts as of a date.
+
+Each selector is one query over an account-id range (or an explicit id list), hitting the
+(account, date) indexes; none loops over accounts. Rows dated after `as_of` are ignored, so
+a back-dated run sees the data as it stood on that day.
+"""
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db import connection
+from django.db.models import Avg, Count, Max, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+
+from accounts.models import (
+    Account,
+    Category,
+    Interaction,
+    Stage,
+    Subscription,
+    SurveyResponse,
+    TrustEntry,
+    UsageMetric,
+    WorkType,
+)
+from scorecards.models import ManualMeasureValue
+
+RECENT_DAYS = 90  # the window of decay, margin and sentiment
+TREND_DAYS = 30  # the health slope (decay) and momentum window
+ANCHOR_SLACK_DAYS = 3  # how far before day -7 / -30 a delta may look for a snapshot
+
+
+@dataclass(frozen=True)
+class AccountBlock:
+    """Which accounts to score: an id range [lo, hi], or explicit ids; `extra` narrows further."""
+
+    lo: int | None = None
+    hi: int | None = None
+    ids: tuple[int, ...] | None = None
+    extra: Q | None = None
+
+    def q(self, field_name: str = "account_id") -> Q:
+        if self.ids is not None:
+            return Q(**{f"{field_name}__in": self.ids})
+        return Q(**{f"{field_name}__gte": self.lo, f"{field_name}__lte": self.hi})
+
+    def sql(self, column: str) -> tuple[str, list]:
+        if self.ids is not None:
+            if not self.ids:
+                return "1 = 0", []
+            return f"{column} IN ({', '.join(['%s'] * len(self.ids))})", list(self.ids)
+        return f"{column} BETWEEN %s AND %s", [self.lo, self.hi]
+
+
+def scorable_accounts(as_of: date):
+    """Accounts that were customers on `as_of`: signed (not a prospect), not yet churned."""
+    return (
+        Account.objects.exclude(stage=Stage.PROSPECT)
+        .filter((Q(churned_on__isnull=True) & ~Q(stage=Stage.CHURNED)) | Q(churned_on__gt=as_of))
+        .filter(Q(contract_start__isnull=True) | Q(contract_start__lte=as_of))
+    )
+
+
+def day_end(as_of: date) -> datetime:
+    """The first instant after `as_of` in the organisation's time zone."""
+    return datetime.combine(
+        as_of + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
+    )
+
+
+@dataclass
+class UsageSpec:
+    metric: str
+    window_days: int
+
+
+@dataclass
+class SurveySpec:
+    kind: str
+    window_days: int
+
+
+@dataclass
+class ChunkInputs:
+    """Everything scoring needs for a block of accounts, keyed by account id."""
+
+    as_of: date
+    accounts: list[dict] = field(default_factory=list)
+    interactions: dict[int, dict] = field(default_factory=dict)
+    mix: dict[int, dict[int, tuple[int, int]]] = field(default_factory=dict)  # n -> acc -> (n, pos)
+    ledger: dict[int, dict] = field(default_factory=dict)
+    usage: dict[tuple[str, int], dict[int, dict]] = field(default_factory=dict)
+    surveys: dict[tuple[str, int], dict[int, tuple[float, int]]] = field(default_factory=dict)
+    subscriptions: dict[int, list[tuple]] = field(default_factory=lambda: defaultdict(list))
+    manual: dict[int, dict[str, dict]] = field(default_factory=lambda: defaultdict(dict))
+    trend: dict[int, tuple] = field(default_factory=dict)
+    anchors: dict[int, list[tuple[date, int]]] = field(default_factory=lambda: defaultdict(list))
+    previous: dict[int, dict] = field(default_factory=dict)
+    plans: dict[int, dict] = field(default_factory=dict)
+
+
+ACCOUNT_FIELDS = (
+    "id",
+    "name",
+    "segment_id",
+    "icp_fit",
+    "seats",
+    "hourly_cost",
+    "monthly_support_cost",
+    "discount_pct",
+    "health_as_of",
+)
+
+
+def accounts_for_block(block: AccountBlock, as_of: date) -> list[dict]:
+    qs = scorable_accounts(as_of).filter(block.q("id"))
+    if block.extra is not None:
+        qs = qs.filter(block.extra)
+    return list(qs.order_by("id").values(*ACCOUNT_FIELDS))
+
+
+def interaction_aggregates(block: AccountBlock, as_of: date) -> dict[int, dict]:
+    """Per account: last value-adding interaction, and counts/minutes/sentiment over 90 days."""
+    end = day_end(as_of)
+    since = end - timedelta(days=RECENT_DAYS)
+    recent = Q(occurred_at__gte=since)
+    rows = (
+        Interaction.objects.filter(block.q(), occurred_at__lt=end)
+        .order_by()
+        .values("account_id")
+        .annotate(
+            last_value_at=Max("occurred_at", filter=Q(category=Category.VALUE_ADDING)),
+            recent=Count("id", filter=recent),
+            recent_negative=Count("id", filter=recent & Q(category__in=Category.negative())),
+            recent_minutes=Sum("minutes", filter=recent),
+            chargeable_minutes=Sum("minutes", filter=recent & Q(work_type=WorkType.CHARGEABLE)),
+            recent_sentiment=Avg("sentiment", filter=recent),
+        )
+    )
+    return {row.pop("account_id"): row for row in rows}
+
+
+def interaction_mix_last_n(block: AccountBlock, as_of: date, n: int) -> dict[int, tuple[int, int]]:
+    """Per account (count, relationship-building + value-adding count) among its last `n`
+    interactions up to `as_of` (raw SQL: the ORM cannot aggregate over a window filter)."""
+    table = Interaction._meta.db_table
+    where, params = block.sql("account_id")
+    positive = Category.positive()
+    sql = (
+        "SELECT account_id, COUNT(*), "
+        f"SUM(CASE WHEN category IN ({', '.join(['%s'] * len(positive))}) THEN 1 ELSE 0 END) "
+        "FROM (SELECT account_id, category, ROW_NUMBER() OVER ("
+        "PARTITION BY account_id ORDER BY occurred_at DESC, id DESC) AS rn "
+        f"FROM {table} WHERE {where} AND occurred_at < %s) ranked "
+        "WHERE rn <= %s GROUP BY account_id"
+    )
+    end = connection.ops.adapt_datetimefield_value(day_end(as_of))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*positive, *params, end, n])
+        return {acc: (int(total), int(pos or 0)) for acc, total, pos in cursor.fetchall()}
+
+
+def ledger_aggregates(block: AccountBlock, as_of: date) -> dict[int, dict]:
+    """Per account: goodwill balance on `as_of` and points lost / gained over 90 days."""
+    end = day_end(as_of)
+    recent = Q(occurred_at__gte=end - timedelta(days=RECENT_DAYS))
+    rows = (
+        TrustEntry.objects.filter(block.q(), occurred_at__lt=end)
+        .order_by()
+        .values("account_id")
+        .annotate(
+            balance=Sum("points"),
+            burned=Sum("points", filter=recent & Q(points__lt=0)),
+            gained=Sum("points", filter=recent & Q(points__gt=0)),
+        )
+    )
+    return {row.pop("account_id"): row for row in rows}
+
+
+def usage_aggregates(block: AccountBlock, as_of: date, spec: UsageSpec) -> dict[int, dict]:
+    """Per account: one metric's sum / row count / active days in the window and the one before."""
+    cut = as_of - timedelta(days=spec.window_days)
+    current = Q(date__gt=cut)
+    rows = (
+        UsageMetric.objects.filter(
+            block.q(),
+            metric=spec.metric,
+            date__gt=as_of - timedelta(days=2 * spec.window_days),
+            date__lte=as_of,
+        )
+        .order_by()
+        .values("account_id")
+        .annotate(
+            cur_sum=Sum("value", filter=current),
+            cur_rows=Count("id", filter=current),
+            cur_active=Count("id", filter=current & Q(value__gt=0)),
+            prev_sum=Sum("value", filter=~current),
+            prev_rows=Count("id", filter=~current),
+        )
+    )
+    return {row.pop("account_id"): row for row in rows}
+
+
+def survey_aggregates(block: AccountBlock, as_of: date, spec: SurveySpec) -> dict:
+    end = day_end(as_of)
+    rows = (
+        SurveyResponse.objects.filter(
+            block.q(),
+            kind=spec.kind,
+            responded_at__lt=end,
+            responded_at__gte=end - timedelta(days=spec.window_days),
+        )
+        .order_by()
+        .values("account_id")
+        .annotate(avg=Avg("score"), n=Count("id"))
+    )
+    return {row["account_id"]: (float(row["avg"]), row["n"]) for row in rows}
+
+
+def subscription_rows(block: AccountBlock, as_of: date) -> dict[int, list[tuple]]:
+    """(start, end, mrr) of every subscription started by `as_of` (a few rows per account)."""
+    out: dict[int, list[tuple]] = defaultdict(list)
+    rows = (
+        Subscription.objects.filter(block.q(), start_date__lte=as_of)
+        .order_by()
+        .values_list("account_id", "start_date", "end_date", "mrr")
+    )
+    for account_id, start, end, mrr in rows:
+        out[account_id].append((start, end, float(mrr)))
+    return out
+
+
+def manual_values(block: AccountBlock, as_of: date) -> dict[int, dict[str, dict]]:
+    """The latest manual value per (account, measure key) entered by `as_of` (stale or not)."""
+    out: dict[int, dict[str, dict]] = defaultdict(dict)
+    rows = (
+        ManualMeasureValue.objects.filter(block.q(), valid_from__lte=as_of)
+        .order_by("account_id", "measure_key", "-valid_from", "-id")
+        .values("account_id", "measure_key", "score", "reason", "valid_from", "valid_until")
+    )
+    for row in rows:
+        out[row["account_id"]].setdefault(row["measure_key"], row)
+    return out
+
+
+def snapshot_trend_sums(block: AccountBlock, as_of: date) -> dict[int, tuple]:
+    """Per account (n, sum x, sum y, sum xx, sum xy) of the snapshots in the 30 days before
+    `as_of`, x in days relative to `as_of`: the least-squares slope without the rows."""
+    from healthscores.models import HealthSnapshot
+
+    table = HealthSnapshot._meta.db_table
+    where, params = block.sql("account_id")
+    if connection.vendor == "postgresql":
+        x = "(as_of - %s::date)"
+    else:
+        x = "CAST(julianday(as_of) - julianday(%s) AS INTEGER)"
+    sql = (
+        "SELECT account_id, COUNT(*), SUM(x), SUM(y), SUM(x * x), SUM(x * y) FROM ("
+        f"SELECT account_id, {x} AS x, overall AS y FROM {table} "
+        f"WHERE {where} AND as_of >= %s AND as_of < %s) t GROUP BY account_id"
+    )
+    start = as_of - timedelta(days=TREND_DAYS)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [as_of.isoformat(), *params, start.isoformat(), as_of.isoformat()])
+        return {row[0]: tuple(float(v or 0) for v in row[1:]) for row in cursor.fetchall()}
+
+
+def snapshot_anchors(block: AccountBlock, as_of: date) -> dict[int, list[tuple[date, int]]]:
+    """(as_of, overall) of the snapshots a few days either side of 7 and 30 days ago, oldest
+    first: the reference points of the 7- and 30-day deltas (a missed night still has one)."""
+    from healthscores.models import HealthSnapshot
+
+    d7, d30 = as_of - timedelta(days=7), as_of - timedelta(days=30)
+    out: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    rows = (
+        HealthSnapshot.objects.filter(block.q())
+        .filter(
+            Q(as_of__gte=d7 - timedelta(days=ANCHOR_SLACK_DAYS), as_of__lte=d7)
+            | Q(as_of__gte=d30 - timedelta(days=ANCHOR_SLACK_DAYS), as_of__lte=d30)
+        )
+        .order_by("account_id", "as_of")
+        .values_list("account_id", "as_of", "overall")
+    )
+    for account_id, day, overall in rows:
+        out[account_id].append((day, overall))
+    return out
+
+
+def previous_snapshots(block: AccountBlock, as_of: date) -> dict[int, dict]:
+    """Each account's latest snapshot before `as_of`: one backward index probe per account
+    (a LATERAL join on PostgreSQL), however long the history is."""
+    from healthscores.models import HealthSnapshot
+
+    columns = ["account_id", "as_of", "overall", "band", "measures", "decay_status", "quadrant"]
+    if connection.vendor != "postgresql":
+        latest = (
+            HealthSnapshot.objects.filter(account_id=OuterRef("pk"), as_of__lt=as_of)
+            .order_by("-as_of")
+            .values("pk")[:1]
+        )
+        ids = Account.objects.filter(block.q("id")).order_by().values(prev=Subquery(latest))
+        rows = HealthSnapshot.objects.filter(pk__in=ids).order_by().values(*columns)
+        return {row["account_id"]: row for row in rows}
+    where, params = block.sql("a.id")
+    sql = (
+        f"SELECT {', '.join('s.' + c for c in columns)} FROM {Account._meta.db_table} a "
+        "CROSS JOIN LATERAL (SELECT * FROM "
+        f"{HealthSnapshot._meta.db_table} p WHERE p.account_id = a.id AND p.as_of < %s "
+        f"ORDER BY p.as_of DESC LIMIT 1) s WHERE {where}"
+    )
+    out = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [as_of, *params])
+        for values in cursor.fetchall():
+            row = dict(zip(columns, values, strict=True))
+            if isinstance(row["measures"], str):
+                row["measures"] = json.loads(row["measures"])
+            out[row["account_id"]] = row
+    return out
+
+
+def plan_progress(block: AccountBlock, as_of: date, account_ids: list[int]) -> dict[int, dict]:
+    from success.selectors import plan_progress_by_account
+
+    try:
+        return plan_progress_by_account(as_of=as_of, account_ids=account_ids) or {}
+    except Exception:  # success plans are optional input: treat a failure as missing data
+        import logging
+
+        logging.getLogger(__name__).exception("plan progress unavailable")
+        return {}
+
+
+def chunk_inputs_load(
+    *,
+    block: AccountBlock,
+    as_of: date,
+    usage_specs: list[UsageSpec],
+    survey_specs: list[SurveySpec],
+    mix_sizes: list[int],
+    need_plans: bool = True,
+) -> ChunkInputs:
+    """Every input for the block: a fixed number of queries whatever the number of accounts."""
+    inputs = ChunkInputs(as_of=as_of)
+    inputs.accounts = accounts_for_block(block, as_of)
+    if not inputs.accounts:
+        return inputs
+    inputs.interactions = interaction_aggregates(block, as_of)
+    inputs.mix = {n: interaction_mix_last_n(block, as_of, n) for n in sorted(set(mix_sizes))}
+    inputs.ledger = ledger_aggregates(block, as_of)
+    for spec in usage_specs:
+        key = (spec.metric, spec.window_days)
+        if key not in inputs.usage:
+            inputs.usage[key] = usage_aggregates(block, as_of, spec)
+    for spec in survey_specs:
+        key = (spec.kind, spec.window_days)
+        if key not in inputs.surveys:
+            inputs.surveys[key] = survey_aggregates(block, as_of, spec)
+    inputs.subscriptions = subscription_rows(block, as_of)
+    inputs.manual = manual_values(block, as_of)
+    inputs.trend = snapshot_trend_sums(block, as_of)
+    inputs.anchors = snapshot_anchors(block, as_of)
+    inputs.previous = previous_snapshots(block, as_of)
+    if need_plans:
+        inputs.plans = plan_progress(block, as_of, [a["id"] for a in inputs.accounts])
+    return inputs

@@ -1,0 +1,355 @@
+"""Writing computed health: snapshot upserts, the denormalised account fields, alerts."""
+
+import json
+from datetime import date
+
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import Account
+from core.events import publish
+from healthscores.models import AlertKind, HealthAlert, HealthSnapshot
+
+from .compute import DECAY_ORDER, AccountHealth
+
+SNAPSHOT_UPDATE_FIELDS = [
+    "scorecard_version",
+    "run",
+    "overall",
+    "band",
+    "confidence",
+    "measures",
+    "changes",
+    "previous_as_of",
+    "decay_score",
+    "decay_status",
+    "decay_components",
+    "customer_happiness",
+    "company_happiness",
+    "quadrant",
+    "outcome_class",
+    "churn_risk",
+    "lifetime_value",
+    "economics",
+    "computed_at",
+]
+ACCOUNT_FIELDS = [
+    "health_score",
+    "health_band",
+    "health_confidence",
+    "health_delta_7",
+    "health_delta_30",
+    "health_momentum",
+    "health_as_of",
+    "decay_score",
+    "decay_status",
+    "quadrant",
+    "outcome_class",
+    "lifetime_value",
+]
+
+
+def snapshots_upsert(*, results: list[AccountHealth], run_id: int | None) -> int:
+    """Insert or replace the (account, as_of) snapshots in bulk: a redelivered chunk writes the
+    same rows again instead of duplicates."""
+    now = timezone.now()
+    if connection.vendor == "postgresql" and results:
+        return _snapshots_upsert_postgres(results, run_id, now)
+    rows = [
+        HealthSnapshot(
+            account_id=r.account_id,
+            as_of=r.as_of,
+            scorecard_version=r.version,
+            run_id=run_id,
+            overall=r.overall,
+            band=r.band,
+            confidence=r.confidence,
+            measures=r.measures,
+            changes=r.changes,
+            previous_as_of=r.previous["as_of"] if r.previous else None,
+            decay_score=r.decay_score,
+            decay_status=r.decay_status,
+            decay_components=r.decay_components,
+            customer_happiness=r.customer_happiness,
+            company_happiness=r.company_happiness,
+            quadrant=r.quadrant,
+            outcome_class=r.outcome_class,
+            churn_risk=r.churn_risk,
+            lifetime_value=r.lifetime_value,
+            economics=r.economics,
+            computed_at=now,
+        )
+        for r in results
+    ]
+    HealthSnapshot.objects.bulk_create(
+        rows,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["account", "as_of"],
+        update_fields=SNAPSHOT_UPDATE_FIELDS,
+    )
+    return len(rows)
+
+
+SNAPSHOT_COLUMNS = [
+    "account_id",
+    "as_of",
+    "scorecard_version_id",
+    "run_id",
+    "overall",
+    "band",
+    "confidence",
+    "measures",
+    "changes",
+    "previous_as_of",
+    "decay_score",
+    "decay_status",
+    "decay_components",
+    "customer_happiness",
+    "company_happiness",
+    "quadrant",
+    "outcome_class",
+    "churn_risk",
+    "lifetime_value",
+    "economics",
+    "computed_at",
+]
+JSON_COLUMNS = {"measures", "changes", "decay_components", "economics"}
+
+
+def _snapshots_upsert_postgres(results: list[AccountHealth], run_id, now) -> int:
+    """The same upsert as bulk_create(update_conflicts=True), through psycopg2's
+    execute_values: the ORM's per-value preparation costs more than the insert itself."""
+    from psycopg2.extras import execute_values
+
+    def dumps(value) -> str:
+        return json.dumps(value, separators=(",", ":"), default=str)
+
+    rows = [
+        (
+            r.account_id,
+            r.as_of,
+            r.version.pk,
+            run_id,
+            r.overall,
+            r.band,
+            r.confidence,
+            dumps(r.measures),
+            dumps(r.changes),
+            r.previous["as_of"] if r.previous else None,
+            r.decay_score,
+            r.decay_status,
+            dumps(r.decay_components),
+            r.customer_happiness,
+            r.company_happiness,
+            r.quadrant,
+            r.outcome_class,
+            r.churn_risk,
+            r.lifetime_value,
+            dumps(r.economics),
+            now,
+        )
+        for r in results
+    ]
+    columns = ", ".join(SNAPSHOT_COLUMNS)
+    template = (
+        "(" + ", ".join("%s::jsonb" if c in JSON_COLUMNS else "%s" for c in SNAPSHOT_COLUMNS) + ")"
+    )
+    updates = ", ".join(
+        f"{c} = EXCLUDED.{c}" for c in SNAPSHOT_COLUMNS if c not in ("account_id", "as_of")
+    )
+    with connection.cursor() as cursor:
+        execute_values(
+            cursor.cursor,
+            f"INSERT INTO {HealthSnapshot._meta.db_table} ({columns}) VALUES %s "
+            f"ON CONFLICT (account_id, as_of) DO UPDATE SET {updates}",
+            rows,
+            template=template,
+            page_size=1000,
+        )
+    return len(rows)
+
+
+def _account_values(r: AccountHealth) -> tuple:
+    return (
+        r.overall,
+        r.band,
+        r.confidence,
+        r.delta_7,
+        r.delta_30,
+        r.momentum,
+        r.as_of,
+        r.decay_score,
+        r.decay_status,
+        r.quadrant,
+        r.outcome_class,
+        r.lifetime_value,
+    )
+
+
+def accounts_current_update(*, results: list[AccountHealth]) -> int:
+    """Copy the newest health onto the accounts (a back-dated run leaves newer values alone)."""
+    fresh = [
+        r for r in results if r.account_health_as_of is None or r.account_health_as_of <= r.as_of
+    ]
+    if not fresh:
+        return 0
+    if connection.vendor == "postgresql":
+        _accounts_update_postgres(fresh)
+    else:
+        objs = []
+        for r in fresh:
+            obj = Account(pk=r.account_id)
+            for name, value in zip(ACCOUNT_FIELDS, _account_values(r), strict=True):
+                setattr(obj, name, value)
+            objs.append(obj)
+        Account.objects.bulk_update(objs, ACCOUNT_FIELDS, batch_size=500)
+    return len(fresh)
+
+
+def _accounts_update_postgres(results: list[AccountHealth]) -> None:
+    """One UPDATE ... FROM (VALUES ...) per 1,000 accounts (bulk_update's CASE chains are slow)."""
+    table = Account._meta.db_table
+    types = [
+        "smallint",
+        "varchar",
+        "double precision",
+        "smallint",
+        "smallint",
+        "double precision",
+        "date",
+        "smallint",
+        "varchar",
+        "varchar",
+        "varchar",
+        "numeric",
+    ]
+    columns = ", ".join(ACCOUNT_FIELDS)
+    sets = ", ".join(
+        f"{name} = v.{name}::{kind}" for name, kind in zip(ACCOUNT_FIELDS, types, strict=True)
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(results), 1000):
+            batch = results[start : start + 1000]
+            placeholders = ", ".join(
+                ["(%s, " + ", ".join(["%s"] * len(ACCOUNT_FIELDS)) + ")"] * len(batch)
+            )
+            params = []
+            for r in batch:
+                params.append(r.account_id)
+                params.extend(_account_values(r))
+            cursor.execute(
+                f"UPDATE {table} AS a SET {sets} FROM (VALUES {placeholders}) "
+                f"AS v(id, {columns}) WHERE a.id = v.id::bigint",
+                params,
+            )
+
+
+def _transitions(r: AccountHealth, bands_rank: dict[str, int]) -> list[HealthAlert]:
+    prev = r.previous
+    if not prev:
+        return []
+    alerts = []
+    if prev["band"] != r.band and prev["band"] in bands_rank and r.band in bands_rank:
+        drop = bands_rank[r.band] < bands_rank[prev["band"]]
+        alerts.append(
+            HealthAlert(
+                account_id=r.account_id,
+                as_of=r.as_of,
+                kind=AlertKind.BAND_DROP if drop else AlertKind.BAND_RISE,
+                from_value=prev["band"],
+                to_value=r.band,
+                score=r.overall,
+                message=(
+                    f"Health {'dropped' if drop else 'rose'} from {prev['band']} "
+                    f"({prev['overall']}) to {r.band} ({r.overall})."
+                ),
+            )
+        )
+    if DECAY_ORDER.get(r.decay_status, 0) > DECAY_ORDER.get(prev["decay_status"], 0):
+        alerts.append(
+            HealthAlert(
+                account_id=r.account_id,
+                as_of=r.as_of,
+                kind=AlertKind.DECAY,
+                from_value=prev["decay_status"],
+                to_value=r.decay_status,
+                score=r.decay_score,
+                message=(
+                    f"Decay worsened from {prev['decay_status'].replace('_', ' ')} to "
+                    f"{r.decay_status.replace('_', ' ')} (decay score {r.decay_score})."
+                ),
+            )
+        )
+    if prev["quadrant"] and prev["quadrant"] != r.quadrant:
+        alerts.append(
+            HealthAlert(
+                account_id=r.account_id,
+                as_of=r.as_of,
+                kind=AlertKind.QUADRANT,
+                from_value=prev["quadrant"],
+                to_value=r.quadrant,
+                score=r.overall,
+                message=(
+                    f"Quadrant moved from {prev['quadrant'].replace('_', ' ')} to "
+                    f"{r.quadrant.replace('_', ' ')}."
+                ),
+            )
+        )
+    return alerts
+
+
+def alerts_create(*, results: list[AccountHealth], as_of: date) -> list[HealthAlert]:
+    """Alerts for band moves, decay crossings and quadrant changes vs the previous snapshot;
+    at most one per (account, day, kind), so re-scoring the same day raises nothing new."""
+    candidates = []
+    for r in results:
+        ranks = {b.key: i for i, b in enumerate(r.version.bands.all())}
+        candidates.extend(_transitions(r, ranks))
+    if not candidates:
+        return []
+    existing = set(
+        HealthAlert.objects.filter(
+            account_id__in={a.account_id for a in candidates}, as_of=as_of
+        ).values_list("account_id", "kind")
+    )
+    new = [a for a in candidates if (a.account_id, a.kind) not in existing]
+    HealthAlert.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+    return new
+
+
+def alerts_publish(*, alerts) -> int:
+    """Publish the domain event of each alert (after commit) and mark it published."""
+    count = 0
+    ids = []
+    for alert in alerts:
+        ids.append(alert.pk)
+        count += 1
+        if alert.kind in (AlertKind.BAND_DROP, AlertKind.BAND_RISE):
+            publish(
+                "health.band_changed",
+                account_id=alert.account_id,
+                as_of=alert.as_of.isoformat(),
+                from_band=alert.from_value,
+                to_band=alert.to_value,
+                score=alert.score,
+            )
+        elif alert.kind == AlertKind.DECAY:
+            publish(
+                "health.decay_alert",
+                account_id=alert.account_id,
+                as_of=alert.as_of.isoformat(),
+                from_status=alert.from_value,
+                to_status=alert.to_value,
+                decay_score=alert.score,
+            )
+        else:
+            publish(
+                "health.quadrant_changed",
+                account_id=alert.account_id,
+                as_of=alert.as_of.isoformat(),
+                from_quadrant=alert.from_value,
+                to_quadrant=alert.to_value,
+            )
+    HealthAlert.objects.filter(pk__in=[i for i in ids if i]).update(published_at=timezone.now())
+    return count

@@ -1,0 +1,207 @@
+"""Health pages: score runs (with "Recompute now"), validation, and manual score entry."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import Account
+from scorecards.selectors import manual_measures_for_account
+from scorecards.services import manual_measure_value_set, scorecard_version_draft_create
+
+from . import selectors
+from .forms import ManualValueForm, ValidationForm
+from .models import RunTrigger, ScoreRun, ScoreValidation
+from .services import score_run_start, score_validation_run
+
+
+def _staff(request) -> None:
+    """Runs and validation are for admins and managers; acting on them is for admins."""
+    if not (request.user.is_admin_role or request.user.is_manager):
+        raise PermissionDenied
+
+
+def _admin(request) -> None:
+    if not request.user.is_admin_role:
+        raise PermissionDenied
+
+
+@login_required
+def run_list(request):
+    _staff(request)
+    runs = selectors.runs_recent()
+    template = (
+        "healthscores/_runs_table.html"
+        if request.headers.get("HX-Request")
+        else "healthscores/runs.html"
+    )
+    return render(
+        request,
+        template,
+        {"runs": runs, "any_running": any(not r.is_finished for r in runs)},
+    )
+
+
+@login_required
+def run_detail(request, pk: int):
+    _staff(request)
+    run = get_object_or_404(ScoreRun, pk=pk)
+    return render(
+        request,
+        "healthscores/run_detail.html",
+        {
+            "run": run,
+            "progress": selectors.run_progress(run),
+            "chunks": run.chunks.order_by("lo_id")[:500],
+        },
+    )
+
+
+@login_required
+@require_POST
+def run_recompute(request):
+    _admin(request)
+    run = score_run_start(
+        as_of=timezone.localdate(),
+        trigger=RunTrigger.MANUAL,
+        requested_by=request.user,
+        force=True,
+    )
+    messages.success(request, f"Recompute for {run.as_of:%d %b %Y} started (run {run.pk}).")
+    return redirect("healthscores:runs")
+
+
+@login_required
+def validation_list(request):
+    _staff(request)
+    form = ValidationForm(request.POST or None)
+    if request.method == "POST":
+        _admin(request)
+        if form.is_valid():
+            result = score_validation_run(
+                version=form.cleaned_data["version"],
+                as_of=form.cleaned_data["as_of"],
+                horizon_days=form.cleaned_data["horizon_days"],
+                user=request.user,
+            )
+            return redirect("healthscores:validation_detail", pk=result.pk)
+    return render(
+        request,
+        "healthscores/validation.html",
+        {"form": form, "validations": selectors.validations_recent()},
+    )
+
+
+def _validation_charts(result: ScoreValidation) -> tuple[str, str]:
+    bands = {
+        "type": "bar",
+        "data": {
+            "labels": [b["label"] for b in result.band_rates],
+            "datasets": [
+                {
+                    "label": "Churn rate within the horizon (%)",
+                    "data": [round(100 * (b["churn_rate"] or 0), 1) for b in result.band_rates],
+                    "backgroundColor": [b["colour"] for b in result.band_rates],
+                }
+            ],
+        },
+        "options": {
+            "maintainAspectRatio": False,
+            "scales": {"y": {"beginAtZero": True, "max": 100}},
+            "plugins": {"legend": {"display": False}},
+        },
+    }
+    roc = {
+        "type": "scatter",
+        "data": {
+            "datasets": [
+                {
+                    "label": "ROC",
+                    "data": result.roc_curve,
+                    "showLine": True,
+                    "borderColor": "#2f5bea",
+                    "pointRadius": 0,
+                },
+                {
+                    "label": "Chance",
+                    "data": [{"x": 0, "y": 0}, {"x": 1, "y": 1}],
+                    "showLine": True,
+                    "borderColor": "#98a2b3",
+                    "borderDash": [4, 4],
+                    "pointRadius": 0,
+                },
+            ]
+        },
+        "options": {
+            "maintainAspectRatio": False,
+            "scales": {
+                "x": {
+                    "min": 0,
+                    "max": 1,
+                    "title": {"display": True, "text": "false positive rate"},
+                },
+                "y": {"min": 0, "max": 1, "title": {"display": True, "text": "true positive rate"}},
+            },
+        },
+    }
+    return json.dumps(bands), json.dumps(roc)
+
+
+@login_required
+def validation_detail(request, pk: int):
+    _staff(request)
+    result = get_object_or_404(
+        ScoreValidation.objects.select_related("scorecard_version__scorecard"), pk=pk
+    )
+    bands_chart, roc_chart = _validation_charts(result)
+    return render(
+        request,
+        "healthscores/validation_detail.html",
+        {"result": result, "bands_chart": bands_chart, "roc_chart": roc_chart},
+    )
+
+
+@login_required
+@require_POST
+def validation_apply(request, pk: int):
+    """Copy the suggested weights into the scorecard's draft; nothing changes until published."""
+    _admin(request)
+    result = get_object_or_404(ScoreValidation, pk=pk)
+    weights = {w["key"]: w["suggested_weight"] for w in result.suggested_weights}
+    draft = scorecard_version_draft_create(
+        scorecard=result.scorecard_version.scorecard,
+        user=request.user,
+        source=result.scorecard_version,
+        weights=weights,
+        notes=f"Weights suggested by validation {result.pk} ({result.as_of}).",
+    )
+    messages.success(request, "Suggested weights copied into the draft. Review, then publish.")
+    return redirect("scorecards:version_edit", pk=draft.pk)
+
+
+@login_required
+@require_POST
+def manual_value(request, pk: int):
+    account = get_object_or_404(Account.objects.for_user(request.user), pk=pk)
+    form = ManualValueForm(request.POST)
+    measures = {m.key: m for m in manual_measures_for_account(account)}
+    if not form.is_valid() or form.cleaned_data["measure_key"] not in measures:
+        messages.error(request, "Enter a score from 0 to 100 and a reason for a manual measure.")
+        return redirect(account.get_absolute_url())
+    try:
+        manual_measure_value_set(
+            account=account,
+            measure=measures[form.cleaned_data["measure_key"]],
+            score=form.cleaned_data["score"],
+            reason=form.cleaned_data["reason"],
+            author=request.user,
+        )
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    else:
+        messages.success(request, "Saved. The health score updates within a minute.")
+    return redirect(account.get_absolute_url())

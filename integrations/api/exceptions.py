@@ -1,0 +1,92 @@
+"""Every API error is JSON: `{"message", "code", "errors": {field: [messages]}}`."""
+
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+)
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import ProtectedError, RestrictedError
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import set_rollback
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+class Unprocessable(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The request cannot be processed."
+    default_code = "unprocessable"
+
+
+def _flatten_code(exc) -> str:
+    codes = exc.get_codes()
+    while isinstance(codes, (list, dict)) and codes:
+        codes = next(iter(codes.values())) if isinstance(codes, dict) else codes[0]
+    return codes if isinstance(codes, str) else "invalid"
+
+
+def _translate(exc):
+    """Map Django and database errors raised by services onto API exceptions."""
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied()
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
+    if isinstance(exc, TooManyFieldsSent | SuspiciousOperation):
+        return exceptions.ParseError(str(exc) or "The request could not be parsed.")
+    if isinstance(exc, ProtectedError | RestrictedError):
+        return Conflict("Other records still refer to this one, so it cannot be deleted.")
+    if isinstance(exc, IntegrityError):
+        return Conflict("The change conflicts with an existing record (a unique value is taken).")
+    if isinstance(exc, OverflowError):
+        return exceptions.ValidationError({"non_field_errors": ["A number is out of range."]})
+    return exc
+
+
+def api_exception_handler(exc, context):
+    """DRF's exception handler, reshaped so clients always parse the same JSON error."""
+    exc = _translate(exc)
+    if not isinstance(exc, exceptions.APIException):
+        return None
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(max(1, round(exc.wait)))
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        errors = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+        data = {"message": "Invalid input.", "code": _flatten_code(exc), "errors": errors}
+    else:
+        data = {"message": str(exc.detail), "code": _flatten_code(exc), "errors": {}}
+    set_rollback()
+    return Response(data, status=exc.status_code, headers=headers)
+
+
+@csrf_exempt  # it changes nothing; without this a stray DELETE would get the HTML CSRF page
+def api_not_found(request, *args, **kwargs):
+    """A JSON 404 for any path under /api/v1/ that names no resource."""
+    return JsonResponse(
+        {"message": "No API resource at this path.", "code": "not_found", "errors": {}},
+        status=404,
+    )

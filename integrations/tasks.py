@@ -1,0 +1,30 @@
+"""Celery tasks for integrations: sending webhook deliveries with exponential back-off."""
+
+from celery import shared_task
+from django.conf import settings
+
+from .models import WebhookDelivery
+from .services import idempotency_records_purge, webhook_delivery_attempt, webhook_retry_delay
+
+
+@shared_task(name="integrations.tasks.webhook_deliver", bind=True, max_retries=None)
+def webhook_deliver(self, delivery_id: int) -> str:
+    """Send one delivery; a failed attempt re-queues itself after the back-off delay."""
+    if self.request.is_eager:
+        # In-process (embedded) mode has no worker to wait for a countdown: retry inline,
+        # capped, so a request that published an event never stalls long on a dead receiver.
+        cap = settings.WEBHOOK_EAGER_MAX_ATTEMPTS
+        delivery = webhook_delivery_attempt(delivery_id=delivery_id, max_attempts=cap)
+        while delivery.status == WebhookDelivery.Status.RETRYING:
+            delivery = webhook_delivery_attempt(delivery_id=delivery_id, max_attempts=cap)
+        return delivery.status
+    delivery = webhook_delivery_attempt(delivery_id=delivery_id)
+    if delivery.status == WebhookDelivery.Status.RETRYING:
+        raise self.retry(countdown=webhook_retry_delay(delivery.attempts), max_retries=None)
+    return delivery.status
+
+
+@shared_task(name="integrations.tasks.idempotency_purge")
+def idempotency_purge() -> int:
+    """Forget idempotency records older than the 24-hour replay window."""
+    return idempotency_records_purge()

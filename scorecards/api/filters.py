@@ -1,0 +1,21 @@
+"""FilterSets for the scorecards API."""
+
+import django_filters as filters
+
+from scorecards.models import Scorecard, ScorecardVersion
+
+
+class ScorecardFilter(filters.FilterSet):
+    segment = filters.NumberFilter(field_name="segment_id")
+
+    class Meta:
+        model = Scorecard
+        fields = ["is_default"]
+
+
+class ScorecardVersionFilter(filters.FilterSet):
+    scorecard = filters.NumberFilter(field_name="scorecard_id")
+
+    class Meta:
+        model = ScorecardVersion
+        fields = ["status"]

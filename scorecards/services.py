@@ -1,0 +1,207 @@
+"""Writes to scorecards: drafts, edits, publishing, and CSM-entered manual measure values."""
+
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from core.events import publish
+
+from .defaults import build_default_scorecard
+from .models import (
+    Band,
+    ManualMeasureValue,
+    Measure,
+    MeasureKind,
+    Scorecard,
+    ScorecardVersion,
+    VersionStatus,
+)
+
+
+@transaction.atomic
+def scorecard_default_ensure() -> ScorecardVersion:
+    """Return the default scorecard's published version, creating the shipped one if missing."""
+    return build_default_scorecard(
+        Scorecard=Scorecard, ScorecardVersion=ScorecardVersion, Measure=Measure, Band=Band
+    )
+
+
+def _copy_rules(*, source: ScorecardVersion, target: ScorecardVersion, weights=None) -> None:
+    weights = weights or {}
+    Measure.objects.bulk_create(
+        Measure(
+            version=target,
+            key=m.key,
+            label=m.label,
+            kind=m.kind,
+            weight=weights.get(m.key, m.weight),
+            params=dict(m.params),
+            bad=m.bad,
+            good=m.good,
+            missing_policy=m.missing_policy,
+            position=m.position,
+        )
+        for m in source.measures.all()
+    )
+    Band.objects.bulk_create(
+        Band(version=target, key=b.key, label=b.label, min_score=b.min_score, colour=b.colour)
+        for b in source.bands.all()
+    )
+
+
+@transaction.atomic
+def scorecard_create(*, name: str, segment, user) -> Scorecard:
+    """Create a segment's scorecard with a draft copied from the default's published rules."""
+    if Scorecard.objects.filter(segment=segment).exists():
+        raise ValidationError({"segment": ["This segment already has a scorecard."]})
+    if Scorecard.objects.filter(name=name).exists():
+        raise ValidationError({"name": ["A scorecard with this name exists."]})
+    scorecard = Scorecard.objects.create(name=name, segment=segment)
+    draft = ScorecardVersion.objects.create(scorecard=scorecard, number=1, created_by=user)
+    _copy_rules(source=scorecard_default_ensure(), target=draft)
+    return scorecard
+
+
+@transaction.atomic
+def scorecard_version_draft_create(
+    *,
+    scorecard: Scorecard,
+    user,
+    source: ScorecardVersion | None = None,
+    weights: dict[str, float] | None = None,
+    notes: str = "",
+) -> ScorecardVersion:
+    """The scorecard's draft (created from `source` or the published version if none exists).
+
+    `weights` (measure key -> weight) overrides the copied weights, e.g. suggested weights
+    from a validation; an existing draft gets them applied in place.
+    """
+    Scorecard.objects.select_for_update().get(pk=scorecard.pk)
+    draft = scorecard.versions.filter(status=VersionStatus.DRAFT).first()
+    if draft is not None:
+        for measure in draft.measures.all():
+            if weights and measure.key in weights:
+                measure.weight = weights[measure.key]
+                measure.save(update_fields=["weight"])
+        if notes:
+            draft.notes = notes
+            draft.save(update_fields=["notes"])
+        return draft
+    source = source or scorecard.versions.filter(status=VersionStatus.PUBLISHED).first()
+    if source is None:
+        source = scorecard.versions.order_by("-number").first()
+    number = (
+        scorecard.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    ) + 1
+    draft = ScorecardVersion.objects.create(
+        scorecard=scorecard, number=number, created_by=user, notes=notes
+    )
+    if source is not None:
+        _copy_rules(source=source, target=draft, weights=weights)
+    return draft
+
+
+def _validate_rules(measures: list[dict], bands: list[dict]) -> None:
+    errors = []
+    keys = [m["key"] for m in measures]
+    if not measures:
+        errors.append("A scorecard needs at least one measure.")
+    if len(set(keys)) != len(keys):
+        errors.append("Measure keys must be unique.")
+    for m in measures:
+        if m["weight"] <= 0:
+            errors.append(f"{m['label']}: the weight must be positive.")
+        if m["bad"] == m["good"]:
+            errors.append(f"{m['label']}: the bad and good thresholds must differ.")
+        if m["kind"] == MeasureKind.USAGE and not (m.get("params") or {}).get("metric"):
+            errors.append(f"{m['label']}: a usage measure needs a metric name.")
+    mins = [b["min_score"] for b in bands]
+    if not bands:
+        errors.append("A scorecard needs at least one band.")
+    elif 0 not in mins:
+        errors.append("The lowest band must start at 0.")
+    if len(set(mins)) != len(mins):
+        errors.append("Two bands cannot start at the same score.")
+    if len({b["key"] for b in bands}) != len(bands):
+        errors.append("Band keys must be unique.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def scorecard_version_update(
+    *, version: ScorecardVersion, notes: str, measures: list[dict], bands: list[dict]
+) -> ScorecardVersion:
+    """Replace a draft's measures and bands (published and archived versions never change)."""
+    version = ScorecardVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != VersionStatus.DRAFT:
+        raise ValidationError("Only a draft can be edited; create a new draft instead.")
+    _validate_rules(measures, bands)
+    version.notes = notes
+    version.save(update_fields=["notes"])
+    version.measures.all().delete()
+    version.bands.all().delete()
+    Measure.objects.bulk_create(
+        Measure(version=version, position=i, **m) for i, m in enumerate(measures)
+    )
+    Band.objects.bulk_create(Band(version=version, **b) for b in bands)
+    return version
+
+
+@transaction.atomic
+def scorecard_version_publish(*, version: ScorecardVersion, user) -> ScorecardVersion:
+    """Publish a draft: the previously published version is archived, history is kept."""
+    Scorecard.objects.select_for_update().get(pk=version.scorecard_id)
+    version = ScorecardVersion.objects.get(pk=version.pk)
+    if version.status != VersionStatus.DRAFT:
+        raise ValidationError("Only a draft can be published.")
+    _validate_rules(
+        list(version.measures.values("key", "label", "kind", "weight", "bad", "good", "params")),
+        list(version.bands.values("key", "min_score")),
+    )
+    ScorecardVersion.objects.filter(
+        scorecard_id=version.scorecard_id, status=VersionStatus.PUBLISHED
+    ).update(status=VersionStatus.ARCHIVED)
+    version.status = VersionStatus.PUBLISHED
+    version.published_by = user
+    version.published_at = timezone.now()
+    version.save(update_fields=["status", "published_by", "published_at"])
+    return version
+
+
+@transaction.atomic
+def manual_measure_value_set(
+    *,
+    account,
+    measure: Measure,
+    score: int,
+    reason: str,
+    author,
+    valid_from: date | None = None,
+) -> ManualMeasureValue:
+    """Record a CSM's score for a manual measure; it stays valid for the measure's valid_days."""
+    reason = (reason or "").strip()
+    errors = {}
+    if measure.kind != MeasureKind.MANUAL:
+        errors["measure"] = ["Only manual measures take a CSM-entered score."]
+    if score is None or not 0 <= int(score) <= 100:
+        errors["score"] = ["The score must be between 0 and 100."]
+    if not reason:
+        errors["reason"] = ["Say why: a reason is required."]
+    if errors:
+        raise ValidationError(errors)
+    valid_from = valid_from or timezone.localdate()
+    valid_days = int((measure.params or {}).get("valid_days") or 30)
+    value = ManualMeasureValue.objects.create(
+        account=account,
+        measure_key=measure.key,
+        score=int(score),
+        reason=reason[:300],
+        valid_from=valid_from,
+        valid_until=valid_from + timedelta(days=valid_days),
+        author=author,
+    )
+    publish("account.inputs_changed", account_ids=[account.pk])
+    return value

@@ -1,0 +1,160 @@
+"""Admin-only scorecard settings: list, draft editing, impact preview, publishing."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from .forms import (
+    BandForm,
+    BandFormSet,
+    MeasureForm,
+    MeasureFormSet,
+    ScorecardCreateForm,
+    VersionNotesForm,
+)
+from .models import Scorecard, ScorecardVersion
+from .selectors import scorecard_list as scorecards_with_versions
+from .selectors import version_queryset
+from .services import (
+    scorecard_create,
+    scorecard_version_draft_create,
+    scorecard_version_publish,
+    scorecard_version_update,
+)
+
+
+def _admin(request) -> None:
+    if not request.user.is_admin_role:
+        raise PermissionDenied
+
+
+def _filled(formset):
+    """Rows to keep: existing rows not marked for deletion, and extra rows someone filled in."""
+    keep = []
+    for i, form in enumerate(formset.forms):
+        if form.cleaned_data.get("DELETE"):
+            continue
+        if i >= formset.initial_form_count() and not form.has_changed():
+            continue
+        keep.append(form)
+    return keep
+
+
+@login_required
+def scorecard_list(request):
+    _admin(request)
+    form = ScorecardCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            scorecard = scorecard_create(
+                name=form.cleaned_data["name"],
+                segment=form.cleaned_data["segment"],
+                user=request.user,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            draft = scorecard.versions.get()
+            return redirect("scorecards:version_edit", pk=draft.pk)
+    return render(
+        request, "scorecards/list.html", {"scorecards": scorecards_with_versions(), "form": form}
+    )
+
+
+@login_required
+def scorecard_detail(request, pk: int):
+    _admin(request)
+    scorecard = get_object_or_404(Scorecard.objects.select_related("segment"), pk=pk)
+    versions = version_queryset().filter(scorecard=scorecard).order_by("-number")
+    return render(request, "scorecards/detail.html", {"scorecard": scorecard, "versions": versions})
+
+
+@login_required
+@require_POST
+def version_draft(request, pk: int):
+    _admin(request)
+    scorecard = get_object_or_404(Scorecard, pk=pk)
+    draft = scorecard_version_draft_create(scorecard=scorecard, user=request.user)
+    return redirect("scorecards:version_edit", pk=draft.pk)
+
+
+@login_required
+def version_edit(request, pk: int):
+    _admin(request)
+    version = get_object_or_404(version_queryset(), pk=pk)
+    if not version.is_draft:
+        messages.info(request, "Published and archived versions are read-only; start a draft.")
+        return redirect("scorecards:detail", pk=version.scorecard_id)
+    if request.method == "POST":
+        notes = VersionNotesForm(request.POST)
+        measures = MeasureFormSet(request.POST, prefix="measures")
+        bands = BandFormSet(request.POST, prefix="bands")
+        if notes.is_valid() and measures.is_valid() and bands.is_valid():
+            try:
+                scorecard_version_update(
+                    version=version,
+                    notes=notes.cleaned_data["notes"],
+                    measures=[f.as_measure() for f in _filled(measures)],
+                    bands=[f.as_band() for f in _filled(bands)],
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    notes.add_error(None, message)
+            else:
+                messages.success(request, "Draft saved. Preview its impact before publishing.")
+                return redirect("scorecards:version_edit", pk=version.pk)
+    else:
+        notes = VersionNotesForm(initial={"notes": version.notes})
+        measures = MeasureFormSet(
+            prefix="measures", initial=[MeasureForm.initial_from(m) for m in version.measures.all()]
+        )
+        bands = BandFormSet(
+            prefix="bands",
+            initial=[
+                {"key": b.key, "label": b.label, "min_score": b.min_score, "colour": b.colour}
+                for b in version.bands.all()
+            ],
+        )
+    return render(
+        request,
+        "scorecards/edit.html",
+        {
+            "version": version,
+            "notes_form": notes,
+            "measures": measures,
+            "bands": bands,
+            "band_form_class": BandForm,
+        },
+    )
+
+
+@login_required
+def version_preview(request, pk: int):
+    _admin(request)
+    from healthscores.services import scorecard_impact_preview
+
+    version = get_object_or_404(ScorecardVersion.objects.select_related("scorecard"), pk=pk)
+    preview = scorecard_impact_preview(version=version, as_of=timezone.localdate())
+    return render(request, "scorecards/preview.html", {"version": version, "preview": preview})
+
+
+@login_required
+@require_POST
+def version_publish(request, pk: int):
+    _admin(request)
+    version = get_object_or_404(ScorecardVersion, pk=pk)
+    try:
+        scorecard_version_publish(version=version, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+        return redirect("scorecards:version_edit", pk=version.pk)
+    messages.success(
+        request,
+        f"Version {version.number} published. Tonight's run scores with it; "
+        "press Recompute now on the score runs page to apply it today.",
+    )
+    return redirect("scorecards:detail", pk=version.scorecard_id)

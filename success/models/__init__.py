@@ -1,0 +1,48 @@
+from .insights import LessonLearned, LessonReason
+from .interventions import (
+    Cta,
+    CtaStatus,
+    CtaStep,
+    InterventionRule,
+    Playbook,
+    PlaybookStep,
+    Priority,
+    RuleKey,
+)
+from .plans import (
+    OwnerSide,
+    PlanShare,
+    PlanStatus,
+    PlanStep,
+    PlanTemplate,
+    PlanTemplateStep,
+    ScopeDelivery,
+    StepScope,
+    SuccessPlan,
+    outcome_class_for,
+    vector_for,
+)
+
+__all__ = [
+    "Cta",
+    "CtaStatus",
+    "CtaStep",
+    "InterventionRule",
+    "LessonLearned",
+    "LessonReason",
+    "OwnerSide",
+    "PlanShare",
+    "PlanStatus",
+    "PlanStep",
+    "PlanTemplate",
+    "PlanTemplateStep",
+    "Playbook",
+    "PlaybookStep",
+    "Priority",
+    "RuleKey",
+    "ScopeDelivery",
+    "StepScope",
+    "SuccessPlan",
+    "outcome_class_for",
+    "vector_for",
+]

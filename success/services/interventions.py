@@ -1,0 +1,422 @@
+"""Interventions: evaluate the rules (set-based) and open, progress and close CTAs."""
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from accounts.models import Account, Category, Stage
+from core.events import publish
+from success.models import (
+    Cta,
+    CtaStatus,
+    CtaStep,
+    InterventionRule,
+    PlaybookStep,
+    Priority,
+    RuleKey,
+)
+from success.models.interventions import DEFAULT_RULES
+
+BAND_RANK = {"red": 0, "yellow": 1, "green": 2}
+DECAY_RANK = {"stable": 0, "decaying": 1, "in_decay": 2}
+WORK_TO_KEEP = ("happy_unprofitable", "profitable_unhappy")
+QUADRANT_LABEL = {
+    "happy_unprofitable": "happy but unprofitable",
+    "profitable_unhappy": "profitable but unhappy",
+}
+# One candidate per account: account_id -> (owner_id, reason, evidence)
+Candidates = dict[int, tuple[int | None, str, dict]]
+
+
+def intervention_rules_ensure() -> list[InterventionRule]:
+    """All rule rows, creating any missing one with its defaults."""
+    rules = {rule.key: rule for rule in InterventionRule.objects.select_related("playbook")}
+    for key, (threshold, priority, due, cooldown) in DEFAULT_RULES.items():
+        if key not in rules:
+            rules[key], _ = InterventionRule.objects.get_or_create(
+                key=key,
+                defaults={
+                    "threshold": threshold,
+                    "priority": priority,
+                    "due_in_days": due,
+                    "cooldown_days": cooldown,
+                },
+            )
+    return sorted(rules.values(), key=lambda rule: rule.key)
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+# --- opening -------------------------------------------------------------------------------
+def _blocked_accounts(rule: InterventionRule, account_ids: Sequence[int]) -> set[int]:
+    """Accounts with a live CTA of this rule, or one closed within the rule's cool-down."""
+    recent = timezone.now() - timedelta(days=rule.cooldown_days)
+    return set(
+        Cta.objects.filter(rule=rule, account_id__in=account_ids)
+        .filter(Q(status__in=CtaStatus.live()) | Q(closed_at__gte=recent))
+        .values_list("account_id", flat=True)
+    )
+
+
+def _cta_for(rule: InterventionRule, account_id: int, owner_id, reason: str, evidence) -> Cta:
+    return Cta(
+        account_id=account_id,
+        rule=rule,
+        owner_id=owner_id,
+        title=rule.get_key_display(),
+        reason=reason,
+        evidence=evidence,
+        priority=rule.priority,
+        due_on=timezone.localdate() + timedelta(days=rule.due_in_days),
+        playbook_id=rule.playbook_id,
+    )
+
+
+def _after_open(rule: InterventionRule, ctas: list[Cta]) -> None:
+    """Copy the playbook checklist onto new CTAs and announce them."""
+    if rule.playbook_id and ctas:
+        steps = list(PlaybookStep.objects.filter(playbook_id=rule.playbook_id))
+        CtaStep.objects.bulk_create(
+            [CtaStep(cta=cta, order=step.order, text=step.text) for cta in ctas for step in steps]
+        )
+    for cta in ctas:
+        publish(
+            "cta.opened",
+            cta_id=cta.pk,
+            account_id=cta.account_id,
+            rule=rule.key,
+            priority=Priority(cta.priority).label.lower(),
+        )
+
+
+@transaction.atomic
+def cta_open(
+    *, rule: InterventionRule, account: Account, reason: str, evidence: dict | None = None
+) -> tuple[Cta | None, bool]:
+    """Get-or-create the live CTA of `rule` for `account`.
+
+    Returns (the live CTA, created?). Returns (None, False) when the rule is disabled or a CTA
+    of this rule was closed for the account within the cool-down.
+    """
+    if not rule.is_enabled:
+        return None, False
+    live = Cta.objects.filter(rule=rule, account=account, status__in=CtaStatus.live()).first()
+    if live:
+        return live, False
+    if _blocked_accounts(rule, [account.pk]):
+        return None, False
+    cta = _cta_for(rule, account.pk, account.owner_id, reason, evidence or {})
+    try:
+        with transaction.atomic():
+            cta.save()
+    except IntegrityError:  # a concurrent writer opened it first
+        return Cta.objects.get(rule=rule, account=account, status__in=CtaStatus.live()), False
+    _after_open(rule, [cta])
+    return cta, True
+
+
+@transaction.atomic
+def ctas_open_many(*, rule: InterventionRule, candidates: Candidates) -> int:
+    """Open CTAs of one rule for many accounts in a constant number of queries."""
+    if not rule.is_enabled or not candidates:
+        return 0
+    ids = list(candidates)
+    blocked = _blocked_accounts(rule, ids)
+    fresh = [account_id for account_id in ids if account_id not in blocked]
+    if not fresh:
+        return 0
+    new = [_cta_for(rule, account_id, *candidates[account_id]) for account_id in fresh]
+    try:
+        with transaction.atomic():
+            opened = Cta.objects.bulk_create(new, batch_size=500)
+    except IntegrityError:
+        # A concurrent writer opened some of them first: fall back to get-or-create per account.
+        accounts = Account.objects.in_bulk(fresh)
+        opened = []
+        for account_id in fresh:
+            _owner, reason, evidence = candidates[account_id]
+            cta, created = cta_open(
+                rule=rule, account=accounts[account_id], reason=reason, evidence=evidence
+            )
+            if created:
+                opened.append(cta)
+        return len(opened)
+    _after_open(rule, opened)
+    return len(opened)
+
+
+# --- the rules, set-based ------------------------------------------------------------------
+def _accounts(account_ids: Sequence[int] | None):
+    accounts = Account.objects.active()
+    if account_ids is not None:
+        accounts = accounts.filter(pk__in=list(account_ids))
+    return accounts
+
+
+def _candidates_plan_lagging(rule, as_of, account_ids) -> Candidates:
+    from success.selectors import plan_progress_by_account
+
+    progress = plan_progress_by_account(as_of=as_of, account_ids=account_ids)
+    behind = {
+        account_id: row
+        for account_id, row in progress.items()
+        if row["status"] == "active" and (row["expected"] - row["progress"]) * 100 > rule.threshold
+    }
+    owners = dict(_accounts(list(behind)).values_list("pk", "owner_id"))
+    return {
+        account_id: (
+            owners[account_id],
+            f"The success plan is {row['progress']:.0%} done against {row['expected']:.0%} "
+            f"expected by {as_of:%Y-%m-%d} ({row['vector'].replace('_', ' ')}); "
+            f"{row['overdue']} step(s) overdue.",
+            {
+                "plan_id": row["plan_id"],
+                "progress": round(row["progress"], 3),
+                "expected": round(row["expected"], 3),
+                "vector": row["vector"],
+                "overdue_steps": row["overdue"],
+                "as_of": as_of.isoformat(),
+            },
+        )
+        for account_id, row in behind.items()
+        if account_id in owners
+    }
+
+
+def _candidates_decay(rule, as_of, account_ids) -> Candidates:
+    rows = (
+        _accounts(account_ids)
+        .filter(
+            Q(decay_status="in_decay") | Q(decay_status="decaying", decay_score__gte=rule.threshold)
+        )
+        .values_list("pk", "owner_id", "decay_status", "decay_score", "goodwill_balance")
+    )
+    return {
+        pk: (
+            owner,
+            f"Decay score {score} ({status.replace('_', ' ')}); goodwill balance {balance}.",
+            {"decay_status": status, "decay_score": score, "goodwill_balance": balance},
+        )
+        for pk, owner, status, score, balance in rows
+    }
+
+
+def _candidates_no_value(rule, as_of, account_ids) -> Candidates:
+    days = rule.threshold or 45
+    cutoff = _day_start(as_of - timedelta(days=days))
+    rows = (
+        _accounts(account_ids)
+        .annotate(
+            last_value=Max(
+                "interactions__occurred_at",
+                filter=Q(
+                    interactions__category=Category.VALUE_ADDING,
+                    interactions__occurred_at__lt=_day_start(as_of + timedelta(days=1)),
+                ),
+            )
+        )
+        .filter(Q(last_value__lt=cutoff) | Q(last_value__isnull=True))
+        # An account younger than the window has not had the chance yet.
+        .filter(
+            Q(contract_start__isnull=True) | Q(contract_start__lte=as_of - timedelta(days=days))
+        )
+        .values_list("pk", "owner_id", "last_value")
+    )
+    return {
+        pk: (
+            owner,
+            f"No value-adding interaction in the last {days} days"
+            + (f" (last on {timezone.localtime(last):%Y-%m-%d})." if last else " (none ever)."),
+            {
+                "days": days,
+                "last_value_adding_at": last.isoformat() if last else None,
+                "as_of": as_of.isoformat(),
+            },
+        )
+        for pk, owner, last in rows
+    }
+
+
+def _candidates_renewal(rule, as_of, account_ids) -> Candidates:
+    days = rule.threshold or 90
+    rows = (
+        _accounts(account_ids)
+        .filter(renewal_date__gte=as_of, renewal_date__lte=as_of + timedelta(days=days))
+        .exclude(health_band="green")
+        .values_list("pk", "owner_id", "renewal_date", "health_band", "health_score")
+    )
+    return {
+        pk: (
+            owner,
+            f"Renewal on {renewal:%Y-%m-%d} ({(renewal - as_of).days} days) and health is "
+            f"{band or 'not scored'}{f' ({score})' if score is not None else ''}.",
+            {
+                "renewal_date": renewal.isoformat(),
+                "days_to_renewal": (renewal - as_of).days,
+                "health_band": band,
+                "health_score": score,
+            },
+        )
+        for pk, owner, renewal, band, score in rows
+    }
+
+
+def _candidates_bad_fit(rule, as_of, account_ids) -> Candidates:
+    rows = (
+        _accounts(account_ids)
+        .filter(stage=Stage.ONBOARDING, icp_good_fit=False)
+        .values_list("pk", "owner_id", "icp_fit")
+    )
+    return {
+        pk: (
+            owner,
+            f"Onboarding a customer outside our ideal profile (ICP fit {fit}).",
+            {"icp_fit": fit, "stage": Stage.ONBOARDING.value},
+        )
+        for pk, owner, fit in rows
+    }
+
+
+def _candidates_work_to_keep(rule, as_of, account_ids) -> Candidates:
+    rows = (
+        _accounts(account_ids)
+        .filter(quadrant__in=WORK_TO_KEEP)
+        .values_list("pk", "owner_id", "quadrant")
+    )
+    return {
+        pk: (
+            owner,
+            f"The account is {QUADRANT_LABEL[quadrant]}: work to keep.",
+            {"quadrant": quadrant},
+        )
+        for pk, owner, quadrant in rows
+    }
+
+
+SET_BASED_RULES = {
+    RuleKey.PLAN_LAGGING: _candidates_plan_lagging,
+    RuleKey.DECAY: _candidates_decay,
+    RuleKey.NO_VALUE: _candidates_no_value,
+    RuleKey.RENEWAL_AT_RISK: _candidates_renewal,
+    RuleKey.BAD_FIT_ONBOARDING: _candidates_bad_fit,
+    RuleKey.WORK_TO_KEEP: _candidates_work_to_keep,
+}
+
+
+def interventions_evaluate(
+    *, as_of: date, account_ids: Sequence[int] | None = None
+) -> dict[str, int]:
+    """Run every enabled state rule over the accounts (all by default), set-based; returns the
+    number of CTAs opened per rule. "Health dropped a band" reacts to its event only."""
+    opened = {}
+    for rule in intervention_rules_ensure():
+        finder = SET_BASED_RULES.get(rule.key)
+        if finder is None or not rule.is_enabled:
+            continue
+        opened[rule.key] = ctas_open_many(rule=rule, candidates=finder(rule, as_of, account_ids))
+    return opened
+
+
+def _rule(key: str) -> InterventionRule | None:
+    return InterventionRule.objects.filter(key=key, is_enabled=True).first()
+
+
+def _account(account_id: int) -> Account | None:
+    return Account.objects.active().filter(pk=account_id).first()
+
+
+# --- event reactions -----------------------------------------------------------------------
+def on_band_changed(*, account_id, from_band, to_band, score=None, as_of=None, **_) -> None:
+    """health.band_changed: open "health dropped a band" when the band went down."""
+    if BAND_RANK.get(to_band, 99) >= BAND_RANK.get(from_band, -1):
+        return
+    rule, account = _rule(RuleKey.BAND_DROPPED), _account(account_id)
+    if rule and account:
+        cta_open(
+            rule=rule,
+            account=account,
+            reason=f"Health dropped from {from_band} to {to_band}"
+            + (f" (score {score})." if score is not None else "."),
+            evidence={"from_band": from_band, "to_band": to_band, "score": score, "as_of": as_of},
+        )
+
+
+def on_decay_alert(*, account_id, from_status, to_status, decay_score=None, as_of=None, **_):
+    """health.decay_alert: open the decay CTA when decay is rising into decaying / in decay."""
+    if to_status not in ("decaying", "in_decay"):
+        return
+    if DECAY_RANK.get(to_status, 0) <= DECAY_RANK.get(from_status, 0):
+        return
+    rule, account = _rule(RuleKey.DECAY), _account(account_id)
+    if rule and account:
+        cta_open(
+            rule=rule,
+            account=account,
+            reason=f"Decay rising: {from_status or 'unknown'} → {to_status.replace('_', ' ')}"
+            + (f" (decay score {decay_score})." if decay_score is not None else "."),
+            evidence={
+                "from_status": from_status,
+                "to_status": to_status,
+                "decay_score": decay_score,
+                "as_of": as_of,
+            },
+        )
+
+
+def on_quadrant_changed(*, account_id, from_quadrant, to_quadrant, as_of=None, **_) -> None:
+    """health.quadrant_changed: open "work to keep" when the account moved into it."""
+    if to_quadrant not in WORK_TO_KEEP:
+        return
+    rule, account = _rule(RuleKey.WORK_TO_KEEP), _account(account_id)
+    if rule and account:
+        cta_open(
+            rule=rule,
+            account=account,
+            reason=f"Moved from {from_quadrant or 'unscored'} to {QUADRANT_LABEL[to_quadrant]}: "
+            "work to keep.",
+            evidence={"from_quadrant": from_quadrant, "to_quadrant": to_quadrant, "as_of": as_of},
+        )
+
+
+def on_run_completed(*, as_of, **_) -> None:
+    """health.run_completed: evaluate every rule over all accounts (in a Celery task)."""
+    from success.tasks import interventions_evaluate_task
+
+    as_of = as_of if isinstance(as_of, str) else as_of.isoformat()
+    interventions_evaluate_task.delay(as_of=as_of)
+
+
+# --- working a CTA -------------------------------------------------------------------------
+@transaction.atomic
+def cta_status_set(*, cta: Cta, status: str, user=None) -> Cta:
+    """Move a CTA to open / in progress / done / dismissed."""
+    if status not in CtaStatus.values:
+        raise ValidationError({"status": ["Unknown status."]})
+    closing = status not in CtaStatus.live()
+    cta.status = status
+    cta.closed_at = timezone.now() if closing else None
+    cta.closed_by = user if closing else None
+    try:
+        with transaction.atomic():
+            cta.save(update_fields=["status", "closed_at", "closed_by"])
+    except IntegrityError:
+        raise ValidationError("Another CTA of this rule is already open for the account.") from None
+    return cta
+
+
+@transaction.atomic
+def cta_step_toggle(*, step: CtaStep, user=None) -> CtaStep:
+    """Tick (or untick) a playbook step on a CTA; ticking the first moves it to in progress."""
+    step.done_at = None if step.done_at else timezone.now()
+    step.done_by = user if step.done_at else None
+    step.save(update_fields=["done_at", "done_by"])
+    cta = step.cta
+    if step.done_at and cta.status == CtaStatus.OPEN:
+        cta_status_set(cta=cta, status=CtaStatus.IN_PROGRESS, user=user)
+    return step

@@ -1,0 +1,23 @@
+"""Celery tasks for success plans and interventions (thin: parse ids/dates, call a service)."""
+
+from datetime import date
+
+from celery import shared_task
+from django.utils import timezone
+
+
+@shared_task(name="success.tasks.plan_steps_check_overdue")
+def plan_steps_check_overdue(today: str | None = None) -> int:
+    """Append the one-off chute for every plan step that passed its due date undone."""
+    from success.services import plan_steps_chute_overdue
+
+    day = date.fromisoformat(today) if today else timezone.localdate()
+    return plan_steps_chute_overdue(today=day)
+
+
+@shared_task(name="success.tasks.interventions_evaluate")
+def interventions_evaluate_task(as_of: str) -> dict[str, int]:
+    """Run every intervention rule over all accounts as of a score run's date."""
+    from success.services import interventions_evaluate
+
+    return interventions_evaluate(as_of=date.fromisoformat(as_of))

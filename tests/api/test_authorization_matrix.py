@@ -1,0 +1,207 @@
+"""Every endpoint × {own CSM, other CSM, manager, admin, read-only token, no auth}.
+
+The target records belong to csm_a1 (team A, led by manager_a). "other" is csm_b1 (team B).
+"""
+
+import pytest
+from rest_framework.test import APIClient
+
+from integrations.models import Webhook
+from tests import factories
+
+from .conftest import token_client
+
+WHO = ["own", "other", "manager", "admin", "read_only", "anonymous"]
+
+
+def _client(org, who):
+    if who == "anonymous":
+        return APIClient()
+    user = {
+        "own": org.csm_a1,
+        "other": org.csm_b1,
+        "manager": org.manager_a,
+        "admin": org.admin,
+        "read_only": org.csm_a1,
+    }[who]
+    return token_client(user, scopes=["read"] if who == "read_only" else None)
+
+
+@pytest.fixture
+def target(org):
+    account = org.accounts["csm_a1"][0]
+    contact = factories.ContactFactory(account=account, external_id="m-contact")
+    interaction = factories.InteractionFactory(account=account, external_id="m-int")
+    usage = factories.UsageMetricFactory(account=account)
+    survey = factories.SurveyResponseFactory(account=account)
+    subscription = factories.SubscriptionFactory(account=account)
+    hook = Webhook.objects.create(
+        name="m", url="https://x.example/h", events=["cta.opened"], secret="s" * 20
+    )
+    from accounts.services import trust_entry_append
+
+    entry = trust_entry_append(account=account, points=2, reason="seed", source="manual")
+    health = _health_targets(account)
+    return {
+        **health,
+        "a2": org.accounts["csm_a1"][1].pk,
+        "a": account.pk,
+        "ext": account.external_id,
+        "c": contact.pk,
+        "i": interaction.pk,
+        "u": usage.pk,
+        "s": survey.pk,
+        "sub": subscription.pk,
+        "e": entry.pk,
+        "w": hook.pk,
+        "seg": org.segment.pk,
+    }
+
+
+def _health_targets(account) -> dict:
+    """A snapshot, a run, a back-test, a plan with a step and a CTA with a step."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from healthscores.models import HealthSnapshot, ScoreRun, ScoreValidation
+    from scorecards.services import scorecard_default_ensure
+
+    version = scorecard_default_ensure()
+    today = timezone.localdate()
+    HealthSnapshot.objects.create(
+        account=account, as_of=today, scorecard_version=version, overall=60, band="yellow",
+        confidence=1, decay_score=10, decay_status="stable", quadrant="success",
+        churn_risk=0.1, lifetime_value=1000,
+    )  # fmt: skip
+    run = ScoreRun.objects.create(as_of=today, trigger="manual", status="completed")
+    validation = ScoreValidation.objects.create(
+        scorecard_version=version, as_of=today - timedelta(days=200), accounts=0, churned=0
+    )
+    plan = factories.SuccessPlanFactory(account=account)
+    cta = factories.CtaFactory(account=account)
+    return {
+        "sc": version.scorecard_id,
+        "sv": version.pk,
+        "run": run.pk,
+        "val": validation.pk,
+        "p": plan.pk,
+        "ps": factories.PlanStepFactory(plan=plan).pk,
+        "cta": cta.pk,
+        "cs": cta.steps.create(order=1, text="Call").pk,
+        "past": (today - timedelta(days=3)).isoformat(),
+        "btest": (today - timedelta(days=120)).isoformat(),
+    }
+
+
+# (method, path, body, expected status per WHO in order:
+#  own, other, manager, admin, read_only, anonymous)
+VISIBLE_READ = (200, 404, 200, 200, 200, 401)
+LIST = (200, 200, 200, 200, 200, 401)
+CONFIG_READ = (200, 200, 200, 200, 200, 401)
+STAFF_READ = (403, 403, 200, 200, 403, 401)
+CASES = [
+    ("get", "/api/v1/accounts/", None, LIST),
+    ("get", "/api/v1/accounts/{a}/", None, VISIBLE_READ),
+    ("get", "/api/v1/accounts/external/{ext}/", None, VISIBLE_READ),
+    ("patch", "/api/v1/accounts/{a}/", {"region": "APAC"}, (200, 404, 200, 200, 403, 401)),
+    (
+        "put",
+        "/api/v1/accounts/external/{ext}/",
+        {"name": "Renamed"},
+        (200, 404, 200, 200, 403, 401),
+    ),
+    ("delete", "/api/v1/accounts/{a}/", None, (405, 405, 405, 405, 403, 401)),
+    ("get", "/api/v1/contacts/{c}/", None, VISIBLE_READ),
+    ("get", "/api/v1/contacts/external/m-contact/", None, VISIBLE_READ),
+    ("patch", "/api/v1/contacts/{c}/", {"title": "VP"}, (200, 404, 200, 200, 403, 401)),
+    ("get", "/api/v1/interactions/{i}/", None, VISIBLE_READ),
+    (
+        "post",
+        "/api/v1/interactions/",
+        {"account": "{a}", "channel": "call", "category": "value_adding"},
+        (201, 400, 201, 201, 403, 401),
+    ),
+    ("post", "/api/v1/interactions/bulk/", {"rows": []}, (200, 200, 200, 200, 403, 401)),
+    ("get", "/api/v1/accounts/{a}/ledger/", None, VISIBLE_READ),
+    ("get", "/api/v1/accounts/{a}/ledger/{e}/", None, VISIBLE_READ),
+    (
+        "post",
+        "/api/v1/accounts/{a}/ledger/",
+        {"points": 1, "reason": "r"},
+        (201, 404, 201, 201, 403, 401),
+    ),
+    (
+        "post",
+        "/api/v1/accounts/{a}/ledger/{e}/reverse/",
+        {"reason": "oops"},
+        (201, 404, 201, 201, 403, 401),
+    ),
+    ("put", "/api/v1/accounts/{a}/ledger/{e}/", {}, (405, 405, 405, 405, 403, 401)),
+    ("get", "/api/v1/subscriptions/{sub}/", None, VISIBLE_READ),
+    ("get", "/api/v1/usage/{u}/", None, VISIBLE_READ),
+    ("post", "/api/v1/usage/bulk/", {"rows": []}, (200, 200, 200, 200, 403, 401)),
+    ("get", "/api/v1/surveys/{s}/", None, VISIBLE_READ),
+    ("get", "/api/v1/segments/", None, CONFIG_READ),
+    ("patch", "/api/v1/segments/{seg}/", {"description": "d"}, (403, 403, 403, 200, 403, 401)),
+    ("get", "/api/v1/icp-profiles/", None, CONFIG_READ),
+    ("post", "/api/v1/icp-profiles/", {"name": "M"}, (403, 403, 403, 201, 403, 401)),
+    ("get", "/api/v1/webhooks/", None, (403, 403, 403, 200, 403, 401)),
+    ("get", "/api/v1/webhooks/{w}/deliveries/", None, (403, 403, 403, 200, 403, 401)),
+    ("get", "/api/v1/accounts/{a}/health/", None, VISIBLE_READ),
+    ("get", "/api/v1/accounts/{a}/health/history/", None, VISIBLE_READ),
+    ("get", "/api/v1/accounts/{a}/health/why-changed/", None, VISIBLE_READ),
+    ("get", "/api/v1/scorecards/", None, CONFIG_READ),
+    ("get", "/api/v1/scorecards/{sc}/", None, CONFIG_READ),
+    ("get", "/api/v1/scorecard-versions/", None, CONFIG_READ),
+    ("get", "/api/v1/scorecard-versions/{sv}/", None, CONFIG_READ),
+    # Admins may publish, but this version is already published: 400.
+    ("post", "/api/v1/scorecard-versions/{sv}/publish/", {}, (403, 403, 403, 400, 403, 401)),
+    ("get", "/api/v1/score-runs/", None, STAFF_READ),
+    ("get", "/api/v1/score-runs/{run}/", None, STAFF_READ),
+    ("post", "/api/v1/score-runs/", {"as_of": "{past}"}, (403, 403, 403, 202, 403, 401)),
+    ("get", "/api/v1/score-validation/", None, STAFF_READ),
+    ("get", "/api/v1/score-validation/{val}/", None, STAFF_READ),
+    (
+        "post",
+        "/api/v1/score-validation/",
+        {"scorecard_version": "{sv}", "as_of": "{btest}"},
+        (403, 403, 403, 201, 403, 401),
+    ),
+    ("get", "/api/v1/success-plans/", None, LIST),
+    ("get", "/api/v1/success-plans/{p}/", None, VISIBLE_READ),
+    ("post", "/api/v1/success-plans/", {"account": "{a2}"}, (201, 400, 201, 201, 403, 401)),
+    (
+        "post",
+        "/api/v1/success-plans/{p}/steps/{ps}/complete/",
+        {},
+        (200, 404, 200, 200, 403, 401),
+    ),
+    ("get", "/api/v1/ctas/", None, LIST),
+    ("get", "/api/v1/ctas/{cta}/", None, VISIBLE_READ),
+    ("patch", "/api/v1/ctas/{cta}/", {"status": "done"}, (200, 404, 200, 200, 403, 401)),
+    ("put", "/api/v1/ctas/{cta}/", {"status": "done"}, (405, 405, 405, 405, 403, 401)),
+    ("post", "/api/v1/ctas/{cta}/steps/{cs}/toggle/", {}, (200, 404, 200, 200, 403, 401)),
+    ("get", "/api/v1/reports/top10/", None, LIST),
+]
+
+
+def _fill(value, target):
+    """ "{a}"-style placeholders: ids become integers, anything else (dates) stays a string."""
+    if not isinstance(value, str) or not value.startswith("{"):
+        return value
+    filled = value.format(**target)
+    return int(filled) if filled.isdigit() else filled
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize("method,path,body,expected", CASES, ids=[f"{c[0]} {c[1]}" for c in CASES])
+def test_authorization_matrix(org, target, who, method, path, body, expected):
+    client = _client(org, who)
+    url = path.format(**target)
+    if body is not None:
+        body = {k: _fill(v, target) for k, v in body.items()}
+    response = getattr(client, method)(url, body, format="json")
+    assert response.status_code == expected[WHO.index(who)], response.content[:300]
+    if who == "other" and path == "/api/v1/accounts/":
+        assert target["a"] not in [row["id"] for row in response.json()["results"]]

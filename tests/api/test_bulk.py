@@ -1,0 +1,109 @@
+"""Bulk ingest: up to 1,000 rows, upsert by natural key, per-row errors, valid rows kept."""
+
+from accounts.models import Interaction, TrustEntry, UsageMetric
+
+
+def _ticket(account, n, **extra):
+    return {
+        "account": account.pk,
+        "external_id": f"ticket-{n}",
+        "channel": "ticket",
+        "category": "firefighting",
+        "sentiment": -1,
+        "minutes": 20,
+        **extra,
+    }
+
+
+def test_bulk_interactions_keep_valid_rows_and_report_bad_ones_by_index(api, org):
+    """GIVEN three rows, the middle one bad WHEN posted THEN 207: rows 0, 2 stored, 1 named."""
+    mine = org.accounts["csm_a1"][0]
+    rows = [_ticket(mine, 1), _ticket(mine, 2, category="gossip"), _ticket(mine, 3)]
+    response = api.post("/api/v1/interactions/bulk/", {"rows": rows}, format="json")
+    assert response.status_code == 207
+    body = response.json()
+    assert (body["created"], body["updated"]) == (2, 0)
+    assert [e["index"] for e in body["errors"]] == [1]
+    assert "category" in body["errors"][0]["errors"]
+    assert set(Interaction.objects.values_list("external_id", flat=True)) == {
+        "ticket-1",
+        "ticket-3",
+    }
+    assert TrustEntry.objects.filter(account=mine, source="interaction").count() == 2
+
+
+def test_bulk_interactions_upsert_by_external_id(api, org):
+    mine = org.accounts["csm_a1"][0]
+    api.post("/api/v1/interactions/bulk/", {"rows": [_ticket(mine, 1)]}, format="json")
+    again = api.post(
+        "/api/v1/interactions/bulk/",
+        {"rows": [_ticket(mine, 1, summary="resolved")]},
+        format="json",
+    )
+    assert again.status_code == 200
+    assert (again.json()["created"], again.json()["updated"]) == (0, 1)
+    assert Interaction.objects.get(external_id="ticket-1").summary == "resolved"
+
+
+def test_bulk_rows_for_invisible_or_unknown_accounts_are_row_errors(api, org):
+    mine, theirs = org.accounts["csm_a1"][0], org.accounts["csm_b1"][0]
+    rows = [
+        _ticket(theirs, 1),
+        {**_ticket(mine, 2), "account": None, "account_external_id": "who?"},
+        {**_ticket(mine, 3), "account_external_id": mine.external_id},
+    ]
+    response = api.post("/api/v1/interactions/bulk/", {"rows": rows}, format="json")
+    body = response.json()
+    assert response.status_code == 207
+    assert [e["index"] for e in body["errors"]] == [0, 1]
+    assert body["created"] == 1
+    assert not Interaction.objects.filter(account=theirs).exists()
+
+
+def test_more_than_1000_rows_is_rejected_whole(api, org):
+    mine = org.accounts["csm_a1"][0]
+    rows = [
+        {"account": mine.pk, "metric": "m", "date": "2026-01-01", "value": i} for i in range(1001)
+    ]
+    response = api.post("/api/v1/usage/bulk/", {"rows": rows}, format="json")
+    assert response.status_code == 400
+    assert "1000" in str(response.json()["errors"]["rows"])
+    assert not UsageMetric.objects.exists()
+
+
+def test_bulk_usage_upserts_by_account_metric_and_date(api, org):
+    mine = org.accounts["csm_a1"][0]
+    rows = [
+        {
+            "account_external_id": mine.external_id,
+            "metric": "logins",
+            "date": f"2026-01-{d:02}",
+            "value": d,
+        }
+        for d in range(1, 11)
+    ]
+    first = api.post("/api/v1/usage/bulk/", {"rows": rows}, format="json")
+    assert first.status_code == 200 and first.json()["created"] == 10
+    rows[0]["value"] = 100
+    rows.append({"account": mine.pk, "metric": "logins", "date": "not a date", "value": 1})
+    second = api.post("/api/v1/usage/bulk/", {"rows": rows}, format="json")
+    assert second.status_code == 207
+    assert (second.json()["updated"], second.json()["errors"][0]["index"]) == (10, 10)
+    assert UsageMetric.objects.get(metric="logins", date="2026-01-01").value == 100
+    assert UsageMetric.objects.count() == 10
+
+
+def test_a_full_batch_of_1000_usage_rows_is_accepted(api, org):
+    mine = org.accounts["csm_a1"][0]
+    rows = [
+        {
+            "account": mine.pk,
+            "metric": f"m{i % 10}",
+            "date": f"2025-{1 + i // 100 % 12:02}-{1 + i % 28:02}",
+            "value": i,
+        }
+        for i in range(1000)
+    ]
+    response = api.post("/api/v1/usage/bulk/", {"rows": rows}, format="json")
+    assert response.status_code in (200, 207)
+    assert response.json()["created"] + len(response.json()["errors"]) == 1000

@@ -1,0 +1,92 @@
+"""Schemathesis fuzzes every operation of the live schema with an authenticated admin token.
+
+Checks: no 5xx, every status code and response body matches the schema, JSON content types,
+and invalid input (negative mode) is never accepted.
+"""
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, Phase
+from hypothesis import settings as hypothesis_settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests import factories
+
+from .conftest import token_client
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+WSGI_APP = get_wsgi_application()
+
+
+@pytest.fixture
+def keep_test_connection():
+    """The real WSGI handler closes "old" DB connections per request, which would close the
+    test's transaction on PostgreSQL; Django's own test client unhooks it the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_auth(org, settings, keep_test_connection):
+    """An admin token (all scopes) plus seeded data so ids 1..n resolve to real rows."""
+    settings.API_THROTTLE_RATE = "100000/min"
+    account = factories.AccountFactory(owner=org.admin, external_id="fuzz-1")
+    factories.ContactFactory(account=account, external_id="fuzz-contact")
+    factories.InteractionFactory(account=account, external_id="fuzz-int")
+    factories.UsageMetricFactory(account=account)
+    factories.SurveyResponseFactory(account=account)
+    factories.SubscriptionFactory(account=account)
+    _seed_health_and_success(account)
+    client = token_client(org.admin)
+    return {"Authorization": client._credentials["HTTP_AUTHORIZATION"]}
+
+
+def _seed_health_and_success(account) -> None:
+    """A snapshot, run, back-test, plan step and CTA step so their ids resolve too."""
+    from healthscores.models import ScoreRun, ScoreValidation
+    from healthscores.services import health_rescore_accounts
+    from scorecards.services import scorecard_default_ensure
+
+    version = scorecard_default_ensure()
+    health_rescore_accounts(account_ids=[account.pk])
+    ScoreRun.objects.create(as_of=account.contract_start, trigger="backfill", status="completed")
+    ScoreValidation.objects.create(
+        scorecard_version=version, as_of=account.contract_start, accounts=0, churned=0
+    )
+    factories.PlanStepFactory(plan__account=account)
+    factories.CtaFactory(account=account).steps.create(order=1, text="Call")
+
+
+# The schema view needs no database, so the live schema loads at collection time.
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", WSGI_APP)
+
+
+@pytest.mark.slow
+@schema.parametrize()
+@hypothesis_settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+def test_api_survives_fuzzing(case, fuzz_auth):
+    case.call_and_validate(headers=fuzz_auth, checks=CHECKS)

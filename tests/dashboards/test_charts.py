@@ -1,0 +1,137 @@
+"""Account-page charts: chutes and ladders, health history, LTV curve, usage, subscriptions."""
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.template import Context, Template
+from django.utils import timezone
+
+from accounts.services.ledger import trust_entry_append
+from dashboards.selectors.charts import (
+    ledger_chart_config,
+    ltv_series,
+    usage_trends_config,
+)
+from tests import factories
+from tests.dashboards.conftest import snapshot
+
+pytestmark = pytest.mark.django_db
+
+
+def render(snippet: str, account) -> str:
+    return Template("{% load charts %}" + snippet).render(Context({"account": account}))
+
+
+def _json(html: str, chart_id: str) -> dict:
+    start = html.index(f'<script id="{chart_id}" type="application/json">')
+    start = html.index(">", start) + 1
+    return json.loads(html[start : html.index("</script>", start)])
+
+
+def test_ledger_chart_marks_ladders_and_chutes_on_the_balance_line(org):
+    """GIVEN two ladders then an escalation chute
+    WHEN the ledger chart renders
+    THEN the balance steps up twice and down once, with a chute marker at the drop."""
+    account = org.accounts["csm_a1"][0]
+    start = timezone.now() - timedelta(days=10)
+    for i, points in enumerate([5, 3]):
+        trust_entry_append(
+            account=account,
+            points=points,
+            reason="good call",
+            source="manual",
+            occurred_at=start + timedelta(days=i),
+        )
+    trust_entry_append(
+        account=account,
+        points=-20,
+        reason="Escalation: outage",
+        source="incident",
+        occurred_at=start + timedelta(days=5),
+        apply_cushion=False,
+    )
+    config = ledger_chart_config(account)
+    balance, ladders, chutes = (d["data"] for d in config["data"]["datasets"])
+    assert balance == [5, 8, -12]
+    assert ladders == [5, 8, None]
+    assert chutes == [None, None, -12]
+    assert config["notes"][2] == "-20: Escalation: outage"
+    html = render("{% ledger_chart account %}", account)
+    assert f'data-chart="chart-ledger-{account.pk}"' in html
+    assert "1 chute (−20)" in html
+    assert _json(html, f"chart-ledger-{account.pk}")["data"]["datasets"][2]["label"] == "Chute"
+
+
+def test_charts_show_empty_states_when_there_is_no_data(org):
+    account = org.accounts["csm_a1"][0]
+    html = render("{% account_charts account %}", account)
+    assert "No ledger entries yet" in html
+    assert "No subscriptions recorded" in html
+    assert "No product usage" in html
+    assert "<canvas" not in html
+    assert "No health history yet" in render("{% health_history_chart account %}", account)
+
+
+def test_health_history_chart_draws_the_daily_scores(org):
+    today = timezone.localdate()
+    account = org.accounts["csm_a1"][0]
+    for days, overall in [(2, 70), (1, 65), (0, 50)]:
+        snapshot(account, as_of=today - timedelta(days=days), overall=overall)
+    html = render("{% health_history_chart account %}", account)
+    config = _json(html, f"chart-health-{account.pk}")
+    assert config["data"]["datasets"][0]["data"] == [70, 65, 50]
+    assert config["data"]["labels"][-1] == today.isoformat()
+
+
+def test_ltv_curve_accumulates_monthly_revenue_and_projects_to_lifetime_value(org):
+    today = timezone.localdate()
+    account = org.accounts["csm_a1"][0]
+    account.lifetime_value = Decimal("20000")
+    factories.SubscriptionFactory(
+        account=account,
+        start_date=(today.replace(day=1) - timedelta(days=1)).replace(day=1),
+        mrr=Decimal("1000"),
+    )
+    series = ltv_series(account, today=today)
+    assert series["cumulative"] == [1000.0, 2000.0]
+    assert series["current_mrr"] == 1000.0
+    assert series["projected"][0] == 3000.0
+    assert series["projected"][-1] == 20000.0
+    html = render("{% ltv_chart account %}", account)
+    assert "Revenue to date 2,000" in html
+    assert "lifetime value 20,000" in html
+
+
+def test_usage_trends_sum_each_metric_per_week(org):
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday() + 7)
+    account = org.accounts["csm_a1"][0]
+    for day, value in [(0, 10), (1, 5), (7, 4)]:
+        factories.UsageMetricFactory(
+            account=account, metric="searches", date=monday + timedelta(days=day), value=value
+        )
+    config = usage_trends_config(account, today=today)
+    assert config["data"]["labels"][0] == monday.isoformat()
+    assert config["data"]["datasets"][0]["label"] == "searches"
+    assert config["data"]["datasets"][0]["data"][:2] == [15, 4]
+
+
+def test_subscriptions_table_lists_products(org):
+    account = org.accounts["csm_a1"][0]
+    factories.SubscriptionFactory(account=account, product="Analytics add-on")
+    html = render("{% subscriptions_table account %}", account)
+    assert "Analytics add-on" in html and "ongoing" in html
+
+
+def test_account_charts_use_a_fixed_number_of_queries(org, django_assert_max_num_queries):
+    account = org.accounts["csm_a1"][0]
+    for i in range(20):
+        trust_entry_append(account=account, points=1, reason=f"call {i}", source="manual")
+        factories.UsageMetricFactory(
+            account=account, metric=f"m{i % 5}", date=timezone.localdate() - timedelta(days=i)
+        )
+    # Budget: ledger entries + ledger totals, subscriptions (LTV), usage, subscriptions table.
+    with django_assert_max_num_queries(6):
+        render("{% account_charts account %}", account)

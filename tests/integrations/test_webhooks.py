@@ -1,0 +1,175 @@
+"""Outbound webhooks: HMAC-signed, sent after commit by Celery, retried with back-off, logged."""
+
+import hashlib
+import hmac
+import json
+import time
+
+import pytest
+
+from accounts.services import trust_entry_append
+from core.events import publish
+from integrations.models import WebhookAttempt, WebhookDelivery
+from integrations.services import webhook_create, webhook_retry_delay, webhook_signature
+
+
+def verify(secret: str, request: dict) -> bool:
+    """What a receiver does: recompute HMAC-SHA256 over "<timestamp>.<body>"."""
+    headers = {k.lower(): v for k, v in request["headers"].items()}
+    timestamp = headers["x-csplatform-timestamp"]
+    expected = (
+        "sha256="
+        + hmac.new(
+            secret.encode(), f"{timestamp}.".encode() + request["body"], hashlib.sha256
+        ).hexdigest()
+    )
+    return hmac.compare_digest(expected, headers["x-csplatform-signature"])
+
+
+def test_ledger_entry_is_delivered_signed_after_commit(
+    org, receiver, django_capture_on_commit_callbacks
+):
+    """GIVEN a webhook on ledger entries WHEN an entry is appended THEN a signed POST arrives."""
+    hook = webhook_create(name="BI", url=receiver.url, events=["ledger.entry_appended"])
+    account = org.accounts["csm_a1"][0]
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = trust_entry_append(account=account, points=4, reason="Won award", source="manual")
+    # the event handler itself enqueues after commit; run those callbacks too
+    assert len(receiver.requests) == 1
+    request = receiver.requests[0]
+    assert verify(hook.secret, request)
+    body = json.loads(request["body"])
+    assert body["event"] == "ledger.entry_appended"
+    assert body["data"]["entry_id"] == entry.pk and body["data"]["account_id"] == account.pk
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.response_status) == ("delivered", 1, 200)
+
+
+def test_tampered_body_fails_verification(org, receiver, django_capture_on_commit_callbacks):
+    hook = webhook_create(name="CRM", url=receiver.url, events=["cta.opened"])
+    with django_capture_on_commit_callbacks(execute=True):
+        publish("cta.opened", cta_id=1, account_id=2, rule="plan_lagging", priority="high")
+    request = dict(receiver.requests[0])
+    request["body"] = request["body"].replace(b"high", b"low")
+    assert not verify(hook.secret, request)
+
+
+def test_failed_delivery_is_retried_and_every_attempt_logged(
+    org, receiver, django_capture_on_commit_callbacks
+):
+    """GIVEN a receiver that answers 500 once WHEN an event fires THEN the retry delivers it."""
+    receiver.statuses = [500]
+    webhook_create(name="Flaky", url=receiver.url, events=["health.band_changed"])
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(
+            "health.band_changed",
+            account_id=1,
+            as_of="2026-03-01",
+            from_band="green",
+            to_band="red",
+            score=31,
+        )
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("delivered", 2)
+    log = list(
+        WebhookAttempt.objects.filter(delivery=delivery).values_list("number", "response_status")
+    )
+    assert log == [(1, 500), (2, 200)]
+    assert len(receiver.requests) == 2
+
+
+def test_delivery_gives_up_after_the_attempt_limit(
+    org, receiver, settings, django_capture_on_commit_callbacks
+):
+    settings.WEBHOOK_EAGER_MAX_ATTEMPTS = 3
+    receiver.statuses = [500, 502, 503, 500]
+    webhook_create(name="Down", url=receiver.url, events=["health.decay_alert"])
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(
+            "health.decay_alert",
+            account_id=1,
+            as_of="2026-03-01",
+            from_status="stable",
+            to_status="in_decay",
+            decay_score=80,
+        )
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.response_status) == ("failed", 3, 503)
+
+
+def test_unreachable_receiver_is_logged_not_raised(org, django_capture_on_commit_callbacks):
+    webhook_create(name="Nowhere", url="http://127.0.0.1:9/x", events=["cta.opened"])
+    with django_capture_on_commit_callbacks(execute=True):
+        publish("cta.opened", cta_id=1, account_id=2, rule="r", priority="low")
+    attempt = WebhookAttempt.objects.first()
+    assert attempt.response_status is None and "Connection" in attempt.error
+
+
+def test_inactive_or_unsubscribed_webhooks_get_nothing(
+    org, receiver, django_capture_on_commit_callbacks
+):
+    webhook_create(name="Off", url=receiver.url, events=["cta.opened"], active=False)
+    webhook_create(name="Other", url=receiver.url, events=["health.decay_alert"])
+    with django_capture_on_commit_callbacks(execute=True):
+        publish("cta.opened", cta_id=1, account_id=2, rule="r", priority="low")
+    assert receiver.requests == [] and not WebhookDelivery.objects.exists()
+
+
+def test_back_off_grows_exponentially(settings):
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 30
+    assert [webhook_retry_delay(n) for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+
+
+def test_signature_covers_timestamp_and_body():
+    a = webhook_signature(secret="s", timestamp="1", body=b"{}")
+    assert a != webhook_signature(secret="s", timestamp="2", body=b"{}")
+    assert a != webhook_signature(secret="t", timestamp="1", body=b"{}")
+
+
+def test_webhooks_api_is_admin_only_and_shows_the_secret_once(org):
+    from tests.api.conftest import token_client
+
+    csm, admin = token_client(org.csm_a1), token_client(org.admin)
+    body = {"name": "CRM", "url": "https://crm.example/hook", "events": ["cta.opened"]}
+    assert csm.get("/api/v1/webhooks/").status_code == 403
+    assert csm.post("/api/v1/webhooks/", body, format="json").status_code == 403
+    created = admin.post("/api/v1/webhooks/", body, format="json")
+    assert created.status_code == 201 and created.json()["secret"].startswith("whsec_")
+    shown = admin.get(f"/api/v1/webhooks/{created.json()['id']}/").json()
+    assert "secret" not in shown
+    bad = admin.post("/api/v1/webhooks/", {**body, "events": ["everything"]}, format="json")
+    assert bad.status_code == 400
+    ftp = admin.post("/api/v1/webhooks/", {**body, "url": "ftp://x.example/"}, format="json")
+    assert ftp.status_code == 400
+
+
+@pytest.mark.services
+def test_real_worker_retries_with_countdown(
+    fast_retries, celery_worker, receiver, transactional_db
+):
+    """GIVEN a real worker and a receiver failing once THEN the worker's delayed retry delivers."""
+    from tests import factories
+
+    receiver.statuses = [500]
+    factories.UserFactory(username="hooks")
+    webhook_create(name="Real", url=receiver.url, events=["cta.opened"])
+    publish("cta.opened", cta_id=7, account_id=1, rule="r", priority="high")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        delivery = WebhookDelivery.objects.first()
+        if delivery and delivery.status == "delivered":
+            break
+        time.sleep(0.3)
+    assert delivery.status == "delivered" and delivery.attempts == 2
+    gap = receiver_gap(receiver)
+    assert gap >= 0.9  # the retry waited its countdown (1 s base) instead of hammering
+
+
+def receiver_gap(receiver) -> float:
+    stamps = [int(r["headers"]["X-Csplatform-Timestamp"]) for r in receiver.requests]
+    return float(stamps[1] - stamps[0]) if len(stamps) == 2 else 0.0
+
+
+@pytest.fixture
+def fast_retries(monkeypatch):
+    monkeypatch.setenv("WEBHOOK_RETRY_BASE_SECONDS", "1")

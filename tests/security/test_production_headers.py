@@ -1,0 +1,95 @@
+"""In production every response carries the hardening headers and the cookies are Secure."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+SECRET = "x" * 20 + "-production-secret-for-the-header-check-" + "y" * 20
+
+# Runs in a child process so the production settings are loaded from scratch.
+SCRIPT = r"""
+import json, django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from django.test import Client
+from django.test.utils import override_settings
+# The real deploy runs collectstatic first; the manifest is not this check's subject.
+override_settings(STORAGES={
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}).enable()
+from users.models import User
+User.objects.create_user("ops", password="header-check-pass-1", role="csm")
+client = Client(enforce_csrf_checks=True)
+page = client.get("/login/", secure=True, HTTP_HOST="cs.example.com")
+token = page.cookies["csrftoken"].value
+signed_in = client.post(
+    "/login/",
+    {"username": "ops", "password": "header-check-pass-1", "csrfmiddlewaretoken": token},
+    secure=True,
+    HTTP_HOST="cs.example.com",
+    HTTP_REFERER="https://cs.example.com/login/",
+)
+plain = Client().get("/login/", HTTP_HOST="cs.example.com")
+def cookie(morsel):
+    return {"secure": bool(morsel["secure"]), "httponly": bool(morsel["httponly"]),
+            "samesite": morsel["samesite"]}
+print(json.dumps({
+    "login_status": page.status_code,
+    "signed_in_status": signed_in.status_code,
+    "headers": dict(page.headers),
+    "csrf_cookie": cookie(page.cookies["csrftoken"]),
+    "session_cookie": (
+        cookie(signed_in.cookies["sessionid"]) if "sessionid" in signed_in.cookies else None
+    ),
+    "http_status": plain.status_code,
+    "http_location": plain.headers.get("Location", ""),
+}))
+"""
+
+
+def production_probe(tmp_path) -> dict:
+    dropped = {"DATABASE_URL", "CSPLATFORM_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env.update(
+        CSPLATFORM_ENV="production",
+        SECRET_KEY=SECRET,
+        ALLOWED_HOSTS="cs.example.com",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        DJANGO_SETTINGS_MODULE="csplatform.settings",
+        PYTHONPATH=str(BASE_DIR),
+        CELERY_TASK_ALWAYS_EAGER="true",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_responses_are_hardened_and_cookies_are_secure(tmp_path):
+    """GIVEN production settings WHEN someone opens the sign-in page over HTTPS and signs in
+    THEN the page carries HSTS, nosniff, DENY framing and a referrer policy, both cookies are
+    Secure (the session one HttpOnly too), and plain HTTP is redirected to HTTPS."""
+    probe = production_probe(tmp_path)
+    assert probe["login_status"] == 200
+    assert probe["signed_in_status"] == 302
+    headers = {k.lower(): v for k, v in probe["headers"].items()}
+    assert headers["strict-transport-security"].startswith("max-age=31536000")
+    assert "includeSubDomains" in headers["strict-transport-security"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "same-origin"
+    assert probe["csrf_cookie"]["secure"] is True
+    assert probe["session_cookie"] == {"secure": True, "httponly": True, "samesite": "Lax"}
+    assert probe["http_status"] == 301
+    assert probe["http_location"].startswith("https://cs.example.com/")
