@@ -97,6 +97,8 @@ INDUSTRIES = [
 REGIONS = ["NA", "EMEA", "APAC", "LATAM"]
 WORDS_GOOD = ["partner", "trusted", "strategic", "collaborative", "loyal"]
 WORDS_SHORT = ["transactional", "vendor", "tense", "frustrated", "price-driven"]
+# Monthly support cost as a share of MRR (cost-to-serve input for the margin).
+SUPPORT_COST_SHARES = [0, 0.02, 0.05, 0.05, 0.1, 0.1, 0.15, 0.2, 0.3, 0.6, 0.9, 1.1]
 ARR_RANGE = {
     "Enterprise": (120_000, 900_000),
     "Mid-Market": (30_000, 150_000),
@@ -178,8 +180,12 @@ def seed(*, rng, today, stdout, accounts: int = 300, **_) -> None:
                         strategy_12m="Executive sponsorship and a multi-year renewal.",
                         strategy_18m="Become a reference customer in their industry.",
                         hourly_cost=Decimal("95"),
-                        monthly_support_cost=Decimal(rng.choice([0, 50, 150, 400])),
-                        discount_pct=Decimal(rng.choice([0, 0, 5, 10, 20])),
+                        # Most accounts cost little to serve; about one in six is a heavy
+                        # support load or deeply discounted, so the quadrant has all four.
+                        monthly_support_cost=(
+                            arr / 12 * Decimal(str(rng.choice(SUPPORT_COST_SHARES)))
+                        ).quantize(Decimal("1")),
+                        discount_pct=Decimal(rng.choice([0, 0, 5, 10, 20, 35])),
                     )
                 )
             progress.advance()

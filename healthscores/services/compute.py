@@ -352,11 +352,13 @@ def health_compute(
         block=block, as_of=as_of, usage_specs=usage, survey_specs=surveys, mix_sizes=mixes
     )
     results = []
+    rules: dict[int, tuple[list, list]] = {}  # version pk -> (measures, bands), read once
     for account in inputs.accounts:
         acc = account["id"]
         chosen = version or scorecards.for_segment(account["segment_id"])
-        measures = list(chosen.measures.all())
-        bands = list(chosen.bands.all())
+        if chosen.pk not in rules:
+            rules[chosen.pk] = (list(chosen.measures.all()), list(chosen.bands.all()))
+        measures, bands = rules[chosen.pk]
         decay, decay_status, decay_components = decay_compute(acc, inputs)
         raws = [raw_value(m, account, inputs, decay) for m in measures]
         overall_f, confidence, scored = score_measures(measures, raws)

@@ -162,6 +162,74 @@ def interaction_mix_last_n(block: AccountBlock, as_of: date, n: int) -> dict[int
         return {acc: (int(total), int(pos or 0)) for acc, total, pos in cursor.fetchall()}
 
 
+def interaction_inputs(
+    block: AccountBlock, as_of: date, mix_sizes: list[int]
+) -> tuple[dict[int, dict], dict[int, dict[int, tuple[int, int]]]]:
+    """`interaction_aggregates` and `interaction_mix_last_n` for every n: on PostgreSQL one
+    pass over the block's interactions (a window for the last-n ranks, FILTERed aggregates)."""
+    sizes = sorted(set(mix_sizes))
+    if connection.vendor != "postgresql":
+        return (
+            interaction_aggregates(block, as_of),
+            {n: interaction_mix_last_n(block, as_of, n) for n in sizes},
+        )
+    end = day_end(as_of)
+    since = end - timedelta(days=RECENT_DAYS)
+    negative, positive = list(Category.negative()), list(Category.positive())
+
+    def marks(values):
+        return ", ".join(["%s"] * len(values))
+
+    where, block_params = block.sql("account_id")
+    recent = "occurred_at >= %s"
+    columns = [
+        "MAX(occurred_at) FILTER (WHERE category = %s)",
+        f"COUNT(*) FILTER (WHERE {recent})",
+        f"COUNT(*) FILTER (WHERE {recent} AND category IN ({marks(negative)}))",
+        f"SUM(minutes) FILTER (WHERE {recent})",
+        f"SUM(minutes) FILTER (WHERE {recent} AND work_type = %s)",
+        f"AVG(sentiment) FILTER (WHERE {recent})",
+    ]
+    params = [
+        Category.VALUE_ADDING,
+        since,
+        since,
+        *negative,
+        since,
+        since,
+        WorkType.CHARGEABLE,
+        since,
+    ]
+    for n in sizes:
+        columns.append("COUNT(*) FILTER (WHERE rn <= %s)")
+        columns.append(f"COUNT(*) FILTER (WHERE rn <= %s AND category IN ({marks(positive)}))")
+        params.extend([n, n, *positive])
+    sql = (
+        f"SELECT account_id, {', '.join(columns)} FROM ("
+        "SELECT account_id, occurred_at, category, minutes, work_type, sentiment, "
+        "ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY occurred_at DESC, id DESC) AS rn "
+        f"FROM {Interaction._meta.db_table} WHERE {where} AND occurred_at < %s) ranked "
+        "GROUP BY account_id"
+    )
+    aggregates: dict[int, dict] = {}
+    mix: dict[int, dict[int, tuple[int, int]]] = {n: {} for n in sizes}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *block_params, end])
+        for row in cursor.fetchall():
+            account_id = row[0]
+            aggregates[account_id] = {
+                "last_value_at": row[1],
+                "recent": row[2],
+                "recent_negative": row[3],
+                "recent_minutes": row[4],
+                "chargeable_minutes": row[5],
+                "recent_sentiment": None if row[6] is None else float(row[6]),
+            }
+            for i, n in enumerate(sizes):
+                mix[n][account_id] = (int(row[7 + 2 * i]), int(row[8 + 2 * i] or 0))
+    return aggregates, mix
+
+
 def ledger_aggregates(block: AccountBlock, as_of: date) -> dict[int, dict]:
     """Per account: goodwill balance on `as_of` and points lost / gained over 90 days."""
     end = day_end(as_of)
@@ -179,28 +247,47 @@ def ledger_aggregates(block: AccountBlock, as_of: date) -> dict[int, dict]:
     return {row.pop("account_id"): row for row in rows}
 
 
-def usage_aggregates(block: AccountBlock, as_of: date, spec: UsageSpec) -> dict[int, dict]:
-    """Per account: one metric's sum / row count / active days in the window and the one before."""
-    cut = as_of - timedelta(days=spec.window_days)
-    current = Q(date__gt=cut)
+USAGE_FIELDS = ("cur_sum", "cur_rows", "cur_active", "prev_sum", "prev_rows")
+
+
+def usage_aggregates_many(
+    block: AccountBlock, as_of: date, specs: list[UsageSpec]
+) -> dict[tuple[str, int], dict[int, dict]]:
+    """Per (metric, window) and account: the metric's sum / row count / active days in the
+    window and the one before. One pass over the block's usage rows for every spec."""
+    specs = list({(s.metric, s.window_days): s for s in specs}.values())
+    if not specs:
+        return {}
+    annotations = {}
+    for i, spec in enumerate(specs):
+        cut = as_of - timedelta(days=spec.window_days)
+        mine = Q(metric=spec.metric, date__gt=as_of - timedelta(days=2 * spec.window_days))
+        current, previous = mine & Q(date__gt=cut), mine & Q(date__lte=cut)
+        annotations[f"u{i}_cur_sum"] = Sum("value", filter=current)
+        annotations[f"u{i}_cur_rows"] = Count("id", filter=current)
+        annotations[f"u{i}_cur_active"] = Count("id", filter=current & Q(value__gt=0))
+        annotations[f"u{i}_prev_sum"] = Sum("value", filter=previous)
+        annotations[f"u{i}_prev_rows"] = Count("id", filter=previous)
+    longest = max(spec.window_days for spec in specs)
     rows = (
         UsageMetric.objects.filter(
             block.q(),
-            metric=spec.metric,
-            date__gt=as_of - timedelta(days=2 * spec.window_days),
+            metric__in=sorted({spec.metric for spec in specs}),
+            date__gt=as_of - timedelta(days=2 * longest),
             date__lte=as_of,
         )
         .order_by()
         .values("account_id")
-        .annotate(
-            cur_sum=Sum("value", filter=current),
-            cur_rows=Count("id", filter=current),
-            cur_active=Count("id", filter=current & Q(value__gt=0)),
-            prev_sum=Sum("value", filter=~current),
-            prev_rows=Count("id", filter=~current),
-        )
+        .annotate(**annotations)
     )
-    return {row.pop("account_id"): row for row in rows}
+    out: dict[tuple[str, int], dict[int, dict]] = {(s.metric, s.window_days): {} for s in specs}
+    for row in rows:
+        for i, spec in enumerate(specs):
+            if row[f"u{i}_cur_rows"] or row[f"u{i}_prev_rows"]:
+                out[(spec.metric, spec.window_days)][row["account_id"]] = {
+                    name: row[f"u{i}_{name}"] for name in USAGE_FIELDS
+                }
+    return out
 
 
 def survey_aggregates(block: AccountBlock, as_of: date, spec: SurveySpec) -> dict:
@@ -304,8 +391,15 @@ def previous_snapshots(block: AccountBlock, as_of: date) -> dict[int, dict]:
         rows = HealthSnapshot.objects.filter(pk__in=ids).order_by().values(*columns)
         return {row["account_id"]: row for row in rows}
     where, params = block.sql("a.id")
+    # Only the parts of each measure that "why it changed" reads, not the whole document.
+    measures = (
+        "(SELECT jsonb_agg(jsonb_build_object('key', e->'key', 'label', e->'label', "
+        "'unit', e->'unit', 'raw', e->'raw', 'contribution', e->'contribution')) "
+        "FROM jsonb_array_elements(s.measures) e)"
+    )
+    selected = ", ".join(measures if c == "measures" else "s." + c for c in columns)
     sql = (
-        f"SELECT {', '.join('s.' + c for c in columns)} FROM {Account._meta.db_table} a "
+        f"SELECT {selected} FROM {Account._meta.db_table} a "
         "CROSS JOIN LATERAL (SELECT * FROM "
         f"{HealthSnapshot._meta.db_table} p WHERE p.account_id = a.id AND p.as_of < %s "
         f"ORDER BY p.as_of DESC LIMIT 1) s WHERE {where}"
@@ -322,10 +416,21 @@ def previous_snapshots(block: AccountBlock, as_of: date) -> dict[int, dict]:
 
 
 def plan_progress(block: AccountBlock, as_of: date, account_ids: list[int]) -> dict[int, dict]:
+    from success.models import SuccessPlan
     from success.selectors import plan_progress_by_account
 
     try:
-        return plan_progress_by_account(as_of=as_of, account_ids=account_ids) or {}
+        # Ask only about the accounts that have a plan (most have none): one indexed query
+        # instead of an IN list of the whole block.
+        with_plans = set(
+            SuccessPlan.objects.filter(block.q(), started_on__lte=as_of)
+            .order_by()
+            .values_list("account_id", flat=True)
+            .distinct()
+        ).intersection(account_ids)
+        if not with_plans:
+            return {}
+        return plan_progress_by_account(as_of=as_of, account_ids=sorted(with_plans)) or {}
     except Exception:  # success plans are optional input: treat a failure as missing data
         import logging
 
@@ -347,13 +452,14 @@ def chunk_inputs_load(
     inputs.accounts = accounts_for_block(block, as_of)
     if not inputs.accounts:
         return inputs
-    inputs.interactions = interaction_aggregates(block, as_of)
-    inputs.mix = {n: interaction_mix_last_n(block, as_of, n) for n in sorted(set(mix_sizes))}
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        # Each query reads one block's index range: parallel workers only add start-up cost
+        # while the other chunk workers already use every core.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    inputs.interactions, inputs.mix = interaction_inputs(block, as_of, mix_sizes)
     inputs.ledger = ledger_aggregates(block, as_of)
-    for spec in usage_specs:
-        key = (spec.metric, spec.window_days)
-        if key not in inputs.usage:
-            inputs.usage[key] = usage_aggregates(block, as_of, spec)
+    inputs.usage = usage_aggregates_many(block, as_of, usage_specs)
     for spec in survey_specs:
         key = (spec.kind, spec.window_days)
         if key not in inputs.surveys:
