@@ -27,8 +27,12 @@ class Quadrant(models.TextChoices):
 class HealthSnapshot(models.Model):
     """An account's health on one day: the score, how it was built, and what it means."""
 
+    # No index of its own: the unique (account, as_of) constraint's index leads with it.
     account = models.ForeignKey(
-        "accounts.Account", on_delete=models.CASCADE, related_name="health_snapshots"
+        "accounts.Account",
+        on_delete=models.CASCADE,
+        related_name="health_snapshots",
+        db_index=False,
     )
     as_of = models.DateField()
     scorecard_version = models.ForeignKey(

@@ -142,22 +142,33 @@ def plan_for_user(user, pk: int, *, as_of: date) -> SuccessPlan | None:
 # --- CTAs ----------------------------------------------------------------------------------------
 def ctas_for_user(user) -> QuerySet:
     """CTAs on the accounts `user` may see, with their checklist counts."""
-    return (
-        Cta.objects.filter(account__in=Account.objects.for_user(user))
-        .select_related("account", "owner", "rule")
-        .annotate(
-            step_total=Count("steps"),
-            step_done=Count("steps", filter=Q(steps__done_at__isnull=False)),
-        )
+    return _with_step_counts(Cta.objects.filter(account__in=Account.objects.for_user(user)))
+
+
+def _with_step_counts(ctas: QuerySet) -> QuerySet:
+    return ctas.select_related("account", "owner", "rule").annotate(
+        step_total=Count("steps"),
+        step_done=Count("steps", filter=Q(steps__done_at__isnull=False)),
     )
 
 
 def open_ctas_for(user, *, limit: int = 10) -> list[Cta]:
-    """The live CTAs `user` owns (a manager: also their teams'), most urgent first."""
-    ctas = ctas_for_user(user).filter(status__in=CtaStatus.live())
-    if not user.is_admin_role:
-        ctas = ctas.filter(Q(owner=user) | Q(owner__team__manager=user))
-    return list(ctas.order_by("priority", "due_on", "id")[:limit])
+    """The live CTAs `user` owns (a manager: also their teams'), most urgent first.
+
+    Two queries: the first `limit` ids from the CTA table alone (sorted and limited), then only
+    those CTAs with their checklist counts, so the GROUP BY never runs over every live CTA.
+    """
+    order = ("priority", "due_on", "id")
+    live = Cta.objects.filter(status__in=CtaStatus.live())
+    if not user.is_admin_role:  # an admin sees every account: no visibility filter to apply
+        # `owner_id IN (subquery)`, not an OR across the owner->team join, so the
+        # (owner, status, priority, due_on) index serves it.
+        from users.models import User
+
+        owners = User.objects.filter(Q(pk=user.pk) | Q(team__manager=user)).values("pk")
+        live = live.filter(account__in=Account.objects.for_user(user), owner_id__in=owners)
+    first = list(live.order_by(*order).values_list("pk", flat=True)[:limit])
+    return list(_with_step_counts(Cta.objects.filter(pk__in=first)).order_by(*order))
 
 
 def cta_for_user(user, pk: int) -> Cta | None:

@@ -161,6 +161,11 @@ def celery_worker(transactional_db, redis_url, require_postgres):
         stderr=subprocess.STDOUT,
     )
     app.conf.task_always_eager = False
+    # This test process is not a worker: if an earlier test ran worker machinery in-process,
+    # Celery would still believe every `result.get()` here runs inside a task and refuse it.
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -38,7 +38,12 @@ class AccountQuerySet(models.QuerySet):
         if user.is_admin_role:
             return self
         if user.is_manager:
-            return self.filter(Q(owner__team__manager=user) | Q(owner=user))
+            # `owner_id IN (subquery)` rather than an OR across a join, so PostgreSQL can use
+            # the owner index instead of joining every account to its owner's team.
+            from users.models import User
+
+            owners = User.objects.filter(Q(team__manager=user) | Q(pk=user.pk)).values("pk")
+            return self.filter(owner_id__in=owners)
         return self.filter(owner=user)
 
     def active(self) -> "AccountQuerySet":

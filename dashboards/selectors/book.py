@@ -23,6 +23,11 @@ ATTENTION_LIMIT = 8
 SPARKLINE_DAYS = 30
 BAND_DROP_DAYS = 7
 
+DECAY_ALERT_Q = Q(decay_status__in=["decaying", "in_decay"])
+# Worst decay first, the larger account first among equals: the order of the partial index
+# dashboards_account_decay_idx (migration 0002), shared with the portfolio's watchlist.
+DECAY_ORDER = (F("decay_score").desc(nulls_last=True), "-arr", "name")
+
 # Sort key in the URL -> model field. Every one of these fields is indexed or cheap to sort.
 BOOK_SORTS = {
     "name": "name",
@@ -62,10 +67,13 @@ def book_page(
     band: str = "",
     decay: str = "",
     per_page: int = BOOK_PAGE_SIZE,
+    book_size: int | None = None,
 ) -> dict:
     """One page of the user's book, sorted and filtered server-side, each row with its sparkline.
 
     Three queries whatever the size of the book: the count, the page, the page's snapshots.
+    `book_size` (the unfiltered book's size, e.g. from `book_headline`) saves the count when no
+    filter is applied.
     """
     key, descending = parse_sort(sort)
     field_name = BOOK_SORTS[key]
@@ -82,7 +90,11 @@ def book_page(
     if decay in DECAY_STATUSES:
         accounts = accounts.filter(decay_status=decay)
     accounts = accounts.order_by(order, "name", "id")
-    page: Page = Paginator(accounts, per_page).get_page(page_number)
+    paginator = Paginator(accounts, per_page)
+    filtered = bool(q) or band == "none" or band in BANDS or decay in DECAY_STATUSES
+    if book_size is not None and not filtered:
+        paginator.count = book_size  # a cached_property: the known size saves the COUNT(*)
+    page: Page = paginator.get_page(page_number)
     rows = list(page.object_list)
     series = health_series([a.pk for a in rows], since=today - timedelta(days=SPARKLINE_DAYS))
     for account in rows:
@@ -98,17 +110,23 @@ def book_page(
 
 
 def book_headline(user, *, today: date) -> dict:
-    """Headline figures of the book in one aggregate query."""
+    """Headline figures of the book and the attention counts, in one aggregate query."""
     horizon = today + timedelta(days=RENEWAL_HORIZON_DAYS)
     return book_accounts(user).aggregate(
         accounts=Count("id"),
         arr=Sum("arr"),
         avg_health=Avg("health_score"),
         red=Count("id", filter=Q(health_band="red")),
-        in_decay=Count("id", filter=Q(decay_status__in=["decaying", "in_decay"])),
+        in_decay=Count("id", filter=DECAY_ALERT_Q),
         renewals=Count("id", filter=Q(renewal_date__gte=today, renewal_date__lte=horizon)),
+        renewals_not_green=Count("id", filter=_renewal_not_green_q(today)),
         goodwill=Sum("goodwill_balance"),
     )
+
+
+def _renewal_not_green_q(today: date) -> Q:
+    horizon = today + timedelta(days=RENEWAL_HORIZON_DAYS)
+    return Q(renewal_date__gte=today, renewal_date__lte=horizon) & ~Q(health_band="green")
 
 
 @dataclass
@@ -122,17 +140,17 @@ class AttentionSection:
     items: list = field(default_factory=list)
 
 
-def attention_today(user, *, today: date, limit: int = ATTENTION_LIMIT) -> list[AttentionSection]:
+def attention_today(
+    user, *, today: date, limit: int = ATTENTION_LIMIT, headline: dict | None = None
+) -> list[AttentionSection]:
     """What needs attention today: band drops, decay alerts, renewals near and not green,
-    stale manual measures. One count query plus one short list per reason."""
-    horizon = today + timedelta(days=RENEWAL_HORIZON_DAYS)
+    stale manual measures. One short list per reason; the decay and renewal totals come from
+    `book_headline` (pass it in to save its query)."""
     book = book_accounts(user)
-    renewal_q = Q(renewal_date__gte=today, renewal_date__lte=horizon) & ~Q(health_band="green")
-    decay_q = Q(decay_status__in=["decaying", "in_decay"])
-    counts = book.aggregate(
-        decay=Count("id", filter=decay_q),
-        renewals=Count("id", filter=renewal_q),
-    )
+    renewal_q = _renewal_not_green_q(today)
+    decay_q = DECAY_ALERT_Q
+    headline = headline if headline is not None else book_headline(user, today=today)
+    counts = {"decay": headline["in_decay"], "renewals": headline["renewals_not_green"]}
     sections = [
         band_drops(book, today=today, limit=limit),
         AttentionSection(
@@ -140,11 +158,7 @@ def attention_today(user, *, today: date, limit: int = ATTENTION_LIMIT) -> list[
             "Decay alerts",
             "Goodwill is being used up faster than it is rebuilt.",
             total=counts["decay"],
-            items=list(
-                book.filter(decay_q).order_by(F("decay_score").desc(nulls_last=True), "name")[
-                    :limit
-                ]
-            ),
+            items=list(book.filter(decay_q).order_by(*DECAY_ORDER)[:limit]),
         ),
         AttentionSection(
             "renewals",

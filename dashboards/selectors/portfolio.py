@@ -5,10 +5,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import (
-    Avg,
     Count,
     DecimalField,
-    F,
     FloatField,
     OuterRef,
     Q,
@@ -21,7 +19,7 @@ from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.urls import reverse
 
 from accounts.models import Account
-from users.models import Team
+from users.models import Team, User
 
 from ._common import (
     BAND_LABELS,
@@ -31,9 +29,11 @@ from ._common import (
     has_fields,
     optional_model,
 )
+from .book import DECAY_ORDER
 
 WATCHLIST_LIMIT = 15
 RENEWAL_LIST_LIMIT = 120
+DISTRIBUTION_CSM_LIMIT = 60  # more CSMs than this (an admin's 500): one row per team only
 SCATTER_LIMIT = 400  # the largest accounts by ARR; a scatter of 100,000 dots says nothing
 DEFAULT_QUADRANT_LINES = {"happy_at": 60.0, "profitable_at": 20.0}
 
@@ -61,56 +61,115 @@ def _band_counts() -> dict:
     return counts
 
 
-def health_distribution(accounts: QuerySet[Account]) -> list[dict]:
-    """Accounts per band for each team and each CSM in it: one GROUP BY over owners."""
-    rows = (
-        accounts.values(
-            "owner_id",
-            "owner__username",
-            "owner__first_name",
-            "owner__last_name",
-            "owner__team_id",
-            "owner__team__name",
-        )
+def _band_arr() -> dict:
+    sums = {f"arr_{band}": Sum("arr", filter=Q(health_band=band)) for band in BANDS}
+    sums["arr_unscored"] = Sum("arr", filter=Q(health_band=""))
+    return sums
+
+
+def portfolio_summary(accounts: QuerySet[Account], *, today: date) -> dict:
+    """Headline, health distribution by team and CSM, and ARR by band: one scan of the accounts.
+
+    One `GROUP BY owner_id` over the visible accounts (hashed into one row per CSM, however
+    many accounts) plus one query for those CSMs and their teams; everything else is summed
+    from the per-CSM rows in Python.
+    """
+    horizon = today + timedelta(days=RENEWAL_HORIZON_DAYS)
+    rows = list(
+        accounts.values("owner_id")
         .annotate(
             total=Count("id"),
-            avg_health=Avg("health_score"),
+            scored=Count("health_score"),
+            health_sum=Sum("health_score"),
             arr_total=Sum("arr"),
+            in_decay=Count("id", filter=Q(decay_status__in=["decaying", "in_decay"])),
+            renewals=Count("id", filter=Q(renewal_date__gte=today, renewal_date__lte=horizon)),
+            successes=Count("id", filter=Q(quadrant="success")),
             **_band_counts(),
+            **_band_arr(),
         )
-        .order_by("owner__team__name", "owner__username")
+        .order_by()
     )
-    teams: OrderedDict[object, dict] = OrderedDict()
+    owner_ids = [r["owner_id"] for r in rows if r["owner_id"] is not None]
+    owners = {
+        u.pk: u
+        for u in User.objects.filter(pk__in=owner_ids)
+        .select_related("team")
+        .only("pk", "username", "first_name", "last_name", "team__id", "team__name")
+    }
+    return {
+        "headline": _headline(rows),
+        "distribution": _distribution(rows, owners),
+        "csms_collapsed": len(rows) > DISTRIBUTION_CSM_LIMIT,
+        "arr": _arr_by_band(rows),
+    }
+
+
+def _total(rows: list[dict], key: str):
+    return sum((r[key] or 0 for r in rows), 0)
+
+
+def _headline(rows: list[dict]) -> dict:
+    scored = _total(rows, "scored")
+    return {
+        "accounts": _total(rows, "total"),
+        "arr": sum((r["arr_total"] or Decimal(0) for r in rows), Decimal(0)) if rows else None,
+        "avg_health": _total(rows, "health_sum") / scored if scored else None,
+        "in_decay": _total(rows, "in_decay"),
+        "renewals": _total(rows, "renewals"),
+        "successes": _total(rows, "successes"),
+    }
+
+
+def _distribution(rows: list[dict], owners: dict) -> list[dict]:
+    """Accounts per band for each team and each CSM in it, teams and CSMs by name.
+
+    Past `DISTRIBUTION_CSM_LIMIT` CSMs the teams keep only their totals (`csm_count` says how
+    many CSMs), so the table stays one row per team; the team filter shows a team's CSMs.
+    """
     keys = [*BANDS, "unscored"]
+    csms = []
     for row in rows:
-        team_key = row["owner__team_id"]
+        owner = owners.get(row["owner_id"])
+        team = owner.team if owner is not None else None
+        full_name = f"{owner.first_name} {owner.last_name}".strip() if owner else ""
+        csm = {
+            "name": full_name or (owner.username if owner else "") or "Unassigned",
+            "username": owner.username if owner else "",
+            "team_id": team.pk if team else None,
+            "team_name": team.name if team else None,
+            "total": row["total"],
+            "avg_health": row["health_sum"] / row["scored"] if row["scored"] else None,
+            "arr": row["arr_total"] or Decimal(0),
+            **{k: row[k] for k in keys},
+        }
+        csm["shares"] = _shares(csm, keys)
+        csms.append(csm)
+    csms.sort(key=lambda c: (c["team_name"] is None, c["team_name"] or "", c["username"]))
+    teams: OrderedDict[object, dict] = OrderedDict()
+    for csm in csms:
         team = teams.setdefault(
-            team_key,
+            csm["team_id"],
             {
-                "name": row["owner__team__name"] or "No team",
+                "name": csm["team_name"] or "No team",
                 "csms": [],
                 "total": 0,
                 "arr": Decimal(0),
                 **dict.fromkeys(keys, 0),
             },
         )
-        full_name = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
-        csm = {
-            "name": full_name or row["owner__username"] or "Unassigned",
-            "total": row["total"],
-            "avg_health": row["avg_health"],
-            "arr": row["arr_total"] or Decimal(0),
-            **{k: row[k] for k in keys},
-        }
-        csm["shares"] = _shares(csm, keys)
         team["csms"].append(csm)
-        team["total"] += row["total"]
+        team["total"] += csm["total"]
         team["arr"] += csm["arr"]
         for k in keys:
-            team[k] += row[k]
+            team[k] += csm[k]
     result = list(teams.values())
+    collapse = len(csms) > DISTRIBUTION_CSM_LIMIT
     for team in result:
         team["shares"] = _shares(team, keys)
+        team["csm_count"] = len(team["csms"])
+        if collapse:
+            team["csms"] = []
     return result
 
 
@@ -128,23 +187,17 @@ def _shares(row: dict, keys: list[str]) -> list[dict]:
     ]
 
 
-def arr_by_band(accounts: QuerySet[Account]) -> dict:
+def _arr_by_band(rows: list[dict]) -> dict:
     """ARR and account count per band; red and yellow ARR is "at risk"."""
-    rows = {
-        r["health_band"]: r
-        for r in accounts.values("health_band")
-        .annotate(arr_total=Sum("arr"), n=Count("id"))
-        .order_by()
-    }
     bands = []
     for key in [*BANDS, ""]:
-        row = rows.get(key, {"arr_total": Decimal(0), "n": 0})
+        name = key or "unscored"
         bands.append(
             {
-                "key": key or "unscored",
+                "key": name,
                 "label": BAND_LABELS[key],
-                "arr": row["arr_total"] or Decimal(0),
-                "accounts": row["n"],
+                "arr": sum((r[f"arr_{name}"] or Decimal(0) for r in rows), Decimal(0)),
+                "accounts": _total(rows, name),
                 "at_risk": key in ("red", "yellow"),
             }
         )
@@ -161,9 +214,9 @@ def arr_by_band(accounts: QuerySet[Account]) -> dict:
 def decay_watchlist(accounts: QuerySet[Account], *, limit: int = WATCHLIST_LIMIT) -> list[Account]:
     """Accounts decaying or in decay, worst first."""
     return list(
-        accounts.filter(decay_status__in=["in_decay", "decaying"])
+        accounts.filter(decay_status__in=["decaying", "in_decay"])
         .select_related("owner")
-        .order_by(F("decay_score").desc(nulls_last=True), "-arr", "name")[:limit]
+        .order_by(*DECAY_ORDER)[:limit]
     )
 
 
@@ -272,16 +325,3 @@ def quadrant_scatter(accounts: QuerySet[Account], *, limit: int = SCATTER_LIMIT)
         )
     count = sum(len(v) for v in datasets.values())
     return {"datasets": datasets, "count": count, "limit": limit, **quadrant_thresholds()}
-
-
-def portfolio_headline(accounts: QuerySet[Account], *, today: date) -> dict:
-    """Headline figures for the portfolio in one aggregate query."""
-    horizon = today + timedelta(days=RENEWAL_HORIZON_DAYS)
-    return accounts.aggregate(
-        accounts=Count("id"),
-        arr=Sum("arr"),
-        avg_health=Avg("health_score"),
-        in_decay=Count("id", filter=Q(decay_status__in=["decaying", "in_decay"])),
-        renewals=Count("id", filter=Q(renewal_date__gte=today, renewal_date__lte=horizon)),
-        successes=Count("id", filter=Q(quadrant="success")),
-    )

@@ -27,11 +27,15 @@ def home(request):
     """My book (sortable, paginated), attention today and quick logging; htmx swaps the book."""
     today = timezone.localdate()
     form = BookFilterForm(request.GET or None)
+    book_only = request.headers.get("HX-Request") and request.headers.get("HX-Target") == "book"
+    # The headline's aggregate also gives the book's size and the attention totals.
+    headline = None if book_only else book_headline(request.user, today=today)
     book = book_page(
         request.user,
         today=today,
         sort=request.GET.get("sort"),
         page_number=request.GET.get("page"),
+        book_size=headline["accounts"] if headline else None,
         **form.filters(),
     )
     context = {
@@ -40,11 +44,11 @@ def home(request):
         "today": today,
         "query": _query_without(request, "page", "sort"),
     }
-    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "book":
+    if book_only:
         return render(request, "dashboards/_book.html", context)
     context.update(
-        headline=book_headline(request.user, today=today),
-        attention=attention_today(request.user, today=today),
+        headline=headline,
+        attention=attention_today(request.user, today=today, headline=headline),
         interaction_form=_quick_log_form(request.user),
         quick_log_template=QUICK_LOG_TEMPLATE,
         ctas_available=_ctas_available(),

@@ -8,11 +8,9 @@ from ..forms import PortfolioForm
 from ..selectors._common import QUADRANTS
 from ..selectors.charts import COLOURS
 from ..selectors.portfolio import (
-    arr_by_band,
     decay_watchlist,
-    health_distribution,
     portfolio_accounts,
-    portfolio_headline,
+    portfolio_summary,
     portfolio_teams,
     quadrant_scatter,
     renewals_calendar,
@@ -39,16 +37,17 @@ def portfolio(request):
         by = form.cleaned_data["renewals"] or "week"
     accounts = portfolio_accounts(request.user, team_id=team_id)
     scatter = quadrant_scatter(accounts)
-    arr = arr_by_band(accounts)
+    summary = portfolio_summary(accounts, today=today)
     context = {
         "form": form,
         "teams": teams,
-        "headline": portfolio_headline(accounts, today=today),
-        "distribution": health_distribution(accounts),
+        "headline": summary["headline"],
+        "distribution": summary["distribution"],
+        "csms_collapsed": summary["csms_collapsed"],
         "scatter": scatter,
         "scatter_config": _scatter_config(scatter),
-        "arr": arr,
-        "arr_config": _arr_config(arr),
+        "arr": summary["arr"],
+        "arr_config": _arr_config(summary["arr"]),
         "watchlist": decay_watchlist(accounts),
         "renewals": renewals_calendar(accounts, today=today, by=by),
         "quadrants": QUADRANTS,

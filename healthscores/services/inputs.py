@@ -375,6 +375,9 @@ def snapshot_anchors(block: AccountBlock, as_of: date) -> dict[int, list[tuple[d
     return out
 
 
+PREVIOUS_MEASURE_KEYS = ("key", "label", "unit", "raw", "contribution")
+
+
 def previous_snapshots(block: AccountBlock, as_of: date) -> dict[int, dict]:
     """Each account's latest snapshot before `as_of`: one backward index probe per account
     (a LATERAL join on PostgreSQL), however long the history is."""
@@ -391,46 +394,46 @@ def previous_snapshots(block: AccountBlock, as_of: date) -> dict[int, dict]:
         rows = HealthSnapshot.objects.filter(pk__in=ids).order_by().values(*columns)
         return {row["account_id"]: row for row in rows}
     where, params = block.sql("a.id")
-    # Only the parts of each measure that "why it changed" reads, not the whole document.
-    measures = (
-        "(SELECT jsonb_agg(jsonb_build_object('key', e->'key', 'label', e->'label', "
-        "'unit', e->'unit', 'raw', e->'raw', 'contribution', e->'contribution')) "
-        "FROM jsonb_array_elements(s.measures) e)"
-    )
-    selected = ", ".join(measures if c == "measures" else "s." + c for c in columns)
+    # Only the parts of each measure that "why it changed" reads, one jsonpath array per part
+    # (far cheaper than unnesting the documents); `|| '[]'` detoasts each document once.
+    parts = ", ".join(f"jsonb_path_query_array(s.m, '$[*].{k}')" for k in PREVIOUS_MEASURE_KEYS)
+    selected = ", ".join(f"s.{c}" for c in columns if c != "measures")
     sql = (
-        f"SELECT {selected} FROM {Account._meta.db_table} a "
-        "CROSS JOIN LATERAL (SELECT * FROM "
-        f"{HealthSnapshot._meta.db_table} p WHERE p.account_id = a.id AND p.as_of < %s "
-        f"ORDER BY p.as_of DESC LIMIT 1) s WHERE {where}"
+        f"SELECT s.id, {selected}, jsonb_array_length(s.m), jsonb_build_array({parts}) "
+        f"FROM {Account._meta.db_table} a CROSS JOIN LATERAL ("
+        f"SELECT p.*, p.measures || '[]'::jsonb AS m FROM {HealthSnapshot._meta.db_table} p "
+        f"WHERE p.account_id = a.id AND p.as_of < %s ORDER BY p.as_of DESC LIMIT 1) s "
+        f"WHERE {where}"
     )
-    out = {}
+    names = [c for c in columns if c != "measures"]
+    out, ragged = {}, {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [as_of, *params])
-        for values in cursor.fetchall():
-            row = dict(zip(columns, values, strict=True))
-            if isinstance(row["measures"], str):
-                row["measures"] = json.loads(row["measures"])
+        for pk, *values, size, arrays in cursor.fetchall():
+            row = dict(zip(names, values, strict=True))
+            if isinstance(arrays, str):
+                arrays = json.loads(arrays)
+            if all(len(a) == size for a in arrays):
+                row["measures"] = [
+                    dict(zip(PREVIOUS_MEASURE_KEYS, m, strict=True))
+                    for m in zip(*arrays, strict=True)
+                ]
+            else:  # a measure without one of the keys (older documents): read it whole
+                ragged[pk] = row
             out[row["account_id"]] = row
+    if ragged:
+        for pk, measures in HealthSnapshot.objects.filter(pk__in=ragged).values_list(
+            "pk", "measures"
+        ):
+            ragged[pk]["measures"] = measures
     return out
 
 
 def plan_progress(block: AccountBlock, as_of: date, account_ids: list[int]) -> dict[int, dict]:
-    from success.models import SuccessPlan
     from success.selectors import plan_progress_by_account
 
     try:
-        # Ask only about the accounts that have a plan (most have none): one indexed query
-        # instead of an IN list of the whole block.
-        with_plans = set(
-            SuccessPlan.objects.filter(block.q(), started_on__lte=as_of)
-            .order_by()
-            .values_list("account_id", flat=True)
-            .distinct()
-        ).intersection(account_ids)
-        if not with_plans:
-            return {}
-        return plan_progress_by_account(as_of=as_of, account_ids=sorted(with_plans)) or {}
+        return plan_progress_by_account(as_of=as_of, account_ids=account_ids) or {}
     except Exception:  # success plans are optional input: treat a failure as missing data
         import logging
 

@@ -129,9 +129,12 @@ def _copy_text(value) -> str:
     return str(value).translate(_COPY_ESCAPES)
 
 
+_JSON = json.JSONEncoder(separators=(",", ":"), default=str)  # one encoder for every row
+
+
 def _json_copy_text(value) -> str:
-    # json.dumps escapes control characters, so only its backslashes need doubling for COPY.
-    return json.dumps(value, separators=(",", ":"), default=str).replace("\\", "\\\\")
+    # JSON escapes control characters, so only its backslashes need doubling for COPY.
+    return _JSON.encode(value).replace("\\", "\\\\")
 
 
 @transaction.atomic
@@ -238,9 +241,7 @@ def _accounts_update_postgres(results: list[AccountHealth]) -> None:
     """COPY the new values into a session temp table, then one UPDATE ... FROM it (neither
     bulk_update's CASE chains nor a VALUES list of 20,000 literals to parse)."""
     table = Account._meta.db_table
-    lines = [
-        "\t".join(_copy_text(v) for v in (r.account_id, *_account_values(r))) for r in results
-    ]
+    lines = ["\t".join(_copy_text(v) for v in (r.account_id, *_account_values(r))) for r in results]
     lines.append("")
     columns = ", ".join(ACCOUNT_FIELDS)
     sets = ", ".join(f"{name} = v.{name}" for name in ACCOUNT_FIELDS)

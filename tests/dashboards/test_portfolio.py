@@ -139,11 +139,29 @@ def test_empty_portfolio_says_so(client, db):
 
 
 def test_portfolio_query_count_does_not_grow_with_the_portfolio(client_manager, org, grow_book):
-    # Budget: session + user, teams, headline, distribution, ARR by band, scatter, watchlist,
-    # renewal totals + list.
+    # Budget: session + user, teams, one GROUP BY owner (headline, distribution, ARR by band)
+    # + its CSMs, scatter, watchlist, renewal totals + list.
     small = count_queries(client_manager, PORTFOLIO)
     today = timezone.localdate()
     grow_book(org.csm_a2, 40, decay_status="in_decay", renewal_date=today + timedelta(days=10))
     large = count_queries(client_manager, PORTFOLIO)
     assert large == small
     assert large <= 12
+
+
+def test_portfolio_with_many_csms_shows_one_row_per_team(client, org, monkeypatch):
+    """GIVEN an admin whose portfolio spans more CSMs than the table lists
+    WHEN they open the portfolio
+    THEN health by team shows one row per team with its CSM count and totals, no CSM rows,
+    and says how to see a team's CSMs; narrowing to a team lists its CSMs again."""
+    from dashboards.selectors import portfolio
+
+    monkeypatch.setattr(portfolio, "DISTRIBUTION_CSM_LIMIT", 2)
+    client.force_login(org.admin)
+    response = client.get(PORTFOLIO)
+    teams = {t["name"]: t for t in response.context["distribution"]}
+    assert teams["Team A"]["total"] == 4 and teams["Team A"]["csm_count"] == 2
+    assert all(t["csms"] == [] for t in teams.values())
+    assert "pick a team above to see its CSMs" in response.content.decode()
+    narrowed = client.get(PORTFOLIO, {"team": org.team_a.pk}).context["distribution"]
+    assert [c["total"] for c in narrowed[0]["csms"]] == [2, 2]

@@ -89,7 +89,10 @@ def test_the_scanner_catches_a_planted_private_key(tmp_path, monkeypatch):
     """GIVEN a tracked file with a private key and a real-looking password THEN both are
     reported (so a green scan means something)."""
     planted = tmp_path / "leak.env"
-    planted.write_text("-----BEGIN RSA PRIVATE KEY-----\nDB_PASSWORD = 'hunter2-prod-9f8e7d'\n")
+    # Assembled from pieces so this test file itself does not trip the scanner.
+    key_header = "-----BEGIN RSA " + "PRIVATE KEY-----"
+    assignment = "DB_PASSWORD " + "= 'hunter2-prod-9f8e7d'"
+    planted.write_text(f"{key_header}\n{assignment}\n")
     module = sys.modules[__name__]
     monkeypatch.setattr(module, "BASE_DIR", tmp_path)
     monkeypatch.setattr(module, "tracked_files", lambda: [planted])
