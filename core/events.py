@@ -8,6 +8,9 @@ transaction is fine: handlers run after commit). Subscribers register in their A
 
 Known events (payloads are JSON-serialisable keyword arguments):
 - `ledger.entry_appended`   account_id, entry_id, points, kind, source, balance_after
+- `ledger.entries_appended` entries=[{account_id, entry_id, points, kind, source,
+                            balance_after}, ...] (bulk appends: one event per batch; a
+                            subscriber to single entries should subscribe to both)
 - `interaction.logged`      account_id, interaction_id, category
 - `account.inputs_changed`  account_ids (interactions, ledger, usage, surveys, subscriptions)
 - `health.band_changed`     account_id, as_of, from_band, to_band, score

@@ -190,9 +190,11 @@ def interactions_bulk_upsert(*, rows: list[dict], author=None, notify: bool = Tr
     external_ids = [r.cleaned["external_id"] for r in valid if r.cleaned.get("external_id")]
     existing = {
         i.external_id: i
-        for i in Interaction.objects.filter(external_id__in=external_ids).select_related(
-            "trust_entry"
-        )
+        # Prefetched, not joined: with the join (or the default ordering) PostgreSQL scans the
+        # whole table instead of probing the external_id index.
+        for i in Interaction.objects.filter(external_id__in=external_ids)
+        .prefetch_related("trust_entry")
+        .order_by()
     }
     keep = []
     for row in valid:
@@ -209,14 +211,6 @@ def interactions_bulk_upsert(*, rows: list[dict], author=None, notify: bool = Tr
     result.errors.sort(key=lambda e: e["index"])
     if not keep:
         return result
-    account_ids = sorted({row.account.pk for row in keep})
-    locked = {
-        a.pk: a
-        for a in Account.objects.select_for_update()
-        .filter(pk__in=account_ids)
-        .order_by("pk")
-        .only("goodwill_balance", "ledger_seq")
-    }
     rules = ledger.trust_rules_load()
 
     def price(values: dict) -> int:
@@ -281,6 +275,15 @@ def interactions_bulk_upsert(*, rows: list[dict], author=None, notify: bool = Tr
                 author=instance.author,
             )
         )
+    # Lock the accounts only now, so the row locks are held for the ledger part alone.
+    account_ids = sorted({row.account.pk for row in keep})
+    locked = {
+        a.pk: a
+        for a in Account.objects.select_for_update()
+        .filter(pk__in=account_ids)
+        .order_by("pk")
+        .only("goodwill_balance", "ledger_seq")
+    }
     ledger.trust_entries_bulk_append(pending=pending, locked_accounts=locked, notify=notify)
     if notify:
         transaction.on_commit(lambda: [_publish_logged(instance) for instance in to_create])

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, IntegerField, Max, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -254,18 +254,7 @@ def trust_entries_bulk_append(
     histories: dict[int, list[tuple[datetime, int]]] = {pk: [] for pk in account_ids}
     if any(item.apply_cushion and item.points < 0 for item in pending):
         earliest = min(item.occurred_at for item in pending) - window
-        anchor = (
-            TrustEntry.objects.filter(account=OuterRef("account"), occurred_at__lte=earliest)
-            .order_by("-seq")
-            .values("seq")[:1]
-        )
-        rows = (
-            TrustEntry.objects.filter(account_id__in=account_ids)
-            .filter(seq__gte=Coalesce(Subquery(anchor), Value(0), output_field=IntegerField()))
-            .order_by("account_id", "seq")
-            .values_list("account_id", "occurred_at", "balance_after")
-        )
-        for account_id, occurred_at, balance_after in rows:
+        for account_id, occurred_at, balance_after in _histories_load(account_ids, earliest):
             histories[account_id].append((occurred_at, balance_after))
     entries = []
     for item in sorted(pending, key=lambda p: (p.account_id, p.occurred_at)):
@@ -296,16 +285,74 @@ def trust_entries_bulk_append(
             )
         )
     TrustEntry.objects.bulk_create(entries, batch_size=1000)
-    Account.objects.bulk_update(
-        [locked_accounts[pk] for pk in account_ids],
-        ["goodwill_balance", "ledger_seq"],
-        batch_size=500,
-    )
+    _account_balances_update([locked_accounts[pk] for pk in account_ids])
     if notify:
-        # One commit hook for the whole batch; each event still reaches subscribers after commit.
-        transaction.on_commit(lambda: [_publish_entry(entry) for entry in entries])
+        # One event for the whole batch (its subscribers fan it out), published after commit.
+        publish(
+            "ledger.entries_appended",
+            entries=[
+                {
+                    "account_id": entry.account_id,
+                    "entry_id": entry.pk,
+                    "points": entry.points,
+                    "kind": entry.kind,
+                    "source": entry.source,
+                    "balance_after": entry.balance_after,
+                }
+                for entry in entries
+            ],
+        )
     publish("account.inputs_changed", account_ids=account_ids)
     return entries
+
+
+def _histories_load(account_ids: list[int], earliest: datetime) -> Iterable[tuple]:
+    """(account_id, occurred_at, balance_after) of each account's entries from the last one at or
+    before `earliest` on (all of them if none), in (account, seq) order."""
+    if connection.vendor == "postgresql":
+        # The anchor once per account (a LATERAL join), not once per entry as in the ORM form.
+        table = connection.ops.quote_name(TrustEntry._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT t.account_id, t.occurred_at, t.balance_after "
+                f"FROM unnest(%s::integer[]) AS a (id) "
+                f"CROSS JOIN LATERAL (SELECT COALESCE((SELECT u.seq FROM {table} u "
+                f"WHERE u.account_id = a.id AND u.occurred_at <= %s "
+                f"ORDER BY u.seq DESC LIMIT 1), 0) AS seq) AS anchor "
+                f"JOIN {table} t ON t.account_id = a.id AND t.seq >= anchor.seq "
+                f"ORDER BY t.account_id, t.seq",
+                [list(account_ids), earliest],
+            )
+            return cursor.fetchall()
+    anchor = (
+        TrustEntry.objects.filter(account=OuterRef("account"), occurred_at__lte=earliest)
+        .order_by("-seq")
+        .values("seq")[:1]
+    )
+    return (
+        TrustEntry.objects.filter(account_id__in=account_ids)
+        .filter(seq__gte=Coalesce(Subquery(anchor), Value(0), output_field=IntegerField()))
+        .order_by("account_id", "seq")
+        .values_list("account_id", "occurred_at", "balance_after")
+    )
+
+
+def _account_balances_update(accounts: list[Account]) -> None:
+    """Write each account's goodwill_balance and ledger_seq: one UPDATE ... FROM (VALUES ...)."""
+    if connection.vendor != "postgresql":
+        Account.objects.bulk_update(accounts, ["goodwill_balance", "ledger_seq"], batch_size=500)
+        return
+    table = connection.ops.quote_name(Account._meta.db_table)
+    for start in range(0, len(accounts), 5000):
+        batch = accounts[start : start + 5000]
+        values = ", ".join(["(%s, %s, %s)"] * len(batch))
+        params = [v for a in batch for v in (a.pk, a.goodwill_balance, a.ledger_seq)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS a SET goodwill_balance = v.balance, ledger_seq = v.seq "
+                f"FROM (VALUES {values}) AS v (id, balance, seq) WHERE a.id = v.id",
+                params,
+            )
 
 
 # --- reconciliation ----------------------------------------------------------------------

@@ -25,6 +25,10 @@ class StrictFilterBackend(DjangoFilterBackend):
 
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and not _filters_given(filterset_class, request):
+            # Nothing to filter by (a detail request, a plain list): building and validating
+            # the FilterSet would leave the queryset as it is, so skip that work.
+            return queryset
         if filterset_class is not None:
             empty = sorted(
                 name
@@ -44,3 +48,17 @@ class StrictFilterBackend(DjangoFilterBackend):
                     {name: ["Give a value or leave the filter out."] for name in empty}
                 )
         return super().filter_queryset(request, queryset, view)
+
+
+def _filters_given(filterset_class, request) -> bool:
+    """Whether the request names any of the FilterSet's filters (or one must always run).
+
+    A parameter `<filter>_<suffix>` counts too, for filters whose widget splits the value.
+    """
+    params = list(request.query_params)
+    for name, f in filterset_class.base_filters.items():
+        if f.extra.get("required"):
+            return True
+        if any(p == name or p.startswith(name + "_") for p in params):
+            return True
+    return False
