@@ -138,6 +138,27 @@ class ReversalForm(forms.Form):
     reason = forms.CharField(max_length=250)
 
 
+class ContactForm(forms.ModelForm):
+    """A person at the account, added or corrected by their CSM."""
+
+    class Meta:
+        model = Contact
+        fields = [
+            "name",
+            "title",
+            "email",
+            "phone",
+            "is_champion",
+            "is_decision_maker",
+            "is_user",
+        ]
+        labels = {
+            "is_champion": "Champion",
+            "is_decision_maker": "Decision maker",
+            "is_user": "Uses the product",
+        }
+
+
 class AccountForm(forms.ModelForm):
     """What a CSM may change on their account; managers and admins may also reassign it."""
 

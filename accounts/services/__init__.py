@@ -1,6 +1,6 @@
 """Writes for customer accounts: the goodwill ledger, interactions, ICP fit, signals, config."""
 
-from .accounts import account_create, account_update, contact_upsert
+from .accounts import account_create, account_update, contact_update, contact_upsert
 from .common import BulkResult
 from .icp import icp_scores_refresh
 from .interactions import interaction_log, interactions_bulk_upsert
@@ -18,6 +18,7 @@ __all__ = [
     "LedgerError",
     "account_create",
     "account_update",
+    "contact_update",
     "contact_upsert",
     "icp_scores_refresh",
     "interaction_log",

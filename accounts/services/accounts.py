@@ -81,3 +81,13 @@ def contact_upsert(*, account: Account, external_id: str | None = None, **fields
     contact.full_clean()
     contact.save()
     return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, **fields) -> Contact:
+    """Change a contact's details (the account it belongs to stays)."""
+    for name, value in fields.items():
+        setattr(contact, name, value)
+    contact.full_clean()
+    contact.save()
+    return contact

@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 
 from accounts import selectors
 from accounts.filters import AccountFilter
-from accounts.forms import AccountForm, InteractionForm, LedgerEntryForm
+from accounts.forms import AccountForm, ContactForm, InteractionForm, LedgerEntryForm
 from accounts.models import Account
-from accounts.services import account_update
+from accounts.services import account_update, contact_update, contact_upsert
 
 PAGE_SIZE = 50
 TIMELINE_PAGE = 25
@@ -115,3 +115,32 @@ def account_edit(request, pk: int):
             messages.success(request, f"{account.name} saved.")
             return redirect(account)
     return render(request, "accounts/edit.html", {"account": account, "form": form})
+
+
+@login_required
+def contact_edit(request, pk: int, contact_id: int | None = None):
+    """Add a contact to an account the user may see, or correct one (404 for other accounts)."""
+    account = visible_account(request, pk)
+    contact = None
+    if contact_id is not None:
+        contact = account.contacts.filter(pk=contact_id).first()
+        if contact is None:
+            raise Http404("No such contact at this account.")
+    form = ContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            if contact is None:
+                contact = contact_upsert(account=account, **fields)
+            else:
+                contact_update(contact=contact, **fields)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{contact.name} saved.")
+            return redirect(account)
+    return render(
+        request,
+        "accounts/contact_form.html",
+        {"account": account, "form": form, "contact": contact},
+    )

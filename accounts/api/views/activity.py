@@ -32,7 +32,7 @@ from .common import (
     resolve_accounts,
     resolve_contacts,
     row_account,
-    row_type_errors,
+    rows_split,
 )
 
 INTERACTION_ROW_TYPES = {
@@ -119,14 +119,7 @@ class InteractionViewSet(
     @action(detail=False, methods=["post"])
     def bulk(self, request):
         rows = bulk_rows(request)
-        pre_errors, kept, index = [], [], []
-        for i, row in enumerate(rows):
-            errors = row_type_errors(row, INTERACTION_ROW_TYPES)
-            if errors:
-                pre_errors.append({"index": i, "errors": errors})
-            else:
-                kept.append(row)
-                index.append(i)
+        pre_errors, kept, index = rows_split(rows, INTERACTION_ROW_TYPES)
         by_id, by_ext = resolve_accounts(request.user, kept)
         contacts = resolve_contacts(request.user, kept)
         prepared = []

@@ -50,6 +50,19 @@ def _type_ok(value, kinds) -> bool:
     return isinstance(value, kinds)
 
 
+def rows_split(rows: list, types: dict) -> tuple[list[dict], list[dict], list[int]]:
+    """Split bulk rows into (errors of ill-typed rows, well-typed rows, their request indexes)."""
+    pre_errors, kept, index = [], [], []
+    for i, row in enumerate(rows):
+        errors = row_type_errors(row, types)
+        if errors:
+            pre_errors.append({"index": i, "errors": errors})
+        else:
+            kept.append(row)
+            index.append(i)
+    return pre_errors, kept, index
+
+
 def row_type_errors(row: dict, types: dict) -> dict:
     """Cheap JSON-type checks before a row reaches the service (which expects sane types)."""
     errors = {}

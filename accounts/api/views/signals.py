@@ -24,7 +24,7 @@ from .common import (
     bulk_rows,
     resolve_accounts,
     row_account,
-    row_type_errors,
+    rows_split,
 )
 
 USAGE_ROW_TYPES = {
@@ -122,14 +122,7 @@ class UsageMetricViewSet(_CreateListRetrieve):
     @action(detail=False, methods=["post"])
     def bulk(self, request):
         rows = bulk_rows(request)
-        pre_errors, kept, index = [], [], []
-        for i, row in enumerate(rows):
-            errors = row_type_errors(row, USAGE_ROW_TYPES)
-            if errors:
-                pre_errors.append({"index": i, "errors": errors})
-            else:
-                kept.append(row)
-                index.append(i)
+        pre_errors, kept, index = rows_split(rows, USAGE_ROW_TYPES)
         by_id, by_ext = resolve_accounts(request.user, kept)
         prepared = [
             {
