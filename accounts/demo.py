@@ -152,6 +152,10 @@ def seed(*, rng, today, stdout, accounts: int = 300, **_) -> None:
             industry = rng.choice(INDUSTRIES)
             region = rng.choice(REGIONS)
             employees = rng.randint(emp_low, emp_high)
+            seats = max(5, employees // rng.randint(3, 12))
+            churned = today - timedelta(days=rng.randint(1, 60)) if stage == Stage.CHURNED else None
+            support_share = Decimal(str(rng.choice(SUPPORT_COST_SHARES)))
+            discount = Decimal(rng.choice([0, 0, 5, 10, 20, 35]))
             if external_id not in existing:
                 to_create.append(
                     Account(
@@ -166,14 +170,10 @@ def seed(*, rng, today, stdout, accounts: int = 300, **_) -> None:
                         owner=csm,
                         arr=arr,
                         mrr=(arr / 12).quantize(Decimal("0.01")),
-                        seats=max(5, employees // rng.randint(3, 12)),
+                        seats=seats,
                         contract_start=None if stage == Stage.PROSPECT else start,
                         renewal_date=None if stage in (Stage.PROSPECT, Stage.CHURNED) else renewal,
-                        churned_on=(
-                            today - timedelta(days=rng.randint(1, 60))
-                            if stage == Stage.CHURNED
-                            else None
-                        ),
+                        churned_on=churned,
                         relationship_word=word,
                         strategy_3m="Stabilise the rollout and close open tickets.",
                         strategy_6m="Expand to a second department.",
@@ -182,10 +182,8 @@ def seed(*, rng, today, stdout, accounts: int = 300, **_) -> None:
                         hourly_cost=Decimal("95"),
                         # Most accounts cost little to serve; about one in six is a heavy
                         # support load or deeply discounted, so the quadrant has all four.
-                        monthly_support_cost=(
-                            arr / 12 * Decimal(str(rng.choice(SUPPORT_COST_SHARES)))
-                        ).quantize(Decimal("1")),
-                        discount_pct=Decimal(rng.choice([0, 0, 5, 10, 20, 35])),
+                        monthly_support_cost=(arr / 12 * support_share).quantize(Decimal("1")),
+                        discount_pct=discount,
                     )
                 )
             progress.advance()

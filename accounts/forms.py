@@ -1,5 +1,7 @@
 """Forms for the account pages and the admin settings pages (parsing only; services write)."""
 
+import math
+
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
@@ -227,13 +229,15 @@ class IcpForm(forms.ModelForm):
 
 
 def _scalar(text: str):
-    """'42' -> 42, '1.5' -> 1.5, anything else stays text."""
+    """'42' -> 42, '1.5' -> 1.5, anything else (including 'nan', 'inf') stays text."""
     text = text.strip()
     for cast in (int, float):
         try:
-            return cast(text)
+            value = cast(text)
         except ValueError:
             continue
+        if isinstance(value, int) or math.isfinite(value):  # no NaN/Infinity in JSON
+            return value
     return text
 
 

@@ -1,15 +1,8 @@
 """Read-only share links that let a customer see their Customer Success Scorecard."""
 
-import hashlib
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-
-
-def share_token_digest(token: str) -> str:
-    """The stored form of a share token: only its SHA-256, so a database leak reveals no link."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class ScorecardShareQuerySet(models.QuerySet):

@@ -1,6 +1,5 @@
 """Writes for dashboards: creating and revoking customer scorecard share links."""
 
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,9 +9,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Account
+from core.share_tokens import share_token_digest, share_token_new
 from users.models import User
 
-from .models import ScorecardShare, share_token_digest
+from .models import ScorecardShare
 
 MAX_SHARE_DAYS = 90
 
@@ -32,7 +32,7 @@ def scorecard_share_create(
     """Open a read-only link to the account's customer scorecard that expires after `days`."""
     if not 1 <= days <= MAX_SHARE_DAYS:
         raise ValidationError({"days": f"A link lasts between 1 and {MAX_SHARE_DAYS} days."})
-    token = secrets.token_urlsafe(32)
+    token = share_token_new()
     share = ScorecardShare.objects.create(
         account=account,
         token_digest=share_token_digest(token),

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from .models import ChunkStatus, HealthAlert, HealthSnapshot, ScoreRun, ScoreValidation
+from .models import ChunkStatus, HealthSnapshot, ScoreRun, ScoreValidation
 
 
 def snapshot_latest(account_id: int, *, as_of: date | None = None) -> HealthSnapshot | None:
@@ -28,36 +28,6 @@ def snapshot_history(account_id: int, *, days: int = 90, until: date | None = No
         account_id=account_id, as_of__lte=until, as_of__gt=until - timedelta(days=days)
     )
     return qs.order_by("as_of").values("as_of", "overall", "band", "decay_score", "confidence")
-
-
-def snapshot_on(account_id: int, as_of: date) -> HealthSnapshot | None:
-    return HealthSnapshot.objects.filter(account_id=account_id, as_of=as_of).first()
-
-
-def why_changed(account_id: int) -> list[dict]:
-    """The latest snapshot's per-measure changes against the one before, as sentences."""
-    latest = (
-        HealthSnapshot.objects.filter(account_id=account_id)
-        .order_by("-as_of")
-        .values("changes")
-        .first()
-    )
-    return latest["changes"] if latest else []
-
-
-def band_distribution(accounts: QuerySet) -> dict[str, int]:
-    """Count of accounts per current band (from the denormalised account fields)."""
-    rows = accounts.order_by().values("health_band").annotate(n=Count("pk"))
-    return {row["health_band"] or "unscored": row["n"] for row in rows}
-
-
-def alerts_recent(accounts: QuerySet, *, since: date) -> QuerySet:
-    """Health alerts of the given accounts since a date, newest first."""
-    return (
-        HealthAlert.objects.filter(account__in=accounts, as_of__gte=since)
-        .select_related("account")
-        .order_by("-as_of", "-id")
-    )
 
 
 def runs_recent(limit: int = 30) -> list[ScoreRun]:

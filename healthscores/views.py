@@ -170,7 +170,9 @@ def validation_detail(request, pk: int):
 def validation_apply(request, pk: int):
     """Copy the suggested weights into the scorecard's draft; nothing changes until published."""
     _admin(request)
-    result = get_object_or_404(ScoreValidation, pk=pk)
+    result = get_object_or_404(
+        ScoreValidation.objects.select_related("scorecard_version__scorecard"), pk=pk
+    )
     weights = {w["key"]: w["suggested_weight"] for w in result.suggested_weights}
     draft = scorecard_version_draft_create(
         scorecard=result.scorecard_version.scorecard,

@@ -69,7 +69,12 @@ def scorecard_list(request):
 def scorecard_detail(request, pk: int):
     _admin(request)
     scorecard = get_object_or_404(Scorecard.objects.select_related("segment"), pk=pk)
-    versions = version_queryset().filter(scorecard=scorecard).order_by("-number")
+    versions = (
+        version_queryset()
+        .select_related("published_by")
+        .filter(scorecard=scorecard)
+        .order_by("-number")
+    )
     return render(request, "scorecards/detail.html", {"scorecard": scorecard, "versions": versions})
 
 

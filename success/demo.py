@@ -13,6 +13,7 @@ from core.progress import Progress
 from success.models import (
     Cta,
     CtaStatus,
+    CtaStep,
     InterventionRule,
     LessonLearned,
     LessonReason,
@@ -350,13 +351,16 @@ def _work_some_ctas(local) -> None:
         .order_by("id")
     )
     now = timezone.now()
+    ticked = []
     for cta in fresh[::4]:
         steps = list(cta.steps.all())
         for step in steps[: max(1, len(steps) // 2)]:
             step.done_at, step.done_by_id = now, cta.owner_id
-            step.save(update_fields=["done_at", "done_by"])
+            ticked.append(step)
         cta.status = CtaStatus.IN_PROGRESS
-        cta.save(update_fields=["status"])
     for cta in fresh[2::9]:
         cta.status, cta.closed_at, cta.closed_by_id = CtaStatus.DONE, now, cta.owner_id
-        cta.save(update_fields=["status", "closed_at", "closed_by"])
+    CtaStep.objects.bulk_update(ticked, ["done_at", "done_by"], batch_size=500)
+    Cta.objects.bulk_update(
+        fresh[::4] + fresh[2::9], ["status", "closed_at", "closed_by"], batch_size=500
+    )

@@ -216,7 +216,7 @@ def _int(value: str, *, low=None, high=None) -> int | None:
         return None
     try:
         number = int(Decimal(value.replace(",", "")))
-    except (InvalidOperation, ValueError):
+    except (InvalidOperation, ValueError, OverflowError):  # "abc", "NaN", "Infinity"
         raise _Invalid("Enter a whole number.") from None
     if (low is not None and number < low) or (high is not None and number > high):
         raise _Invalid(f"Enter a number from {low} to {high}." if high is not None else "Too low.")
@@ -230,7 +230,9 @@ def _money(value: str) -> Decimal | None:
         amount = Decimal(value.replace(",", "").replace("$", "").replace("€", ""))
     except InvalidOperation:
         raise _Invalid("Enter an amount.") from None
-    if amount < 0 or not amount.is_finite():
+    if not amount.is_finite():  # before comparing: NaN < 0 raises InvalidOperation
+        raise _Invalid("Enter an amount.")
+    if amount < 0:
         raise _Invalid("Amounts cannot be negative.")
     return amount.quantize(Decimal("0.01"))
 

@@ -4,7 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
 
-from ..exports import csv_response, pdf_response
+from core.exports import csv_response, pdf_response
+
 from ..forms import Top10Form
 from ..selectors.reports import SHORT_TERM_WORDS, top10_csv_rows, top10_report
 

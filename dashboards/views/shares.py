@@ -10,10 +10,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Account
+from core.exports import pdf_response
+from core.share_tokens import share_token_digest, share_token_is_plausible
 
-from ..exports import pdf_response
 from ..forms import ShareCreateForm
-from ..models import ScorecardShare, share_token_digest
+from ..models import ScorecardShare
 from ..selectors.scorecard import customer_scorecard
 from ..services import scorecard_share_create, scorecard_share_record_view, scorecard_share_revoke
 
@@ -91,7 +92,7 @@ def scorecard_pdf(request, pk: int):
 
 def _live_share(token: str) -> ScorecardShare:
     """The share behind a token, or 404 for unknown, expired and revoked links alike."""
-    if not token or len(token) > 100:
+    if not share_token_is_plausible(token):
         raise Http404
     share = (
         ScorecardShare.objects.live()

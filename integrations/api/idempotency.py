@@ -10,6 +10,7 @@ import json
 
 from django.db import IntegrityError, transaction
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -52,8 +53,6 @@ def idempotent_call(request, handler):
     if not key or request.method != "POST" or not request.user.is_authenticated:
         return handler()
     if len(key) > MAX_KEY_LENGTH:
-        from rest_framework.exceptions import ValidationError
-
         raise ValidationError({HEADER: [f"Use at most {MAX_KEY_LENGTH} characters."]})
     fingerprint = request_fingerprint(request.body)
     lookup = {"user": request.user, "key": key, "method": "POST", "path": request.path[:500]}

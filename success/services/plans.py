@@ -1,7 +1,5 @@
 """Writes for success plans: create from a template, edit steps, complete, close, share."""
 
-import hashlib
-import secrets
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
@@ -10,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Account
+from core.share_tokens import share_token_digest, share_token_is_plausible, share_token_new
 from success.models import (
     PlanShare,
     PlanStatus,
@@ -225,10 +224,6 @@ def plan_outcome_record(
 
 
 # --- sharing -------------------------------------------------------------------------------
-def share_token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def plan_share_create(
     *, plan: SuccessPlan, user=None, days: int = DEFAULT_SHARE_DAYS
@@ -237,10 +232,10 @@ def plan_share_create(
     once: only its hash is stored)."""
     if not 1 <= days <= MAX_SHARE_DAYS:
         raise ValidationError({"days": [f"A link lasts 1 to {MAX_SHARE_DAYS} days."]})
-    token = secrets.token_urlsafe(32)
+    token = share_token_new()
     share = PlanShare.objects.create(
         plan=plan,
-        token_hash=share_token_hash(token),
+        token_hash=share_token_digest(token),
         created_by=user,
         expires_at=timezone.now() + timedelta(days=days),
     )
@@ -259,11 +254,11 @@ def plan_share_revoke(*, share: PlanShare) -> PlanShare:
 def plan_share_resolve(*, token: str) -> PlanShare | None:
     """The valid share for a raw token (counting the view), or None if unknown, expired or
     revoked."""
-    if not token or len(token) > 100:
+    if not share_token_is_plausible(token):
         return None
     share = (
         PlanShare.objects.select_related("plan__account__segment")
-        .filter(token_hash=share_token_hash(token))
+        .filter(token_hash=share_token_digest(token))
         .first()
     )
     if share is None or not share.is_valid():

@@ -6,12 +6,12 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Account
+from core.exports import pdf_response
 from success import selectors, services
 from success.filters import SuccessPlanFilter
 from success.forms import (
@@ -266,12 +266,9 @@ def share_revoke(request, pk: int):
 
 
 def _pdf_response(plan_view: dict, filename: str) -> HttpResponse:
-    from weasyprint import HTML
-
-    html = render_to_string("success/shared_plan.html", {"view": plan_view, "pdf": True})
-    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return pdf_response(
+        "success/shared_plan.html", {"view": plan_view, "pdf": True}, filename=filename
+    )
 
 
 def _filename(plan_view: dict) -> str:

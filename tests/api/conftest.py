@@ -18,12 +18,6 @@ def token_client(user, scopes=None) -> APIClient:
     return client
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """The org fixture creates seven users; hashing their passwords slowly buys nothing here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api(org):
     """A token client for csm_a1 with read, write and ingest."""

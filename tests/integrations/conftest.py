@@ -5,11 +5,6 @@ import threading
 import pytest
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class Receiver:
     """A webhook receiver on 127.0.0.1: answers the queued statuses in turn, then 200."""
 

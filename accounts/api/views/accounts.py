@@ -10,18 +10,15 @@ from accounts.models import Account, Contact
 from accounts.services import account_create, account_update
 from integrations.api.base import ApiGenericViewSet, ApiModelViewSet
 
+from ..fields import visible_accounts, visible_contacts
 from ..filters import AccountFilter, ContactFilter
 from ..serializers import AccountSerializer, ContactSerializer
 
 EXTERNAL_ID_REGEX = r"[^/]{1,100}"
 
 
-def visible_accounts(user):
-    return Account.objects.for_user(user).select_related("owner")
-
-
-def visible_contacts(user):
-    return Contact.objects.filter(account__in=Account.objects.for_user(user).values("pk"))
+def visible_accounts_with_owner(user):
+    return visible_accounts(user).select_related("owner")
 
 
 class AccountWritesMixin:
@@ -36,6 +33,31 @@ class AccountWritesMixin:
         serializer.instance = account_update(
             account=serializer.instance, author=self.request.user, **serializer.validated_data
         )
+
+
+class ExternalIdUpsertMixin:
+    """PUT by external_id creates a missing record (201), replaces a visible one (200) and
+    answers 404 for one the caller cannot see; the URL, not the body, names the external_id."""
+
+    model = None
+    lookup_field = "external_id"
+    lookup_value_regex = EXTERNAL_ID_REGEX
+
+    @transaction.atomic
+    def update(self, request, *args, **kwargs):
+        external_id = kwargs["external_id"]
+        if kwargs.get("partial") or self.get_queryset().filter(external_id=external_id).exists():
+            return super().update(request, *args, **kwargs)
+        if self.model.objects.filter(external_id=external_id).exists():
+            raise NotFound()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer, external_id=external_id)
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer):
+        serializer.validated_data.pop("external_id", None)  # the URL names it
+        super().perform_update(serializer)
 
 
 @extend_schema_view(
@@ -61,7 +83,7 @@ class AccountViewSet(
     ordering = ["id"]
 
     def get_queryset(self):
-        return visible_accounts(self.request.user)
+        return visible_accounts_with_owner(self.request.user)
 
 
 @extend_schema_view(
@@ -75,30 +97,17 @@ class AccountViewSet(
     partial_update=extend_schema(summary="Change some attributes of an account by external_id"),
 )
 class AccountByExternalIdViewSet(
-    AccountWritesMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ApiGenericViewSet
+    ExternalIdUpsertMixin,
+    AccountWritesMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    ApiGenericViewSet,
 ):
+    model = Account
     serializer_class = AccountSerializer
-    lookup_field = "external_id"
-    lookup_value_regex = EXTERNAL_ID_REGEX
 
     def get_queryset(self):
-        return visible_accounts(self.request.user)
-
-    @transaction.atomic
-    def update(self, request, *args, **kwargs):
-        external_id = kwargs["external_id"]
-        if kwargs.get("partial") or self.get_queryset().filter(external_id=external_id).exists():
-            return super().update(request, *args, **kwargs)
-        if Account.objects.filter(external_id=external_id).exists():
-            raise NotFound()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        self.perform_create(serializer, external_id=external_id)
-        return Response(serializer.data, status=status.HTTP_201_CREATED)
-
-    def perform_update(self, serializer):
-        serializer.validated_data.pop("external_id", None)  # the URL names it
-        super().perform_update(serializer)
+        return visible_accounts_with_owner(self.request.user)
 
 
 @extend_schema_view(
@@ -125,30 +134,17 @@ class ContactViewSet(ApiModelViewSet):
     destroy=extend_schema(responses={204: OpenApiResponse(description="Deleted.")}),
 )
 class ContactByExternalIdViewSet(
+    ExternalIdUpsertMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
     ApiGenericViewSet,
 ):
+    model = Contact
     serializer_class = ContactSerializer
-    lookup_field = "external_id"
-    lookup_value_regex = EXTERNAL_ID_REGEX
 
     def get_queryset(self):
         return visible_contacts(self.request.user)
 
-    @transaction.atomic
-    def update(self, request, *args, **kwargs):
-        external_id = kwargs["external_id"]
-        if kwargs.get("partial") or self.get_queryset().filter(external_id=external_id).exists():
-            return super().update(request, *args, **kwargs)
-        if Contact.objects.filter(external_id=external_id).exists():
-            raise NotFound()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        serializer.save(external_id=external_id)
-        return Response(serializer.data, status=status.HTTP_201_CREATED)
-
-    def perform_update(self, serializer):
-        serializer.validated_data.pop("external_id", None)
-        serializer.save()
+    def perform_create(self, serializer, **extra):
+        serializer.save(**extra)

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.models import Account, Subscription, SurveyResponse, UsageMetric
@@ -86,8 +87,6 @@ class UsageMetricViewSet(_CreateListRetrieve):
         row = dict(serializer.validated_data)
         result = usage_bulk_upsert(rows=[row])
         if result.errors:
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError(result.errors[0]["errors"])
         metric = UsageMetric.objects.get(
             account=row["account"], metric=row["metric"], date=row["date"]

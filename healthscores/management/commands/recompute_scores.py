@@ -38,9 +38,14 @@ class Command(BaseCommand):
         backfill = options["backfill"]
         if backfill < 0 or backfill > 3650:
             raise CommandError("--backfill must be between 0 and 3650 days.")
-        days = [as_of - timedelta(days=n) for n in range(backfill, -1, -1)]
+        try:
+            days = [as_of - timedelta(days=n) for n in range(backfill, -1, -1)]
+        except OverflowError:
+            raise CommandError("--backfill reaches before year 1; use fewer days.") from None
         if options["account"]:
             ids = options["account"]
+            if any(not 0 < i < 2**63 for i in ids):
+                raise CommandError("--account must be a positive account id.")
             missing = set(ids) - set(
                 Account.objects.filter(pk__in=ids).values_list("pk", flat=True)
             )
