@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from .documents import decay_expand, measures_expand
+
 
 class DecayStatus(models.TextChoices):
     STABLE = "stable", "Stable"
@@ -48,7 +50,8 @@ class HealthSnapshot(models.Model):
     overall = models.PositiveSmallIntegerField()
     band = models.CharField(max_length=20)
     confidence = models.FloatField(help_text="Share of the measure weight that had data (0-1).")
-    # [{key, label, kind, raw, score, weight, contribution, missing, stale, detail}]
+    # Stored compact, read whole ([{key, label, kind, raw, score, weight, contribution, missing,
+    # stale, detail, unit}]): see healthscores/documents.py.
     measures = models.JSONField(default=list)
     # Why it changed: [{key, label, delta, sentence}] against the previous snapshot.
     changes = models.JSONField(default=list, blank=True)
@@ -78,6 +81,18 @@ class HealthSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} on {self.as_of}: {self.overall} ({self.band})"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        loaded = instance.__dict__
+        if "measures" in loaded:
+            instance.measures = measures_expand(
+                instance.measures, loaded.get("scorecard_version_id")
+            )
+        if "decay_components" in loaded:
+            instance.decay_components = decay_expand(instance.decay_components)
+        return instance
 
     @property
     def confidence_pct(self) -> int:

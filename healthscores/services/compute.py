@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from healthscores.documents import DECAY_LABELS
 from scorecards.models import MeasureKind, ScorecardVersion
 from scorecards.selectors import ScorecardSet, band_for, published_scorecards
 
@@ -17,12 +18,10 @@ from .inputs import AccountBlock, ChunkInputs, SurveySpec, chunk_inputs_load
 from .measures import (
     fmt_points,
     fmt_raw,
-    mix_size,
+    measure_rules,
     mrr_on,
     raw_value,
     score_measures,
-    survey_spec,
-    usage_spec,
 )
 
 # --- tunables (documented in docs/ARCHITECTURE.md, "Health scores and the nightly run") ---
@@ -111,7 +110,7 @@ def decay_compute(account_id: int, inputs: ChunkInputs) -> tuple[int, str, list[
             f"then ({burn:.0f}%)."
         )
     components.append(
-        {"key": "burn", "label": "Goodwill burn (90 d)", "score": round(burn), "detail": text}
+        {"key": "burn", "label": DECAY_LABELS["burn"], "score": round(burn), "detail": text}
     )
 
     recent = inputs.interactions.get(account_id) or {}
@@ -126,19 +125,17 @@ def decay_compute(account_id: int, inputs: ChunkInputs) -> tuple[int, str, list[
     components.append(
         {
             "key": "negative_share",
-            "label": "Firefighting / escalation share",
+            "label": DECAY_LABELS["negative_share"],
             "score": round(share),
             "detail": text,
         }
     )
 
-    last_value = recent.get("last_value_at")
+    last_value = recent.get("last_value_on")
     if last_value is None:
         days_score, text = 100.0, "No value-adding interaction on record."
     else:
-        from django.utils import timezone
-
-        days = max(0, (as_of - timezone.localtime(last_value).date()).days)
+        days = max(0, (as_of - last_value).days)
         days_score = _clamp(
             100.0 * (days - VALUE_GRACE_DAYS) / (VALUE_FULL_DECAY_DAYS - VALUE_GRACE_DAYS)
         )
@@ -146,7 +143,7 @@ def decay_compute(account_id: int, inputs: ChunkInputs) -> tuple[int, str, list[
     components.append(
         {
             "key": "days_since_value",
-            "label": "Days since value delivered",
+            "label": DECAY_LABELS["days_since_value"],
             "score": round(days_score),
             "detail": text,
         }
@@ -162,7 +159,7 @@ def decay_compute(account_id: int, inputs: ChunkInputs) -> tuple[int, str, list[
     components.append(
         {
             "key": "slope",
-            "label": "Health trend (30 d)",
+            "label": DECAY_LABELS["slope"],
             "score": round(slope_score),
             "detail": text,
         }
@@ -326,13 +323,13 @@ def _deltas(overall: int, as_of: date, anchors: list[tuple[date, int]], trend: t
 def _input_specs(versions: list[ScorecardVersion]):
     usage, surveys, mixes = [], list(HAPPINESS_SURVEYS), []
     for version in versions:
-        for measure in version.measures.all():
-            if measure.kind == MeasureKind.USAGE:
-                usage.append(usage_spec(measure))
-            elif measure.kind == MeasureKind.SURVEY:
-                surveys.append(survey_spec(measure))
-            elif measure.kind == MeasureKind.INTERACTION_MIX:
-                mixes.append(mix_size(measure))
+        for rule in measure_rules(version.measures.all()):
+            if rule.kind == MeasureKind.USAGE:
+                usage.append(rule.usage)
+            elif rule.kind == MeasureKind.SURVEY:
+                surveys.append(rule.survey)
+            elif rule.kind == MeasureKind.INTERACTION_MIX:
+                mixes.append(rule.mix_n)
     return usage, surveys, mixes
 
 
@@ -357,14 +354,13 @@ def health_compute(
         acc = account["id"]
         chosen = version or scorecards.for_segment(account["segment_id"])
         if chosen.pk not in rules:
-            rules[chosen.pk] = (list(chosen.measures.all()), list(chosen.bands.all()))
+            rules[chosen.pk] = (measure_rules(chosen.measures.all()), list(chosen.bands.all()))
         measures, bands = rules[chosen.pk]
         decay, decay_status, decay_components = decay_compute(acc, inputs)
         raws = [raw_value(m, account, inputs, decay) for m in measures]
-        overall_f, confidence, scored = score_measures(measures, raws)
+        overall_f, confidence, measures_json = score_measures(measures, raws)
         overall = int(round(overall_f))
         band = band_for(overall, bands)
-        measures_json = [s.as_json() for s in scored]
         economics, margin_pct, ltv = economics_compute(account, inputs, overall_f)
         happiness, sources = happiness_compute(acc, inputs, overall_f)
         economics["happiness_sources"] = sources

@@ -3,8 +3,6 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.utils import timezone
-
 from scorecards.models import Measure, MeasureKind, MissingPolicy, UsageAggregation
 
 from .inputs import ChunkInputs, SurveySpec, UsageSpec
@@ -65,12 +63,53 @@ def mrr_on(rows: list[tuple], day: date) -> float:
     return sum(mrr for start, end, mrr in rows if start <= day and (end is None or end > day))
 
 
-def raw_value(measure: Measure, account: dict, inputs: ChunkInputs, decay_score: int) -> RawValue:
+@dataclass(frozen=True)
+class MeasureRule:
+    """A scorecard measure as scoring reads it: its parameters parsed once per chunk, not once
+    per account (`measure_rules`)."""
+
+    key: str
+    label: str
+    kind: str
+    weight: float
+    bad: float
+    good: float
+    missing_policy: str
+    unit: str
+    params: dict
+    usage: UsageSpec | None = None
+    survey: SurveySpec | None = None
+    mix_n: int = 10
+
+
+def measure_rules(measures) -> list[MeasureRule]:
+    rules = []
+    for m in measures:
+        params = m.params or {}
+        rules.append(
+            MeasureRule(
+                key=m.key,
+                label=m.label,
+                kind=m.kind,
+                weight=m.weight,
+                bad=m.bad,
+                good=m.good,
+                missing_policy=m.missing_policy,
+                unit=str(params.get("unit", "")),
+                params=params,
+                usage=usage_spec(m) if m.kind == MeasureKind.USAGE else None,
+                survey=survey_spec(m) if m.kind == MeasureKind.SURVEY else None,
+                mix_n=mix_size(m),
+            )
+        )
+    return rules
+
+
+def raw_value(rule: MeasureRule, account: dict, inputs: ChunkInputs, decay_score: int) -> RawValue:
     """The raw value of one measure for one account from the block's pre-loaded inputs."""
     acc = account["id"]
     as_of = inputs.as_of
-    params = measure.params or {}
-    kind = measure.kind
+    kind = rule.kind
     if kind == MeasureKind.ICP_FIT:
         fit = account["icp_fit"]
         return RawValue(fit, "No ICP fit computed." if fit is None else f"Fits the ICP at {fit}%.")
@@ -84,7 +123,7 @@ def raw_value(measure: Measure, account: dict, inputs: ChunkInputs, decay_score:
     if kind == MeasureKind.DECAY:
         return RawValue(float(decay_score), f"Decay score {decay_score}/100.")
     if kind == MeasureKind.INTERACTION_MIX:
-        n = mix_size(measure)
+        n = rule.mix_n
         total, positive = inputs.mix.get(n, {}).get(acc, (0, 0))
         if not total:
             return RawValue(None, "No interactions logged.")
@@ -94,18 +133,17 @@ def raw_value(measure: Measure, account: dict, inputs: ChunkInputs, decay_score:
             f"{positive} of the last {total} interactions built the relationship or added value.",
         )
     if kind == MeasureKind.DAYS_SINCE_VALUE:
-        last = (inputs.interactions.get(acc) or {}).get("last_value_at")
-        if last is None:
+        day = (inputs.interactions.get(acc) or {}).get("last_value_on")
+        if day is None:
             return RawValue(None, "No value-adding interaction on record.")
-        day = timezone.localtime(last).date()
         days = max(0, (as_of - day).days)
         return RawValue(
             float(days), f"Last value-adding interaction {days} days ago ({day:%d %b %Y})."
         )
     if kind == MeasureKind.USAGE:
-        return _usage_raw(measure, account, inputs)
+        return _usage_raw(rule, account, inputs)
     if kind == MeasureKind.SURVEY:
-        spec = survey_spec(measure)
+        spec = rule.survey
         found = inputs.surveys.get((spec.kind, spec.window_days), {}).get(acc)
         if found is None:
             return RawValue(None, f"No {spec.kind.upper()} response in {spec.window_days} days.")
@@ -123,7 +161,7 @@ def raw_value(measure: Measure, account: dict, inputs: ChunkInputs, decay_score:
         gap = 100.0 * (progress - expected)
         return RawValue(gap, f"{progress:.0%} of steps done, {expected:.0%} expected by now.")
     if kind == MeasureKind.MRR_TREND:
-        window = int(params.get("window_days") or 90)
+        window = int(rule.params.get("window_days") or 90)
         rows = inputs.subscriptions.get(acc, [])
         now, then = mrr_on(rows, as_of), mrr_on(rows, as_of - timedelta(days=window))
         if not now and not then:
@@ -131,7 +169,7 @@ def raw_value(measure: Measure, account: dict, inputs: ChunkInputs, decay_score:
         change = 100.0 if not then else 100.0 * (now - then) / then
         return RawValue(change, f"MRR {then:,.0f} \u2192 {now:,.0f} over {window} days.")
     if kind == MeasureKind.MANUAL:
-        value = inputs.manual.get(acc, {}).get(measure.key)
+        value = inputs.manual.get(acc, {}).get(rule.key)
         if value is None:
             return RawValue(None, "No value entered by the CSM.")
         if as_of > value["valid_until"]:
@@ -148,9 +186,9 @@ def raw_value(measure: Measure, account: dict, inputs: ChunkInputs, decay_score:
     return RawValue(None, f"Unknown measure kind {kind!r}.")
 
 
-def _usage_raw(measure: Measure, account: dict, inputs: ChunkInputs) -> RawValue:
-    spec = usage_spec(measure)
-    params = measure.params or {}
+def _usage_raw(rule: MeasureRule, account: dict, inputs: ChunkInputs) -> RawValue:
+    spec = rule.usage
+    params = rule.params
     aggregation = params.get("aggregation") or UsageAggregation.SUM
     row = inputs.usage.get((spec.metric, spec.window_days), {}).get(account["id"])
     window = f"{spec.window_days} days"
@@ -184,73 +222,49 @@ def _usage_raw(measure: Measure, account: dict, inputs: ChunkInputs) -> RawValue
     return RawValue(value, f"{fmt_raw(value)} {what} in the last {window}.")
 
 
-@dataclass
-class MeasureScore:
-    key: str
-    label: str
-    kind: str
-    raw: float | None
-    score: float | None
-    weight: float
-    contribution: float
-    missing: bool
-    stale: bool
-    detail: str
-    unit: str = ""
-
-    def as_json(self) -> dict:
-        return {
-            "key": self.key,
-            "label": self.label,
-            "kind": self.kind,
-            "raw": None if self.raw is None else round(self.raw, 2),
-            "score": None if self.score is None else round(self.score, 1),
-            "weight": self.weight,
-            "contribution": round(self.contribution, 2),
-            "missing": self.missing,
-            "stale": self.stale,
-            "detail": self.detail,
-            "unit": self.unit,
-        }
-
-
-def score_measures(measures, raws: list[RawValue]) -> tuple[float, float, list[MeasureScore]]:
-    """Overall 0-100, confidence 0-1 and each measure's score and contribution in points."""
-    scored: list[MeasureScore] = []
-    total_weight = sum(m.weight for m in measures) or 1.0
-    with_data = 0.0
-    for measure, value in zip(measures, raws, strict=True):
-        missing = value.raw is None
-        if not missing:
-            score = normalise(value.raw, bad=measure.bad, good=measure.good)
-            with_data += measure.weight
-        elif measure.missing_policy == MissingPolicy.ZERO:
+def score_measures(
+    rules: list[MeasureRule], raws: list[RawValue]
+) -> tuple[float, float, list[dict]]:
+    """Overall 0-100, confidence 0-1 and each measure's document: raw value, score (0-100 or
+    None when left out), weight and contribution in points, rounded as stored."""
+    total_weight = 0.0
+    with_data = counted = 0.0
+    scores = []
+    for rule, value in zip(rules, raws, strict=True):
+        total_weight += rule.weight
+        if value.raw is not None:
+            score = normalise(value.raw, bad=rule.bad, good=rule.good)
+            with_data += rule.weight
+        elif rule.missing_policy == MissingPolicy.ZERO:
             score = 0.0
-        elif measure.missing_policy == MissingPolicy.NEUTRAL:
+        elif rule.missing_policy == MissingPolicy.NEUTRAL:
             score = NEUTRAL_SCORE
         else:
             score = None
-        scored.append(
-            MeasureScore(
-                key=measure.key,
-                label=measure.label,
-                kind=measure.kind,
-                raw=value.raw,
-                score=score,
-                weight=measure.weight,
-                contribution=0.0,
-                missing=missing,
-                stale=value.stale,
-                detail=value.detail,
-                unit=str((measure.params or {}).get("unit", "")),
-            )
+        if score is not None:
+            counted += rule.weight
+        scores.append(score)
+    overall = 0.0 if counted else NEUTRAL_SCORE
+    documents = []
+    for rule, value, score in zip(rules, raws, scores, strict=True):
+        contribution = 0.0
+        if score is not None:
+            contribution = score * rule.weight / counted
+            overall += contribution
+        raw = value.raw
+        documents.append(
+            {
+                "key": rule.key,
+                "label": rule.label,
+                "kind": rule.kind,
+                "raw": None if raw is None else round(raw, 2),
+                "score": None if score is None else round(score, 1),
+                "weight": rule.weight,
+                "contribution": round(contribution, 2),
+                "missing": raw is None,
+                "stale": value.stale,
+                "detail": value.detail,
+                "unit": rule.unit,
+            }
         )
-    counted = sum(s.weight for s in scored if s.score is not None)
-    if counted:
-        for s in scored:
-            if s.score is not None:
-                s.contribution = s.score * s.weight / counted
-        overall = sum(s.contribution for s in scored)
-    else:
-        overall = NEUTRAL_SCORE
-    return overall, with_data / total_weight, scored
+    return overall, with_data / (total_weight or 1.0), documents

@@ -1,14 +1,15 @@
 """Writing computed health: snapshot upserts, the denormalised account fields, alerts."""
 
 import io
-import json
 from datetime import date
 
+import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account
 from core.events import publish
+from healthscores.documents import decay_compact, measures_compact
 from healthscores.models import AlertKind, HealthAlert, HealthSnapshot
 
 from .compute import DECAY_ORDER, AccountHealth
@@ -65,12 +66,12 @@ def snapshots_upsert(*, results: list[AccountHealth], run_id: int | None) -> int
             overall=r.overall,
             band=r.band,
             confidence=r.confidence,
-            measures=r.measures,
+            measures=measures_compact(r.measures),
             changes=r.changes,
             previous_as_of=r.previous["as_of"] if r.previous else None,
             decay_score=r.decay_score,
             decay_status=r.decay_status,
-            decay_components=r.decay_components,
+            decay_components=decay_compact(r.decay_components),
             customer_happiness=r.customer_happiness,
             company_happiness=r.company_happiness,
             quadrant=r.quadrant,
@@ -129,12 +130,13 @@ def _copy_text(value) -> str:
     return str(value).translate(_COPY_ESCAPES)
 
 
-_JSON = json.JSONEncoder(separators=(",", ":"), default=str)  # one encoder for every row
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 
 def _json_copy_text(value) -> str:
     # JSON escapes control characters, so only its backslashes need doubling for COPY.
-    return _JSON.encode(value).replace("\\", "\\\\")
+    # orjson: the documents are the bulk of a chunk's bytes, and it encodes them ~10x faster.
+    return orjson.dumps(value, default=str, option=_ORJSON_OPTIONS).decode().replace("\\", "\\\\")
 
 
 @transaction.atomic
@@ -156,12 +158,12 @@ def _snapshots_upsert_postgres(results: list[AccountHealth], run_id, now) -> int
                     str(r.overall),
                     _copy_text(r.band),
                     repr(float(r.confidence)),
-                    _json_copy_text(r.measures),
+                    _json_copy_text(measures_compact(r.measures)),
                     _json_copy_text(r.changes),
                     _copy_text(r.previous["as_of"] if r.previous else None),
                     str(r.decay_score),
                     _copy_text(r.decay_status),
-                    _json_copy_text(r.decay_components),
+                    _json_copy_text(decay_compact(r.decay_components)),
                     _copy_text(r.customer_happiness),
                     _copy_text(r.company_happiness),
                     _copy_text(r.quadrant),
