@@ -16,8 +16,13 @@ Known events (payloads are JSON-serialisable keyword arguments):
 - `health.band_changed`     account_id, as_of, from_band, to_band, score
 - `health.decay_alert`      account_id, as_of, from_status, to_status, decay_score
 - `health.quadrant_changed`  account_id, as_of, from_quadrant, to_quadrant
+- `health.alerts_raised`    alerts=[{event, account_id, as_of, ...the single event's payload},
+                            ...] (a score run or rescore publishes its alerts as this one
+                            event; a subscriber to the three above should subscribe to both)
 - `health.run_completed`    run_id, as_of (after every nightly / on-demand run finishes)
 - `cta.opened`              cta_id, account_id, rule, priority
+- `ctas.opened`             ctas=[{cta_id, account_id, rule, priority}, ...] (many CTAs of
+                            one rule opened at once; subscribe to both)
 
 Shared vocabularies (stored values):
 - band: the scorecard's band key, by default "red" < 40 <= "yellow" < 70 <= "green"

@@ -65,6 +65,12 @@ def version_measure_meta(version_id: int | None) -> dict[str, dict]:
     return meta
 
 
+def version_measure_meta_forget() -> None:
+    """Empty the per-process cache (tests, whose databases reuse version ids)."""
+    with _meta_lock:
+        _meta_cache.clear()
+
+
 def measures_expand(measures, version_id: int | None) -> list[dict]:
     """The whole measure documents (label, kind, unit, weight, missing, stale) from either form."""
     if not measures or all("label" in m for m in measures):

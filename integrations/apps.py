@@ -8,10 +8,18 @@ class IntegrationsConfig(AppConfig):
         from core.events import subscribe
 
         from .models import WebhookEvent
-        from .services import webhook_event_handler, webhook_ledger_entries_handler
+        from .services import (
+            webhook_alerts_handler,
+            webhook_ctas_handler,
+            webhook_event_handler,
+            webhook_ledger_entries_handler,
+        )
 
         # Outbound webhooks react to domain events published by the other apps.
         for event in WebhookEvent.values:
             subscribe(event, webhook_event_handler(event))
         # A bulk ledger append publishes one batched event; each entry is still delivered alone.
         subscribe("ledger.entries_appended", webhook_ledger_entries_handler)
+        # ... and so do a score run's health alerts and a rule run's CTAs.
+        subscribe("health.alerts_raised", webhook_alerts_handler)
+        subscribe("ctas.opened", webhook_ctas_handler)

@@ -183,6 +183,23 @@ def webhook_ledger_entries_handler(*, entries: list[dict]) -> None:
     webhook_deliveries_create_many(event=WebhookEvent.LEDGER_ENTRY.value, payloads=entries)
 
 
+def webhook_alerts_handler(*, alerts: list[dict]) -> None:
+    """`health.alerts_raised` (a score run's alerts): one delivery per alert, under its own
+    event name (`health.band_changed`, `health.decay_alert`, ...), as if published alone."""
+    by_event: dict[str, list[dict]] = {}
+    for alert in alerts:
+        payload = {k: v for k, v in alert.items() if k != "event"}
+        by_event.setdefault(alert.get("event"), []).append(payload)
+    for event, payloads in by_event.items():
+        if event in WebhookEvent.values:
+            webhook_deliveries_create_many(event=event, payloads=payloads)
+
+
+def webhook_ctas_handler(*, ctas: list[dict]) -> None:
+    """`ctas.opened` (many CTAs opened at once): one `cta.opened` delivery each."""
+    webhook_deliveries_create_many(event=WebhookEvent.CTA_OPENED.value, payloads=ctas)
+
+
 def webhook_retry_delay(attempt: int) -> int:
     """Seconds before retry number `attempt` (1-based): exponential back-off, capped."""
     base = settings.WEBHOOK_RETRY_BASE_SECONDS

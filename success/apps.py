@@ -12,4 +12,5 @@ class SuccessConfig(AppConfig):
         subscribe("health.band_changed", interventions.on_band_changed)
         subscribe("health.decay_alert", interventions.on_decay_alert)
         subscribe("health.quadrant_changed", interventions.on_quadrant_changed)
+        subscribe("health.alerts_raised", interventions.on_alerts_raised)
         subscribe("health.run_completed", interventions.on_run_completed)

@@ -94,7 +94,11 @@ def _fast_password_hashing(settings):
 def _clear_cache():
     from django.core.cache import cache
 
+    from healthscores.documents import version_measure_meta_forget
+
     cache.clear()
+    # Each test's database reuses ids (SQLite) that an earlier test's versions had.
+    version_measure_meta_forget()
     yield
 
 

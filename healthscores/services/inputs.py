@@ -471,9 +471,11 @@ def chunk_inputs_load(
         return inputs
     if connection.vendor == "postgresql" and connection.in_atomic_block:
         # Each query reads one block's index range: parallel workers only add start-up cost
-        # while the other chunk workers already use every core.
+        # while the other chunk workers already use every core, and JIT compilation (which
+        # the planner picks for a block's usage scan) costs more than it saves on 2,000 rows.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            cursor.execute("SET LOCAL jit = off")
     inputs.interactions, inputs.mix = interaction_inputs(block, as_of, mix_sizes)
     tz = timezone.get_current_timezone()
     for row in inputs.interactions.values():

@@ -339,37 +339,27 @@ def alerts_create(*, results: list[AccountHealth], as_of: date) -> list[HealthAl
 
 
 def alerts_publish(*, alerts) -> int:
-    """Publish the domain event of each alert (after commit) and mark it published."""
-    count = 0
-    ids = []
+    """Publish the alerts (after commit) as one `health.alerts_raised` event and mark them
+    published. Each item is the payload its single event (`health.band_changed`,
+    `health.decay_alert`, `health.quadrant_changed`) carries, plus that event's name: one
+    event, so its subscribers work set-based instead of once per alert."""
+    items, ids = [], []
     for alert in alerts:
         ids.append(alert.pk)
-        count += 1
+        item = {"account_id": alert.account_id, "as_of": alert.as_of.isoformat()}
         if alert.kind in (AlertKind.BAND_DROP, AlertKind.BAND_RISE):
-            publish(
-                "health.band_changed",
-                account_id=alert.account_id,
-                as_of=alert.as_of.isoformat(),
-                from_band=alert.from_value,
-                to_band=alert.to_value,
-                score=alert.score,
-            )
+            item["event"] = "health.band_changed"
+            item.update(from_band=alert.from_value, to_band=alert.to_value, score=alert.score)
         elif alert.kind == AlertKind.DECAY:
-            publish(
-                "health.decay_alert",
-                account_id=alert.account_id,
-                as_of=alert.as_of.isoformat(),
-                from_status=alert.from_value,
-                to_status=alert.to_value,
-                decay_score=alert.score,
+            item["event"] = "health.decay_alert"
+            item.update(
+                from_status=alert.from_value, to_status=alert.to_value, decay_score=alert.score
             )
         else:
-            publish(
-                "health.quadrant_changed",
-                account_id=alert.account_id,
-                as_of=alert.as_of.isoformat(),
-                from_quadrant=alert.from_value,
-                to_quadrant=alert.to_value,
-            )
+            item["event"] = "health.quadrant_changed"
+            item.update(from_quadrant=alert.from_value, to_quadrant=alert.to_value)
+        items.append(item)
+    if items:
+        publish("health.alerts_raised", alerts=items)
     HealthAlert.objects.filter(pk__in=[i for i in ids if i]).update(published_at=timezone.now())
-    return count
+    return len(items)

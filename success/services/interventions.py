@@ -85,14 +85,19 @@ def _after_open(rule: InterventionRule, ctas: list[Cta]) -> None:
         CtaStep.objects.bulk_create(
             [CtaStep(cta=cta, order=step.order, text=step.text) for cta in ctas for step in steps]
         )
-    for cta in ctas:
-        publish(
-            "cta.opened",
-            cta_id=cta.pk,
-            account_id=cta.account_id,
-            rule=rule.key,
-            priority=Priority(cta.priority).label.lower(),
-        )
+    opened = [
+        {
+            "cta_id": cta.pk,
+            "account_id": cta.account_id,
+            "rule": rule.key,
+            "priority": Priority(cta.priority).label.lower(),
+        }
+        for cta in ctas
+    ]
+    if len(opened) == 1:
+        publish("cta.opened", **opened[0])
+    elif opened:
+        publish("ctas.opened", ctas=opened)  # many at once (a rule run): one event
 
 
 @transaction.atomic
@@ -332,56 +337,101 @@ def _account(account_id: int) -> Account | None:
 
 
 # --- event reactions -----------------------------------------------------------------------
-def on_band_changed(*, account_id, from_band, to_band, score=None, as_of=None, **_) -> None:
-    """health.band_changed: open "health dropped a band" when the band went down."""
+# Each builder turns one health event's payload into the CTA it calls for: (rule key, reason,
+# evidence), or None. The single events and the score run's batch share them.
+def _band_changed_cta(*, from_band, to_band, score=None, as_of=None, **_):
     if BAND_RANK.get(to_band, 99) >= BAND_RANK.get(from_band, -1):
-        return
-    rule, account = _rule(RuleKey.BAND_DROPPED), _account(account_id)
-    if rule and account:
-        cta_open(
-            rule=rule,
-            account=account,
-            reason=f"Health dropped from {from_band} to {to_band}"
-            + (f" (score {score})." if score is not None else "."),
-            evidence={"from_band": from_band, "to_band": to_band, "score": score, "as_of": as_of},
-        )
+        return None
+    reason = f"Health dropped from {from_band} to {to_band}" + (
+        f" (score {score})." if score is not None else "."
+    )
+    evidence = {"from_band": from_band, "to_band": to_band, "score": score, "as_of": as_of}
+    return RuleKey.BAND_DROPPED, reason, evidence
 
 
-def on_decay_alert(*, account_id, from_status, to_status, decay_score=None, as_of=None, **_):
-    """health.decay_alert: open the decay CTA when decay is rising into decaying / in decay."""
+def _decay_alert_cta(*, from_status, to_status, decay_score=None, as_of=None, **_):
     if to_status not in ("decaying", "in_decay"):
-        return
+        return None
     if DECAY_RANK.get(to_status, 0) <= DECAY_RANK.get(from_status, 0):
-        return
-    rule, account = _rule(RuleKey.DECAY), _account(account_id)
-    if rule and account:
-        cta_open(
-            rule=rule,
-            account=account,
-            reason=f"Decay rising: {from_status or 'unknown'} → {to_status.replace('_', ' ')}"
-            + (f" (decay score {decay_score})." if decay_score is not None else "."),
-            evidence={
-                "from_status": from_status,
-                "to_status": to_status,
-                "decay_score": decay_score,
-                "as_of": as_of,
-            },
-        )
+        return None
+    reason = f"Decay rising: {from_status or 'unknown'} → {to_status.replace('_', ' ')}" + (
+        f" (decay score {decay_score})." if decay_score is not None else "."
+    )
+    evidence = {
+        "from_status": from_status,
+        "to_status": to_status,
+        "decay_score": decay_score,
+        "as_of": as_of,
+    }
+    return RuleKey.DECAY, reason, evidence
 
 
-def on_quadrant_changed(*, account_id, from_quadrant, to_quadrant, as_of=None, **_) -> None:
-    """health.quadrant_changed: open "work to keep" when the account moved into it."""
+def _quadrant_changed_cta(*, from_quadrant, to_quadrant, as_of=None, **_):
     if to_quadrant not in WORK_TO_KEEP:
+        return None
+    reason = (
+        f"Moved from {from_quadrant or 'unscored'} to {QUADRANT_LABEL[to_quadrant]}: work to keep."
+    )
+    evidence = {"from_quadrant": from_quadrant, "to_quadrant": to_quadrant, "as_of": as_of}
+    return RuleKey.WORK_TO_KEEP, reason, evidence
+
+
+HEALTH_EVENT_CTAS = {
+    "health.band_changed": _band_changed_cta,
+    "health.decay_alert": _decay_alert_cta,
+    "health.quadrant_changed": _quadrant_changed_cta,
+}
+
+
+def _open_for_event(event: str, account_id: int, payload: dict) -> None:
+    wanted = HEALTH_EVENT_CTAS[event](**payload)
+    if wanted is None:
         return
-    rule, account = _rule(RuleKey.WORK_TO_KEEP), _account(account_id)
+    key, reason, evidence = wanted
+    rule, account = _rule(key), _account(account_id)
     if rule and account:
-        cta_open(
-            rule=rule,
-            account=account,
-            reason=f"Moved from {from_quadrant or 'unscored'} to {QUADRANT_LABEL[to_quadrant]}: "
-            "work to keep.",
-            evidence={"from_quadrant": from_quadrant, "to_quadrant": to_quadrant, "as_of": as_of},
-        )
+        cta_open(rule=rule, account=account, reason=reason, evidence=evidence)
+
+
+def on_band_changed(*, account_id, **payload) -> None:
+    """health.band_changed: open "health dropped a band" when the band went down."""
+    _open_for_event("health.band_changed", account_id, payload)
+
+
+def on_decay_alert(*, account_id, **payload) -> None:
+    """health.decay_alert: open the decay CTA when decay is rising into decaying / in decay."""
+    _open_for_event("health.decay_alert", account_id, payload)
+
+
+def on_quadrant_changed(*, account_id, **payload) -> None:
+    """health.quadrant_changed: open "work to keep" when the account moved into it."""
+    _open_for_event("health.quadrant_changed", account_id, payload)
+
+
+def on_alerts_raised(*, alerts: list[dict], **_) -> None:
+    """health.alerts_raised (a score run's alerts in one event): the CTAs the single events
+    would open, per rule in a constant number of queries however many accounts moved."""
+    wanted: dict[str, dict[int, tuple[str, dict]]] = {}
+    for alert in alerts:
+        builder = HEALTH_EVENT_CTAS.get(alert.get("event"))
+        payload = {k: v for k, v in alert.items() if k not in ("event", "account_id")}
+        found = builder(**payload) if builder else None
+        if found is not None:
+            key, reason, evidence = found
+            wanted.setdefault(key, {}).setdefault(alert["account_id"], (reason, evidence))
+    if not wanted:
+        return
+    ids = {account_id for found in wanted.values() for account_id in found}
+    owners = dict(Account.objects.active().filter(pk__in=ids).values_list("pk", "owner_id"))
+    rules = {r.key: r for r in InterventionRule.objects.filter(key__in=wanted, is_enabled=True)}
+    for key, found in wanted.items():
+        if key in rules:
+            candidates = {
+                account_id: (owners[account_id], reason, evidence)
+                for account_id, (reason, evidence) in found.items()
+                if account_id in owners
+            }
+            ctas_open_many(rule=rules[key], candidates=candidates)
 
 
 def on_run_completed(*, as_of, **_) -> None:

@@ -60,7 +60,7 @@ def published_events():
 
         return handler
 
-    handlers = {e: recorder(e) for e in ("health.run_completed", "health.band_changed")}
+    handlers = {e: recorder(e) for e in ("health.run_completed", "health.alerts_raised")}
     for event, handler in handlers.items():
         events.subscribe(event, handler)
     yield seen
@@ -206,7 +206,8 @@ def test_a_band_drop_raises_one_alert_and_one_event(
     account_pair, published_events, django_capture_on_commit_callbacks
 ):
     """GIVEN a green account yesterday WHEN its data turns bad today and it is rescored twice
-    THEN one band-drop alert and one band_changed event exist."""
+    THEN one band-drop alert exists and one band_changed reaches the subscribers, in the one
+    batched event the rescore publishes."""
     account = account_pair
     health_rescore_accounts(account_ids=[account.pk], as_of=AS_OF - timedelta(days=1))
     account.icp_fit = 0
@@ -218,7 +219,10 @@ def test_a_band_drop_raises_one_alert_and_one_event(
         health_rescore_accounts(account_ids=[account.pk], as_of=AS_OF)
     drop = HealthAlert.objects.get(account=account, kind="band_drop")
     assert drop.from_value == "green" and drop.published_at is not None
-    assert [e for e, _ in published_events].count("health.band_changed") == 1
+    batches = [payload["alerts"] for e, payload in published_events if e == "health.alerts_raised"]
+    changes = [a for batch in batches for a in batch if a["event"] == "health.band_changed"]
+    assert len(changes) == 1
+    assert (changes[0]["account_id"], changes[0]["from_band"]) == (account.pk, "green")
 
 
 @pytest.fixture

@@ -173,3 +173,44 @@ def receiver_gap(receiver) -> float:
 @pytest.fixture
 def fast_retries(monkeypatch):
     monkeypatch.setenv("WEBHOOK_RETRY_BASE_SECONDS", "1")
+
+
+def test_a_score_runs_batched_alerts_are_delivered_one_per_alert_under_their_own_event(
+    org, receiver, django_capture_on_commit_callbacks
+):
+    """GIVEN a webhook for band changes only WHEN a score run publishes a band change and a
+    decay alert in one batch THEN the receiver gets exactly the band change, signed, named
+    `health.band_changed`, with the single event's payload."""
+    hook = webhook_create(name="Bands", url=receiver.url, events=["health.band_changed"])
+    alerts = [
+        {
+            "event": "health.band_changed",
+            "account_id": 7,
+            "as_of": "2026-03-01",
+            "from_band": "green",
+            "to_band": "yellow",
+            "score": 55,
+        },
+        {
+            "event": "health.decay_alert",
+            "account_id": 8,
+            "as_of": "2026-03-01",
+            "from_status": "stable",
+            "to_status": "decaying",
+            "decay_score": 40,
+        },
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        publish("health.alerts_raised", alerts=alerts)
+    assert len(receiver.requests) == 1
+    request = receiver.requests[0]
+    assert verify(hook.secret, request)
+    body = json.loads(request["body"])
+    assert body["event"] == "health.band_changed"
+    assert body["data"] == {
+        "account_id": 7,
+        "as_of": "2026-03-01",
+        "from_band": "green",
+        "to_band": "yellow",
+        "score": 55,
+    }

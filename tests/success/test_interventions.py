@@ -396,3 +396,68 @@ def test_evaluating_the_rules_is_set_based(django_assert_max_num_queries):
         opened = services.interventions_evaluate(as_of=TODAY)
     assert opened[RuleKey.BAD_FIT_ONBOARDING] == 12
     assert opened[RuleKey.WORK_TO_KEEP] == 6
+
+
+@pytest.mark.django_db
+def test_a_score_runs_batched_alerts_open_the_same_ctas_in_constant_queries(
+    django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    """GIVEN a batch of health alerts for many accounts (band drops, a band rise, a decay
+    crossing, a move into work-to-keep) WHEN the score run publishes them as one event
+    THEN each rule's CTAs open for the right accounts, with a query count that does not grow
+    with the number of accounts."""
+    dropped = [factories.AccountFactory() for _ in range(6)]
+    rising, decaying, unhappy = (factories.AccountFactory() for _ in range(3))
+    day = TODAY.isoformat()
+    alerts = [
+        {
+            "event": "health.band_changed",
+            "account_id": a.pk,
+            "as_of": day,
+            "from_band": "green",
+            "to_band": "red",
+            "score": 31,
+        }
+        for a in dropped
+    ]
+    alerts += [
+        {
+            "event": "health.band_changed",
+            "account_id": rising.pk,
+            "as_of": day,
+            "from_band": "red",
+            "to_band": "green",
+            "score": 80,
+        },
+        {
+            "event": "health.decay_alert",
+            "account_id": decaying.pk,
+            "as_of": day,
+            "from_status": "stable",
+            "to_status": "in_decay",
+            "decay_score": 70,
+        },
+        {
+            "event": "health.quadrant_changed",
+            "account_id": unhappy.pk,
+            "as_of": day,
+            "from_quadrant": "success",
+            "to_quadrant": "profitable_unhappy",
+        },
+    ]
+    # Budget (25, whatever the number of accounts): owners and rules (2); per rule opened (3):
+    # cool-down check and one insert inside two savepoints (6); the webhook subscriptions once
+    # per event name fanned out (5). Six band drops cost what one does.
+    with django_assert_max_num_queries(25), django_capture_on_commit_callbacks(execute=True):
+        events.publish("health.alerts_raised", alerts=alerts)
+    assert all(live_ctas(a, RuleKey.BAND_DROPPED).exists() for a in dropped)
+    assert (
+        "from green to red (score 31)" in live_ctas(dropped[0], RuleKey.BAND_DROPPED).get().reason
+    )
+    assert not Cta.objects.filter(account=rising).exists()
+    assert live_ctas(decaying, RuleKey.DECAY).get().evidence["decay_score"] == 70
+    assert live_ctas(unhappy, RuleKey.WORK_TO_KEEP).exists()
+    # A second identical batch (a redelivered finalisation) opens nothing new.
+    with django_capture_on_commit_callbacks(execute=True):
+        events.publish("health.alerts_raised", alerts=alerts)
+    assert Cta.objects.filter(rule__key=RuleKey.BAND_DROPPED).count() == len(dropped)
