@@ -64,6 +64,7 @@ class Account(models.Model):
         Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
     )
     stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.ONBOARDING)
+    # No index of its own: the (owner, name) index leads with it.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -71,6 +72,7 @@ class Account(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_accounts",
         help_text="The owning CSM.",
+        db_index=False,
     )
     arr = models.DecimalField("ARR", max_digits=14, decimal_places=2, default=0)
     mrr = models.DecimalField("MRR", max_digits=14, decimal_places=2, default=0)
@@ -125,7 +127,6 @@ class Account(models.Model):
         ordering = ["name", "id"]
         indexes = [
             models.Index(fields=["owner", "name"]),
-            models.Index(fields=["segment"]),
             models.Index(fields=["stage"]),
             models.Index(fields=["health_score"]),
             models.Index(fields=["renewal_date"]),

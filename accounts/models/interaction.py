@@ -42,8 +42,9 @@ class WorkType(models.TextChoices):
 class Interaction(models.Model):
     """One touch with a customer; logging it appends its goodwill ladder or chute."""
 
+    # No index of its own: the (account, -occurred_at) index serves every account lookup.
     account = models.ForeignKey(
-        "accounts.Account", on_delete=models.CASCADE, related_name="interactions"
+        "accounts.Account", on_delete=models.CASCADE, related_name="interactions", db_index=False
     )
     occurred_at = models.DateTimeField()
     channel = models.CharField(max_length=10, choices=Channel.choices)

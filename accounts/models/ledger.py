@@ -88,8 +88,10 @@ class TrustPolicy(models.Model):
 class TrustEntry(models.Model):
     """One append-only ledger line. Never updated or deleted: mistakes get a reversing entry."""
 
+    # No index of its own: the unique (account, seq) index serves it (and every per-account
+    # read, which orders by seq; one account's entries are few enough to filter by date).
     account = models.ForeignKey(
-        "accounts.Account", on_delete=models.PROTECT, related_name="trust_entries"
+        "accounts.Account", on_delete=models.PROTECT, related_name="trust_entries", db_index=False
     )
     seq = models.PositiveIntegerField(help_text="Gap-free per account, in append order.")
     occurred_at = models.DateTimeField()
@@ -126,7 +128,6 @@ class TrustEntry(models.Model):
     class Meta:
         ordering = ["account_id", "seq"]
         verbose_name_plural = "trust entries"
-        indexes = [models.Index(fields=["account", "occurred_at"])]
         constraints = [
             models.UniqueConstraint(fields=["account", "seq"], name="trust_entry_seq_unique"),
             models.CheckConstraint(

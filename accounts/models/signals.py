@@ -37,8 +37,9 @@ class Subscription(models.Model):
 class UsageMetric(models.Model):
     """One day's value of one product-usage metric for an account (upserted by natural key)."""
 
+    # No index of its own: the (account, metric, date) unique index serves it.
     account = models.ForeignKey(
-        "accounts.Account", on_delete=models.CASCADE, related_name="usage_metrics"
+        "accounts.Account", on_delete=models.CASCADE, related_name="usage_metrics", db_index=False
     )
     metric = models.CharField(max_length=60)
     date = models.DateField()

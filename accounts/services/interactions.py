@@ -4,6 +4,7 @@ Re-sending an interaction with the same `external_id` never double-counts goodwi
 `interaction_log` returns the existing row, `interactions_bulk_upsert` updates it.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Account, Category, Contact, EntrySource, Interaction
+from accounts.models import Account, Category, Channel, Contact, EntrySource, Interaction
 
 from . import ledger
 from .common import BulkResult
@@ -30,12 +31,56 @@ INTERACTION_FIELDS = (
     "external_id",
 )
 _DEFAULTS = {"sentiment": 0, "minutes": 0, "work_type": "support", "summary": ""}
+_FIELD_SET = frozenset(INTERACTION_FIELDS)
+
+
+@functools.cache
+def _fast_checks() -> dict:
+    """Per field, a check that accepts the common well-formed value exactly as `Field.clean`
+    would (same value, no error); anything else goes through `Field.clean` for its message."""
+    fields = {f.name: f for f in Interaction._meta.concrete_fields}
+
+    def choice(name):
+        allowed = frozenset(value for value, _ in fields[name].choices)
+        return lambda raw: type(raw) is str and raw in allowed
+
+    def integer(name, nullable=False):
+        low, high = _integer_range(fields[name])
+        return lambda raw: (raw is None and nullable) or (type(raw) is int and low <= raw <= high)
+
+    max_external = fields["external_id"].max_length
+    return {
+        "occurred_at": lambda raw: isinstance(raw, datetime),
+        "channel": choice("channel"),
+        "category": choice("category"),
+        "work_type": choice("work_type"),
+        "sentiment": integer("sentiment"),
+        "minutes": integer("minutes"),
+        "severity": integer("severity", nullable=True),
+        "summary": lambda raw: type(raw) is str,
+        "external_id": lambda raw: raw is None or (type(raw) is str and len(raw) <= max_external),
+    }
+
+
+def _integer_range(field) -> tuple[int, int]:
+    """The bounds the field's own validators enforce (the database column's range); an empty
+    range, so every value takes the slow path, if it has any other validator."""
+    low, high = -(2**63), 2**63 - 1
+    for validator in field.validators:
+        if validator.code == "min_value":
+            low = max(low, validator.limit_value)
+        elif validator.code == "max_value":
+            high = min(high, validator.limit_value)
+        else:
+            return 1, 0
+    return low, high
 
 
 def interaction_clean(*, account: Account | None, fields: dict) -> tuple[dict, dict]:
     """Validate interaction fields without touching the database: (cleaned, errors by field)."""
+    fast_checks = _fast_checks()
     errors: dict[str, list[str]] = {}
-    unknown = set(fields) - set(INTERACTION_FIELDS)
+    unknown = set(fields) - _FIELD_SET
     if unknown:
         errors["non_field_errors"] = [f"Unknown field(s): {', '.join(sorted(unknown))}."]
     if account is None:
@@ -49,12 +94,14 @@ def interaction_clean(*, account: Account | None, fields: dict) -> tuple[dict, d
             raw = None
         if name == "occurred_at" and raw is None:
             raw = timezone.now()
-        model_field = Interaction._meta.get_field(name)
-        try:
-            value = model_field.clean(raw, None)
-        except ValidationError as exc:
-            errors[name] = list(exc.messages)
-            continue
+        if fast_checks[name](raw):
+            value = raw
+        else:
+            try:
+                value = Interaction._meta.get_field(name).clean(raw, None)
+            except ValidationError as exc:
+                errors[name] = list(exc.messages)
+                continue
         if name == "occurred_at" and isinstance(value, datetime) and timezone.is_naive(value):
             value = timezone.make_aware(value)
         cleaned[name] = value
@@ -79,16 +126,18 @@ def interaction_clean(*, account: Account | None, fields: dict) -> tuple[dict, d
     return cleaned, errors
 
 
-def _reason(interaction: Interaction) -> str:
-    label = Category(interaction.category).label
-    sentiment = f"{interaction.sentiment:+d}"
-    severity = f", severity {interaction.severity}" if interaction.severity else ""
-    summary = f": {interaction.summary}" if interaction.summary else ""
-    return (
-        f"{label} ({interaction.get_channel_display()}, sentiment {sentiment}{severity}){summary}"[
-            :300
-        ]
-    )
+_CATEGORY_LABELS = dict(Category.choices)
+_CHANNEL_LABELS = dict(Channel.choices)
+
+
+def _reason(values: dict) -> str:
+    """The ledger reason for an interaction, from its field values (`vars(interaction)` will do)."""
+    label = _CATEGORY_LABELS[values["category"]]
+    channel = _CHANNEL_LABELS.get(values["channel"], values["channel"])
+    sentiment = f"{values['sentiment']:+d}"
+    severity = f", severity {values['severity']}" if values["severity"] else ""
+    summary = f": {values['summary']}" if values["summary"] else ""
+    return f"{label} ({channel}, sentiment {sentiment}{severity}){summary}"[:300]
 
 
 @transaction.atomic
@@ -117,7 +166,7 @@ def interaction_log(*, account: Account, author=None, **fields) -> Interaction:
     ledger.trust_entry_append(
         account=account,
         points=points,
-        reason=_reason(interaction),
+        reason=_reason(vars(interaction)),
         source=EntrySource.INTERACTION,
         author=author,
         occurred_at=interaction.occurred_at,
@@ -128,12 +177,18 @@ def interaction_log(*, account: Account, author=None, **fields) -> Interaction:
 
 
 def _publish_logged(interaction: Interaction) -> None:
-    ledger.publish(
-        "interaction.logged",
-        account_id=interaction.account_id,
-        interaction_id=interaction.pk,
-        category=interaction.category,
-    )
+    _publish_logged_many([(interaction.account_id, interaction.pk, interaction.category)])
+
+
+def _publish_logged_many(logged: list[tuple[int, int, str]]) -> None:
+    """`interaction.logged` for each (account_id, interaction_id, category)."""
+    for account_id, interaction_id, category in logged:
+        ledger.publish(
+            "interaction.logged",
+            account_id=account_id,
+            interaction_id=interaction_id,
+            category=category,
+        )
 
 
 @dataclass
@@ -213,21 +268,19 @@ def interactions_bulk_upsert(*, rows: list[dict], author=None, notify: bool = Tr
         return result
     rules = ledger.trust_rules_load()
 
-    def price(values: dict) -> int:
+    @functools.cache
+    def points(category: str, sentiment: int, severity: int | None) -> int:
         return ledger.trust_points_from_rules(
-            rules,
-            category=values["category"],
-            sentiment=values["sentiment"],
-            severity=values["severity"],
+            rules, category=category, sentiment=sentiment, severity=severity
         )
+
+    def price(values: dict) -> int:
+        return points(values["category"], values["sentiment"], values["severity"])
 
     to_create, to_update, pending = [], [], []
     for row in keep:
         if row.existing is None:
-            row.instance = Interaction(
-                account_id=row.account.pk, author=row.author or author, **row.cleaned
-            )
-            to_create.append(row.instance)
+            to_create.append(row)
             continue
         instance = row.existing
         old_entry = getattr(instance, "trust_entry", None)
@@ -243,49 +296,47 @@ def interactions_bulk_upsert(*, rows: list[dict], author=None, notify: bool = Tr
                 ledger.PendingEntry(
                     account_id=instance.account_id,
                     points=new_points - old_points,
-                    reason=f"Re-classified interaction {instance.external_id}: {_reason(instance)}",
+                    reason=(
+                        f"Re-classified interaction {instance.external_id}: "
+                        f"{_reason(vars(instance))}"
+                    ),
                     source=EntrySource.INTERACTION,
                     occurred_at=timezone.now(),
                     author=author,
                     apply_cushion=False,
                 )
             )
-    Interaction.objects.bulk_create(to_create, batch_size=1000)
-    if to_update:
-        Interaction.objects.bulk_update(
-            to_update,
-            [n for n in INTERACTION_FIELDS if n != "external_id"] + ["author"],
-            batch_size=500,
-        )
-    for instance in to_create:
+    ledger.rows_update(
+        Interaction, to_update, [n for n in INTERACTION_FIELDS if n != "external_id"] + ["author"]
+    )
+    now = timezone.now()
+    new_rows = []
+    for row in to_create:
+        values = {name: value for name, value in row.cleaned.items() if name != "contact"}
+        values["contact_id"] = row.cleaned["contact"].pk if row.cleaned["contact"] else None
+        values["account_id"] = row.account.pk
+        values["author_id"] = getattr(row.author or author, "pk", None)
+        values["created_at"] = now
+        new_rows.append(values)
+    new_ids = ledger.rows_insert(Interaction, new_rows)
+    for row, values, pk in zip(to_create, new_rows, new_ids, strict=True):
         pending.append(
             ledger.PendingEntry(
-                account_id=instance.account_id,
-                points=price(
-                    {
-                        "category": instance.category,
-                        "sentiment": instance.sentiment,
-                        "severity": instance.severity,
-                    }
-                ),
-                reason=_reason(instance),
+                account_id=values["account_id"],
+                points=price(values),
+                reason=_reason(values),
                 source=EntrySource.INTERACTION,
-                occurred_at=instance.occurred_at,
-                interaction=instance,
-                author=instance.author,
+                occurred_at=values["occurred_at"],
+                interaction_id=pk,
+                author=row.author or author,
             )
         )
-    # Lock the accounts only now, so the row locks are held for the ledger part alone.
-    account_ids = sorted({row.account.pk for row in keep})
-    locked = {
-        a.pk: a
-        for a in Account.objects.select_for_update()
-        .filter(pk__in=account_ids)
-        .order_by("pk")
-        .only("goodwill_balance", "ledger_seq")
-    }
-    ledger.trust_entries_bulk_append(pending=pending, locked_accounts=locked, notify=notify)
+    # The account rows are locked only now, so the locks are held for the ledger part alone.
+    ledger.trust_entries_bulk_append(pending=pending, notify=notify)
     if notify:
-        transaction.on_commit(lambda: [_publish_logged(instance) for instance in to_create])
+        logged = [
+            (v["account_id"], pk, v["category"]) for v, pk in zip(new_rows, new_ids, strict=True)
+        ]
+        transaction.on_commit(lambda: _publish_logged_many(logged))
     result.created, result.updated = len(to_create), len(to_update)
     return result

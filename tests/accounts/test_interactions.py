@@ -227,3 +227,80 @@ def test_subscription_upsert_keeps_account_mrr_in_step(account):
     account.refresh_from_db()
     assert account.subscriptions.count() == 1
     assert (account.mrr, account.arr) == (1100, 13200)
+
+
+@pytest.mark.parametrize(
+    "name, raw",
+    [
+        ("channel", "qbr"),
+        ("channel", ""),
+        ("channel", "QBR"),
+        ("category", "gossip"),
+        ("work_type", "chargeable"),
+        ("sentiment", -2),
+        ("sentiment", True),
+        ("sentiment", "1"),
+        ("sentiment", 1.5),
+        ("minutes", 30),
+        ("minutes", -1),
+        ("minutes", 2**40),
+        ("minutes", "45"),
+        ("severity", 3),
+        ("severity", "2"),
+        ("summary", "called back"),
+        ("summary", None),
+        ("external_id", "x" * 100),
+        ("external_id", "x" * 101),
+        ("external_id", 12),
+        ("occurred_at", "2026-03-02T10:00:00Z"),
+        ("occurred_at", "2026-03-02"),
+        ("occurred_at", "yesterday"),
+    ],
+)
+def test_bulk_row_values_are_accepted_or_refused_as_the_model_field_would(account, name, raw):
+    """Whatever an API or CSV row sends, it is stored as, or refused with the message of, the
+    model field's own clean()."""
+    from accounts.services.interactions import interaction_clean
+
+    category = "escalation" if name == "severity" else "value_adding"
+    fields = {"channel": "call", "category": category, "severity": None, name: raw}
+    cleaned, errors = interaction_clean(account=account, fields=fields)
+    try:
+        expected = Interaction._meta.get_field(name).clean(raw, None)
+    except ValidationError as exc:
+        assert errors[name] == exc.messages
+    else:
+        if name == "occurred_at" and timezone.is_naive(expected):
+            expected = timezone.make_aware(expected)  # a naive time is in the site's zone
+        assert name not in errors
+        assert cleaned[name] == expected and type(cleaned[name]) is type(expected)
+
+
+def test_bulk_written_tables_keep_no_index_another_one_already_covers(require_postgres):
+    """Every bulk insert pays for every index: none on account_id alone (the composite indexes
+    that start with it serve those lookups) and no LIKE copy of the interaction external_id."""
+    with connection.cursor() as cursor:
+        for table in ("accounts_interaction", "accounts_trustentry", "accounts_usagemetric"):
+            indexes = connection.introspection.get_constraints(cursor, table)
+            assert not [
+                n for n, c in indexes.items() if c["index"] and c["columns"] == ["account_id"]
+            ]
+            if table == "accounts_interaction":
+                assert not [n for n in indexes if n.endswith("_like")]
+            assert any(c["columns"][:1] == ["account_id"] for c in indexes.values())
+
+
+def test_ledger_and_account_writes_maintain_no_redundant_index(require_postgres):
+    """Ledger entries keep only the (account, seq) index per account (every read orders by
+    seq); accounts keep one owner index and one segment index (the nightly run rewrites every
+    account row, so each extra index is maintained 100,000 times a night)."""
+    with connection.cursor() as cursor:
+        ledger = connection.introspection.get_constraints(cursor, "accounts_trustentry")
+        accounts = connection.introspection.get_constraints(cursor, "accounts_account")
+    ledger_indexes = [c["columns"] for c in ledger.values() if c["index"] or c["unique"]]
+    assert [columns for columns in ledger_indexes if columns[:1] == ["account_id"]] == [
+        ["account_id", "seq"]
+    ]
+    indexed = [c["columns"] for c in accounts.values() if c["index"] or c["unique"]]
+    assert sum(1 for columns in indexed if columns[:1] == ["owner_id"]) == 1
+    assert indexed.count(["segment_id"]) == 1

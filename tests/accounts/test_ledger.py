@@ -228,3 +228,101 @@ def test_concurrent_appends_keep_the_ledger_invariant(require_postgres):
         running += e.points
         assert e.balance_after == running
     assert ledger_reconcile() == []
+
+
+def _expected_points(entries, policy):
+    """The cushion rule replayed entry by entry from the stored ledger (the reference)."""
+    from accounts.services.ledger import cushioned_points, sustained_balance_from_history
+
+    history, expected = [], []
+    for entry in entries:
+        held = sustained_balance_from_history(
+            history, at=entry.occurred_at, window_days=policy.cushion_window_days
+        )
+        expected.append(
+            cushioned_points(points=entry.base_points, sustained_balance=held, policy=policy)
+        )
+        history.append((entry.occurred_at, entry.balance_after))
+    return expected
+
+
+def test_bulk_chutes_are_cushioned_from_stored_and_same_batch_goodwill(account):
+    """GIVEN a ledger with back-dated entries (occurred_at out of seq order) and a dip WHEN one
+    bulk batch appends chutes and ladders at several dates, for this and a new account THEN
+    every chute is cushioned by exactly the lowest balance of its own window, counting the
+    entries appended earlier in the same batch, as single appends would."""
+    from accounts.services.ledger import PendingEntry, trust_entries_bulk_append
+
+    policy = TrustPolicy.current()
+    for days_ago, points in [(300, 60), (250, 30), (10, 5), (200, -20), (190, 40), (120, 25)]:
+        append(account, points, days_ago=days_ago, apply_cushion=False)
+    newcomer = factories.AccountFactory()
+    now = timezone.now()
+    pending = [
+        PendingEntry(
+            account_id=a.pk,
+            points=points,
+            reason="bulk",
+            source=EntrySource.INCIDENT,
+            occurred_at=now - timedelta(days=days_ago),
+        )
+        for a in (account, newcomer)
+        for days_ago, points in [(5, -30), (3, 50), (2, -28), (1, -40), (185, -10), (0, -6)]
+    ]
+    with transaction.atomic():
+        ids = trust_entries_bulk_append(pending=pending)
+    assert len(ids) == 12
+    for a in (account, newcomer):
+        entries = list(TrustEntry.objects.filter(account=a).order_by("seq"))
+        assert [e.points for e in entries] == _expected_points(entries, policy)
+    cushioned = TrustEntry.objects.filter(account=account, source=EntrySource.INCIDENT)
+    assert any(e.points != e.base_points for e in cushioned)  # the case is not trivial
+    assert ledger_reconcile() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_bulk_upserts_keep_every_ledger_gap_free(require_postgres):
+    """GIVEN 6 accounts WHEN 4 threads bulk-upsert 60 interactions each over all of them at
+    once THEN every account's seq runs 1..n without gaps, balances reconcile and each chute
+    is cushioned as if the entries had been appended one by one."""
+    from accounts.services import interactions_bulk_upsert
+
+    accounts = factories.AccountFactory.create_batch(6)
+    threads, per_thread = 4, 60
+    barrier = threading.Barrier(threads)
+    failures = []
+
+    def work(n):
+        try:
+            rows = [
+                {
+                    "account": accounts[(n + i) % len(accounts)],
+                    "external_id": f"concurrent-{n}-{i}",
+                    "channel": "ticket",
+                    "category": "firefighting" if (n + i) % 3 == 0 else "value_adding",
+                    "sentiment": 0,
+                    "occurred_at": timezone.now() - timedelta(days=i),
+                }
+                for i in range(per_thread)
+            ]
+            barrier.wait()
+            result = interactions_bulk_upsert(rows=rows)
+            assert result.created == per_thread and not result.errors
+        except Exception as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert failures == []
+    assert ledger_reconcile() == []
+    policy = TrustPolicy.current()
+    for account in accounts:
+        entries = list(TrustEntry.objects.filter(account=account).order_by("seq"))
+        assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
+        assert [e.points for e in entries] == _expected_points(entries, policy)
+    assert TrustEntry.objects.count() == threads * per_thread

@@ -107,3 +107,37 @@ def test_a_full_batch_of_1000_usage_rows_is_accepted(api, org):
     response = api.post("/api/v1/usage/bulk/", {"rows": rows}, format="json")
     assert response.status_code in (200, 207)
     assert response.json()["created"] + len(response.json()["errors"]) == 1000
+
+
+def test_bulk_interactions_tell_subscribers_and_webhooks_about_every_row(
+    api, org, monkeypatch, django_capture_on_commit_callbacks
+):
+    """GIVEN a webhook on ledger entries and a subscriber to interaction.logged WHEN 3 rows are
+    posted in one bulk request THEN each interaction is announced once, each ledger entry gets
+    its own webhook delivery, and the accounts are queued for a rescore."""
+    from core import events
+    from healthscores.services import rescore
+    from integrations import tasks
+    from integrations.models import WebhookDelivery
+    from integrations.services import webhook_create
+
+    webhook_create(name="BI", url="http://127.0.0.1:9/", events=["ledger.entry_appended"])
+    logged, queued, sent = [], [], []
+    monkeypatch.setitem(events._handlers, "interaction.logged", [lambda **p: logged.append(p)])
+    monkeypatch.setattr(tasks.webhook_deliver, "delay", sent.append)
+    monkeypatch.setattr(rescore, "rescore_queue", lambda *, account_ids: queued.extend(account_ids))
+    mine, other = org.accounts["csm_a1"][0], org.accounts["csm_a1"][1]
+    rows = [_ticket(mine, 1), _ticket(other, 2, category="value_adding"), _ticket(mine, 3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/v1/interactions/bulk/", {"rows": rows}, format="json")
+    assert response.status_code == 200, response.json()
+    stored = {i.external_id: i for i in Interaction.objects.all()}
+    assert sorted((p["interaction_id"], p["account_id"], p["category"]) for p in logged) == sorted(
+        (i.pk, i.account_id, i.category) for i in stored.values()
+    )
+    entries = TrustEntry.objects.filter(source="interaction")
+    payloads = WebhookDelivery.objects.values_list("payload", flat=True)
+    assert sorted(p["entry_id"] for p in payloads) == sorted(e.pk for e in entries)
+    assert sorted(sent) == sorted(WebhookDelivery.objects.values_list("pk", flat=True))
+    assert {p["balance_after"] for p in payloads} == {e.balance_after for e in entries}
+    assert set(queued) == {mine.pk, other.pk}

@@ -280,3 +280,26 @@ def test_recompute_command_scores_in_process_with_a_progress_bar(portfolio):
 def test_recompute_command_rejects_bad_input_with_a_message(db, args):
     with pytest.raises(CommandError):
         call_command("recompute_scores", *args, stdout=io.StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_refreshes_stale_snapshot_statistics_first(require_postgres, portfolio):
+    """GIVEN a snapshot table that changed by far more than a tenth since its last ANALYZE
+    (a night's snapshots on a server without autovacuum) WHEN the next run starts THEN it
+    analyses the table first, and a run right after finds nothing stale."""
+    from django.db import connection
+
+    from healthscores.services.runs import snapshot_statistics_refresh
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE healthscores_healthsnapshot")
+    health_rescore_accounts(account_ids=[a.pk for a in portfolio], as_of=AS_OF)
+    rows = list(HealthSnapshot.objects.all())
+    for day in range(1, 10):  # 63 more rows: over the 50-row floor of the rule
+        for s in rows:
+            s.pk, s.as_of = None, AS_OF - timedelta(days=day)
+        HealthSnapshot.objects.bulk_create(rows)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+    assert snapshot_statistics_refresh() is True
+    assert snapshot_statistics_refresh() is False
