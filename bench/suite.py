@@ -95,11 +95,15 @@ def nightly(results: dict, *, profile: dict, today, log) -> None:
         while not app.control.ping(timeout=1):
             if time.time() > deadline:
                 raise RuntimeError("celery worker did not start; see artifacts/bench-worker.log")
+        app.control.purge()  # tasks a stopped earlier benchmark left in the queue
         samples = []
         # Oldest date first, as nights follow each other: every run after the first reads the
         # previous day's snapshots (why it changed, trend, alerts), as a real nightly run does.
         for i in reversed(range(profile["repeats"])):
             as_of = today - timedelta(days=i)
+            # Nights are a day apart: let the previous run's follow-up task (the intervention
+            # rules over every account) finish before the clock starts.
+            _wait_until_idle(app)
             history = HealthSnapshot.objects.filter(as_of=as_of - timedelta(days=1)).exists()
             t0 = time.perf_counter()
             run = score_run_start(as_of=as_of, trigger="manual")
@@ -148,6 +152,17 @@ def nightly(results: dict, *, profile: dict, today, log) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+
+
+def _wait_until_idle(app, timeout: float = 300) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        inspect = app.control.inspect(timeout=1)
+        busy = [t for tasks in (inspect.active() or {}).values() for t in tasks]
+        busy += [t for tasks in (inspect.reserved() or {}).values() for t in tasks]
+        if not busy:
+            return
+        time.sleep(0.5)
 
 
 def web(results: dict, *, profile: dict, log) -> None:
