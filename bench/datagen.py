@@ -358,5 +358,8 @@ def generate(
     reset_sequence(UsageMetric)
     report("usage_rows", counts["usage_rows"], time.perf_counter() - started)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # As after any bulk load (docs/OPERATIONS.md): set hint bits and the visibility map
+        # once, instead of leaving the first readers (the SQL floor, the first nightly run) to
+        # dirty every page, and refresh the planner's statistics.
+        cursor.execute("VACUUM ANALYZE")
     return counts

@@ -1,5 +1,6 @@
 """The benchmark steps. Each returns plain numbers; `write_markdown` renders BENCHMARKS.md."""
 
+import os
 import statistics
 import sys
 import time
@@ -7,6 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench.run import PORT, Process, copy_floor, peak_rss_mb, sql_group_by_floor
+
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "2"))
 
 TARGETS = {
     "nightly_s": ("nightly run (s)", "≤ 60 s and ≤ 5× the SQL floor"),
@@ -67,7 +70,7 @@ def nightly(results: dict, *, profile: dict, today, log) -> None:
     from healthscores.models import HealthSnapshot, RunStatus
     from healthscores.services import score_run_start
 
-    results["celery"] = "1 Celery worker, prefork, concurrency 2"
+    results["celery"] = f"1 Celery worker, prefork, concurrency {CONCURRENCY}"
     worker = Process(
         "worker",
         [
@@ -77,7 +80,7 @@ def nightly(results: dict, *, profile: dict, today, log) -> None:
             "-A",
             "csplatform",
             "worker",
-            "--concurrency=2",
+            f"--concurrency={CONCURRENCY}",
             "--pool=prefork",
             "-l",
             "warning",

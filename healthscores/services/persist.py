@@ -4,7 +4,7 @@ import io
 from datetime import date
 
 import orjson
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account
@@ -176,26 +176,48 @@ def _snapshots_upsert_postgres(results: list[AccountHealth], run_id, now) -> int
             )
         )
     lines.append("")
+    data = "\n".join(lines)
     columns = ", ".join(SNAPSHOT_COLUMNS)
     updates = ", ".join(
         f"{c} = EXCLUDED.{c}" for c in SNAPSHOT_COLUMNS if c not in ("account_id", "as_of")
     )
     table = HealthSnapshot._meta.db_table
+    if not _snapshots_exist(results):
+        # The nightly case: none of these rows exists yet, so COPY straight into the table
+        # (the staged upsert writes every row twice). Should a between-night rescore of the
+        # same day insert one meanwhile, the COPY fails and the staged upsert takes over.
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(data))
+            return len(results)
+        except (IntegrityError, connection.Database.IntegrityError):  # raw COPY: the driver's
+            pass
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {STAGE_TABLE} AS "
             f"SELECT {columns} FROM {table} WITH NO DATA"
         )
         cursor.execute(f"TRUNCATE {STAGE_TABLE}")
-        cursor.cursor.copy_expert(
-            f"COPY {STAGE_TABLE} ({columns}) FROM STDIN", io.StringIO("\n".join(lines))
-        )
+        cursor.cursor.copy_expert(f"COPY {STAGE_TABLE} ({columns}) FROM STDIN", io.StringIO(data))
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGE_TABLE} "
             f"ON CONFLICT (account_id, as_of) DO UPDATE SET {updates}"
         )
         cursor.execute(f"TRUNCATE {STAGE_TABLE}")
     return len(results)
+
+
+def _snapshots_exist(results: list[AccountHealth]) -> bool:
+    """Whether any of these (account, as_of) snapshots is already stored (one index probe each)."""
+    if len({r.as_of for r in results}) != 1:
+        return True  # not one day's block: take the staged upsert
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {HealthSnapshot._meta.db_table} "
+            "WHERE as_of = %s AND account_id = ANY(%s))",
+            [results[0].as_of, [r.account_id for r in results]],
+        )
+        return cursor.fetchone()[0]
 
 
 def _account_values(r: AccountHealth) -> tuple:

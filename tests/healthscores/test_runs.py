@@ -303,3 +303,20 @@ def test_a_run_refreshes_stale_snapshot_statistics_first(require_postgres, portf
         cursor.execute("SELECT pg_stat_force_next_flush()")
     assert snapshot_statistics_refresh() is True
     assert snapshot_statistics_refresh() is False
+
+
+def test_a_snapshot_written_meanwhile_turns_the_direct_copy_into_an_upsert(
+    require_postgres, portfolio, monkeypatch
+):
+    """GIVEN today's snapshot of an account written by a between-night rescore after the run
+    checked that none existed WHEN the chunk writes its block THEN the failed COPY gives way to
+    the upsert: one snapshot per account, holding the chunk's values."""
+    from healthscores.services import persist
+
+    health_rescore_accounts(account_ids=[portfolio[0].pk], as_of=AS_OF)
+    HealthSnapshot.objects.filter(account=portfolio[0], as_of=AS_OF).update(overall=1)
+    monkeypatch.setattr(persist, "_snapshots_exist", lambda results: False)
+    health_rescore_accounts(account_ids=[a.pk for a in portfolio], as_of=AS_OF)
+    counts = HealthSnapshot.objects.filter(as_of=AS_OF).values("account").annotate(n=Count("id"))
+    assert {c["n"] for c in counts} == {1} and len(counts) == len(portfolio)
+    assert HealthSnapshot.objects.get(account=portfolio[0], as_of=AS_OF).overall != 1
