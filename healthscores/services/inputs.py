@@ -381,7 +381,7 @@ def previous_snapshots(block: AccountBlock, as_of: date) -> dict[int, dict]:
     """Each account's latest snapshot before `as_of`: one backward index probe per account
     (a LATERAL join on PostgreSQL), however long the history is. Its measures carry what
     "why it changed" reads (key, label, unit, raw, contribution)."""
-    from healthscores.documents import measures_expand
+    from healthscores.documents import measures_expand, version_measure_meta
     from healthscores.models import HealthSnapshot
 
     columns = [
@@ -427,11 +427,17 @@ def previous_snapshots(block: AccountBlock, as_of: date) -> dict[int, dict]:
             row = dict(zip(names, values, strict=True))
             arrays = orjson.loads(arrays)  # as text: orjson parses it several times faster
             if all(len(a) == size for a in arrays):
-                parts = zip(*arrays, strict=True)
-                row["measures"] = measures_expand(
-                    [dict(zip(PREVIOUS_MEASURE_KEYS, m, strict=True)) for m in parts],
-                    row["scorecard_version_id"],
-                )
+                meta = version_measure_meta(row["scorecard_version_id"])
+                row["measures"] = [
+                    {
+                        "key": key,
+                        "raw": raw,
+                        "contribution": contribution,
+                        "label": meta.get(key, {}).get("label", key),
+                        "unit": meta.get(key, {}).get("unit", ""),
+                    }
+                    for key, raw, contribution in zip(*arrays, strict=True)
+                ]
             else:  # a measure without one of the keys: read the document whole
                 ragged[pk] = row
             out[row["account_id"]] = row
