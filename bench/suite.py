@@ -208,6 +208,20 @@ def web(results: dict, *, profile: dict, log) -> None:
         server.stop()
 
 
+def _load_remark(machine: dict) -> str:
+    """A warning when something else was already using the cores as the benchmark started."""
+    try:
+        busy = float(str(machine.get("load_start", "")).split("/")[0]) >= 1.0
+    except ValueError:
+        return ""
+    if not busy:
+        return " (the benchmark's own load)"
+    return (
+        " — **the machine was busy** before the benchmark started, so the figures are"
+        " pessimistic; re-run on a quiet machine"
+    )
+
+
 def _yes_no(value) -> str:
     return "?" if value is None else ("yes" if value else "no")
 
@@ -348,12 +362,15 @@ each run, and the raw figures go to `artifacts/bench-{results["profile"]}.json`.
 Every figure sits beside its target and its ratio to a floor measured in the same run on the
 same machine: a plain SQL `GROUP BY` over the same rows (for the nightly run), psql's own
 `\\copy` (for loading), and a Django view that touches no database (for the web figures).
-Nightly runs and the SQL floor are medians of {results["params"]["repeats"]} and 3 runs.
+Nightly runs and the SQL floor are medians of {results["params"]["repeats"]} and 3 runs. The nights
+run oldest first, so every run after the first reads the previous day's snapshots (why it
+changed, trend, alerts) as a real night does; between nights the benchmark waits for the
+run's follow-up task and runs `VACUUM ANALYZE`, as autovacuum would (it is off on these
+machines). The data is vacuumed once after loading, as after any bulk load.
 
 **Machine**: {m["cpu"]}, {m["cores"]} cores, {m["memory"]} RAM; {m["postgres"]};
 Python {m["python"]}; {m["os"]}. Load average at the start {m.get("load_start", "?")}, at the
-end {m.get("load_end", "?")} — **the machine was shared** with other engineers' test runs while
-this ran, so the web latencies in particular are pessimistic; re-run on a quiet machine.
+end {m.get("load_end", "?")}{_load_remark(m)}.
 
 **Stack**: PostgreSQL on loopback; Redis broker and cache; {results.get("celery", "")};
 gunicorn {results.get("gunicorn", "")}; the load generator (`bench/load.py`, open loop at a

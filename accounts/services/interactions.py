@@ -199,6 +199,7 @@ class _Row:
     existing: Interaction | None = None
     instance: Interaction | None = None
     author: object = None
+    sent: frozenset = frozenset()  # the fields the caller gave (an update changes only these)
 
 
 def interaction_rows_clean(rows: list[dict]) -> tuple[list[_Row], list[dict]]:
@@ -223,7 +224,13 @@ def interaction_rows_clean(rows: list[dict]) -> tuple[list[_Row], list[dict]]:
             errors.append({"index": index, "errors": row_errors})
         else:
             valid.append(
-                _Row(index=index, account=account, cleaned=cleaned, author=row.get("author"))
+                _Row(
+                    index=index,
+                    account=account,
+                    cleaned=cleaned,
+                    author=row.get("author"),
+                    sent=frozenset(fields),
+                )
             )
     return valid, errors
 
@@ -234,9 +241,11 @@ def interactions_bulk_upsert(*, rows: list[dict], author=None, notify: bool = Tr
 
     Each row holds `account` (an Account instance), the interaction fields and optionally its
     own `author` (a User; defaults to `author`). Valid rows are written; invalid ones are
-    reported by index. Updating an interaction whose rule points changed appends a correcting
-    entry (the original entry stays, as history). `notify=False` (history backfills) publishes
-    only `account.inputs_changed`, not the per-row `interaction.logged`/`ledger.entry_appended`.
+    reported by index. An update changes only the fields the row names (a retry without
+    `occurred_at` keeps the original time). Updating an interaction whose rule points changed
+    appends a correcting entry (the original entry stays, as history). `notify=False` (history
+    backfills) publishes only `account.inputs_changed`, not the per-row `interaction.logged` /
+    `ledger.entry_appended`.
     """
     valid, errors = interaction_rows_clean(rows)
     result = BulkResult(errors=errors)
@@ -284,12 +293,15 @@ def interactions_bulk_upsert(*, rows: list[dict], author=None, notify: bool = Tr
             continue
         instance = row.existing
         old_entry = getattr(instance, "trust_entry", None)
+        # A re-sent row changes what it names and keeps the rest: a retry without
+        # `occurred_at` must not move the interaction to now.
         for name, value in row.cleaned.items():
-            setattr(instance, name, value)
+            if name in row.sent:
+                setattr(instance, name, value)
         if row.author is not None:
             instance.author = row.author
         to_update.append(instance)
-        new_points = price(row.cleaned)
+        new_points = price(vars(instance))
         old_points = old_entry.base_points if old_entry else 0
         if new_points != old_points:
             pending.append(

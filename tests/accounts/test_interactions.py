@@ -107,6 +107,32 @@ def test_bulk_upsert_updates_by_external_id_and_corrects_points(account):
     assert account.goodwill_balance == -18
 
 
+def test_a_resent_row_changes_only_what_it_names(account):
+    """GIVEN an interaction logged with its time, sentiment and minutes WHEN the desk re-sends
+    it with its channel and category, a new summary and no time THEN the time, sentiment and
+    minutes stay, and the ledger gets no correcting entry."""
+    first = row(account, 1, summary="first")
+    interactions_bulk_upsert(rows=[first])
+    resent = {
+        "account": account,
+        "external_id": first["external_id"],
+        "channel": "call",
+        "category": "value_adding",
+        "summary": "edited",
+    }
+    result = interactions_bulk_upsert(rows=[resent])
+    assert (result.created, result.updated, result.errors) == (0, 1, [])
+    interaction = Interaction.objects.get()
+    assert interaction.summary == "edited"
+    assert interaction.occurred_at == first["occurred_at"]
+    assert (interaction.category, interaction.sentiment, interaction.minutes) == (
+        "value_adding",
+        1,
+        30,
+    )
+    assert TrustEntry.objects.count() == 1
+
+
 def test_bulk_upsert_refuses_an_external_id_of_another_account(account):
     other = factories.AccountFactory()
     interactions_bulk_upsert(rows=[row(other, 1) | {"external_id": "shared"}])
