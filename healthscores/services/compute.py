@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from healthscores.documents import DECAY_LABELS
+from healthscores.documents import DECAY_LABELS, version_measure_meta
 from scorecards.models import MeasureKind, ScorecardVersion
 from scorecards.selectors import ScorecardSet, band_for, published_scorecards
 
@@ -272,38 +272,59 @@ def quadrant_for(happiness: float, margin_pct: float | None) -> str:
 
 
 def why_changed(measures: list[dict], previous: dict | None) -> list[dict]:
-    """Per-measure contribution change against the previous snapshot, as CSM-readable sentences."""
+    """Per-measure contribution change against the previous snapshot, as CSM-readable sentences.
+
+    `previous` holds either `values` ({key: (raw, contribution)}, as the nightly inputs load
+    it) or whole `measures` documents; labels come from today's measures, and for a measure
+    no longer on the scorecard from the previous snapshot's version."""
     if not previous:
         return []
-    before = {m["key"]: m for m in previous.get("measures") or []}
-    now = {m["key"]: m for m in measures}
+    before = previous.get("values")
+    if before is None:
+        before = {m["key"]: (m["raw"], m["contribution"]) for m in previous.get("measures") or []}
     changes = []
-    for key in [*now, *(k for k in before if k not in now)]:
-        cur, old = now.get(key), before.get(key)
-        delta = (cur["contribution"] if cur else 0.0) - (old["contribution"] if old else 0.0)
+    for cur in measures:
+        key = cur["key"]
+        old = before.get(key)
+        delta = cur["contribution"] - (old[1] if old else 0.0)
         if abs(delta) < CHANGE_THRESHOLD:
             continue
-        label = (cur or old)["label"]
-        unit = (cur or old).get("unit", "")
+        label, unit, raw = cur["label"], cur.get("unit", ""), cur["raw"]
         points = f"{fmt_points(delta)} points"
-        if cur is None:
-            sentence = f"{label}: no longer on the scorecard, {points}"
-        elif old is None:
-            sentence = f"{label}: added to the scorecard ({fmt_raw(cur['raw'], unit)}), {points}"
-        elif cur["raw"] is None and old["raw"] is not None:
-            sentence = f"{label}: no data any more (was {fmt_raw(old['raw'], unit)}), {points}"
-        elif cur["raw"] is not None and old["raw"] is None:
-            sentence = f"{label}: new data, {fmt_raw(cur['raw'], unit)}, {points}"
-        elif cur["raw"] is not None and abs(cur["raw"] - old["raw"]) > 1e-9:
-            verb = "rose" if cur["raw"] > old["raw"] else "fell"
-            was, is_now = fmt_raw(old["raw"], unit), fmt_raw(cur["raw"], unit)
+        old_raw = old[0] if old else None
+        if old is None:
+            sentence = f"{label}: added to the scorecard ({fmt_raw(raw, unit)}), {points}"
+        elif raw is None and old_raw is not None:
+            sentence = f"{label}: no data any more (was {fmt_raw(old_raw, unit)}), {points}"
+        elif raw is not None and old_raw is None:
+            sentence = f"{label}: new data, {fmt_raw(raw, unit)}, {points}"
+        elif raw is not None and abs(raw - old_raw) > 1e-9:
+            verb = "rose" if raw > old_raw else "fell"
+            was, is_now = fmt_raw(old_raw, unit), fmt_raw(raw, unit)
             sentence = f"{label}: {verb} from {was} to {is_now}, {points}"
         else:
-            is_now = fmt_raw(cur["raw"], unit)
+            is_now = fmt_raw(raw, unit)
             sentence = f"{label}: unchanged at {is_now}, {points} as the other measures moved"
         changes.append({"key": key, "label": label, "delta": round(delta, 1), "sentence": sentence})
+    current = {m["key"] for m in measures}
+    for key, (_raw, contribution) in before.items():
+        if key in current or abs(contribution) < CHANGE_THRESHOLD:
+            continue
+        label = _previous_label(previous, key)
+        sentence = f"{label}: no longer on the scorecard, {fmt_points(-contribution)} points"
+        changes.append(
+            {"key": key, "label": label, "delta": round(-contribution, 1), "sentence": sentence}
+        )
     changes.sort(key=lambda c: -abs(c["delta"]))
     return changes
+
+
+def _previous_label(previous: dict, key: str) -> str:
+    for m in previous.get("measures") or []:
+        if m["key"] == key and m.get("label"):
+            return m["label"]
+    meta = version_measure_meta(previous.get("scorecard_version_id"))
+    return meta.get(key, {}).get("label", key)
 
 
 def _deltas(overall: int, as_of: date, anchors: list[tuple[date, int]], trend: tuple | None):

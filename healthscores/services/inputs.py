@@ -379,9 +379,9 @@ PREVIOUS_MEASURE_KEYS = ("key", "raw", "contribution")  # the rest comes from th
 
 def previous_snapshots(block: AccountBlock, as_of: date) -> dict[int, dict]:
     """Each account's latest snapshot before `as_of`: one backward index probe per account
-    (a LATERAL join on PostgreSQL), however long the history is. Its measures carry what
-    "why it changed" reads (key, label, unit, raw, contribution)."""
-    from healthscores.documents import measures_expand, version_measure_meta
+    (a LATERAL join on PostgreSQL), however long the history is. What "why it changed" reads
+    comes as `values` ({key: (raw, contribution)}) on PostgreSQL, else as whole `measures`."""
+    from healthscores.documents import measures_expand
     from healthscores.models import HealthSnapshot
 
     columns = [
@@ -427,17 +427,11 @@ def previous_snapshots(block: AccountBlock, as_of: date) -> dict[int, dict]:
             row = dict(zip(names, values, strict=True))
             arrays = orjson.loads(arrays)  # as text: orjson parses it several times faster
             if all(len(a) == size for a in arrays):
-                meta = version_measure_meta(row["scorecard_version_id"])
-                row["measures"] = [
-                    {
-                        "key": key,
-                        "raw": raw,
-                        "contribution": contribution,
-                        "label": meta.get(key, {}).get("label", key),
-                        "unit": meta.get(key, {}).get("unit", ""),
-                    }
-                    for key, raw, contribution in zip(*arrays, strict=True)
-                ]
+                # {key: (raw, contribution)}: what "why it changed" compares; labels are looked
+                # up only for the few measures that moved (compute.why_changed).
+                row["values"] = {
+                    key: (raw, contribution) for key, raw, contribution in zip(*arrays, strict=True)
+                }
             else:  # a measure without one of the keys: read the document whole
                 ragged[pk] = row
             out[row["account_id"]] = row

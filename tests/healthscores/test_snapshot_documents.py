@@ -130,3 +130,25 @@ def test_why_it_changed_names_measures_by_their_labels_from_a_compact_previous_s
     today, _ = score_and_store(account, version)
     sentence = next(c["sentence"] for c in today.changes if c["key"] == "value")
     assert sentence.startswith("Days since value: fell from 39 days to 0 days")
+
+
+def test_why_it_changed_names_a_measure_dropped_from_the_scorecard_by_its_old_label(
+    account, version
+):
+    """GIVEN yesterday's compact snapshot scored with a version that had an ICP measure
+    WHEN today's version no longer has it THEN the sentence names it by yesterday's label,
+    and today's new measure is announced as added."""
+    score_and_store(account, version, as_of=AS_OF - timedelta(days=1))
+    today_version = make_version(
+        [
+            {"key": "value", "label": "Days since value", "kind": "days_since_value"}
+            | {"bad": 60, "good": 7, "params": {"unit": "days"}},
+            {"key": "pulse", "label": "CSM pulse", "kind": "manual", "bad": 0, "good": 100}
+            | {"missing_policy": "neutral"},
+        ],
+        status=VersionStatus.PUBLISHED,
+    )
+    today, _ = score_and_store(account, today_version)
+    sentences = {c["key"]: c["sentence"] for c in today.changes}
+    assert sentences["fit"].startswith("ICP fit: no longer on the scorecard, −")
+    assert sentences["pulse"].startswith("CSM pulse: added to the scorecard (no data), +")
