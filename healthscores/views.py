@@ -4,7 +4,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -12,27 +12,19 @@ from django.views.decorators.http import require_POST
 from accounts.models import Account
 from scorecards.selectors import manual_measures_for_account
 from scorecards.services import manual_measure_value_set, scorecard_version_draft_create
+from users.permissions import require_admin, require_manager
 
 from . import selectors
 from .forms import ManualValueForm, ValidationForm
 from .models import RunTrigger, ScoreRun, ScoreValidation
 from .services import score_run_start, score_validation_run
 
-
-def _staff(request) -> None:
-    """Runs and validation are for admins and managers; acting on them is for admins."""
-    if not (request.user.is_admin_role or request.user.is_manager):
-        raise PermissionDenied
-
-
-def _admin(request) -> None:
-    if not request.user.is_admin_role:
-        raise PermissionDenied
+# Runs and validation are for admins and managers; acting on them is for admins.
 
 
 @login_required
 def run_list(request):
-    _staff(request)
+    require_manager(request)
     runs = selectors.runs_recent()
     template = (
         "healthscores/_runs_table.html"
@@ -48,7 +40,7 @@ def run_list(request):
 
 @login_required
 def run_detail(request, pk: int):
-    _staff(request)
+    require_manager(request)
     run = get_object_or_404(ScoreRun, pk=pk)
     return render(
         request,
@@ -64,7 +56,7 @@ def run_detail(request, pk: int):
 @login_required
 @require_POST
 def run_recompute(request):
-    _admin(request)
+    require_admin(request)
     run = score_run_start(
         as_of=timezone.localdate(),
         trigger=RunTrigger.MANUAL,
@@ -77,10 +69,10 @@ def run_recompute(request):
 
 @login_required
 def validation_list(request):
-    _staff(request)
+    require_manager(request)
     form = ValidationForm(request.POST or None)
     if request.method == "POST":
-        _admin(request)
+        require_admin(request)
         if form.is_valid():
             result = score_validation_run(
                 version=form.cleaned_data["version"],
@@ -153,7 +145,7 @@ def _validation_charts(result: ScoreValidation) -> tuple[str, str]:
 
 @login_required
 def validation_detail(request, pk: int):
-    _staff(request)
+    require_manager(request)
     result = get_object_or_404(
         ScoreValidation.objects.select_related("scorecard_version__scorecard"), pk=pk
     )
@@ -169,7 +161,7 @@ def validation_detail(request, pk: int):
 @require_POST
 def validation_apply(request, pk: int):
     """Copy the suggested weights into the scorecard's draft; nothing changes until published."""
-    _admin(request)
+    require_admin(request)
     result = get_object_or_404(
         ScoreValidation.objects.select_related("scorecard_version__scorecard"), pk=pk
     )

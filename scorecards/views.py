@@ -2,10 +2,12 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+
+from users.permissions import require_admin
 
 from .forms import (
     BandForm,
@@ -26,11 +28,6 @@ from .services import (
 )
 
 
-def _admin(request) -> None:
-    if not request.user.is_admin_role:
-        raise PermissionDenied
-
-
 def _filled(formset):
     """Rows to keep: existing rows not marked for deletion, and extra rows someone filled in."""
     keep = []
@@ -45,7 +42,7 @@ def _filled(formset):
 
 @login_required
 def scorecard_list(request):
-    _admin(request)
+    require_admin(request)
     form = ScorecardCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -67,7 +64,7 @@ def scorecard_list(request):
 
 @login_required
 def scorecard_detail(request, pk: int):
-    _admin(request)
+    require_admin(request)
     scorecard = get_object_or_404(Scorecard.objects.select_related("segment"), pk=pk)
     versions = (
         version_queryset()
@@ -81,7 +78,7 @@ def scorecard_detail(request, pk: int):
 @login_required
 @require_POST
 def version_draft(request, pk: int):
-    _admin(request)
+    require_admin(request)
     scorecard = get_object_or_404(Scorecard, pk=pk)
     draft = scorecard_version_draft_create(scorecard=scorecard, user=request.user)
     return redirect("scorecards:version_edit", pk=draft.pk)
@@ -89,7 +86,7 @@ def version_draft(request, pk: int):
 
 @login_required
 def version_edit(request, pk: int):
-    _admin(request)
+    require_admin(request)
     version = get_object_or_404(version_queryset(), pk=pk)
     if not version.is_draft:
         messages.info(request, "Published and archived versions are read-only; start a draft.")
@@ -139,7 +136,7 @@ def version_edit(request, pk: int):
 
 @login_required
 def version_preview(request, pk: int):
-    _admin(request)
+    require_admin(request)
     from healthscores.services import scorecard_impact_preview
 
     version = get_object_or_404(ScorecardVersion.objects.select_related("scorecard"), pk=pk)
@@ -150,7 +147,7 @@ def version_preview(request, pk: int):
 @login_required
 @require_POST
 def version_publish(request, pk: int):
-    _admin(request)
+    require_admin(request)
     version = get_object_or_404(ScorecardVersion, pk=pk)
     try:
         scorecard_version_publish(version=version, user=request.user)

@@ -1,10 +1,6 @@
 """Admin-only settings: ICPs and criteria, trust rules and policy, segments (no Django admin)."""
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -18,17 +14,9 @@ from accounts.forms import (
 )
 from accounts.models import IcpCriterion, IdealCustomerProfile, Segment, TrustPolicy, TrustRule
 from accounts.services import config
+from users.permissions import admin_required as role_admin_required
 
-
-def admin_required(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_admin_role:
-            raise PermissionDenied("Only admins change these settings.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+admin_required = role_admin_required(message="Only admins change these settings.")
 
 
 @admin_required

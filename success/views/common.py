@@ -1,11 +1,10 @@
 """Helpers shared by the success views."""
 
-from functools import wraps
-
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Account
+from users.permissions import admin_required as role_admin_required
+from users.permissions import manager_required as role_manager_required
 
 
 def visible_account(request, account_id: int) -> Account:
@@ -19,28 +18,9 @@ def is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def admin_required(view):
-    """Settings pages: admins only."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_admin_role:
-            raise PermissionDenied("Only admins change success settings.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def manager_required(view):
-    """Team-review pages: managers and admins."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not (request.user.is_manager or request.user.is_admin_role):
-            raise PermissionDenied("Insights are for managers.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Settings pages: admins only; team-review pages: managers and admins.
+admin_required = role_admin_required(message="Only admins change success settings.")
+manager_required = role_manager_required(message="Insights are for managers.")
 
 
 def form_errors_text(exc) -> str:
