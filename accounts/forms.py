@@ -21,6 +21,7 @@ from .models import (
     TrustRule,
     WorkType,
 )
+from .services.imports import KINDS as IMPORT_KINDS
 
 SENTIMENTS = [(2, "+2 very positive"), (1, "+1 positive"), (0, "0 neutral"), (-1, "-1 negative")]
 SENTIMENTS += [(-2, "-2 very negative")]
@@ -349,7 +350,7 @@ class SegmentForm(forms.ModelForm):
 
 
 class ImportForm(forms.Form):
-    KINDS = [("accounts", "Accounts"), ("contacts", "Contacts"), ("interactions", "Interactions")]
+    KINDS = [(kind, kind.title()) for kind in IMPORT_KINDS]  # what the import service takes
     kind = forms.ChoiceField(choices=KINDS)
     file = forms.FileField(required=False, help_text="A CSV export from your CRM (UTF-8).")
     content = forms.CharField(widget=forms.HiddenInput, required=False)
