@@ -25,5 +25,21 @@ urlpatterns = [
         AccountHealthViewSet.as_view({"get": "why_changed"}),
         name="account-health-why-changed",
     ),
+    # The same, by the account's external_id (a CRM sync never needs a lookup table).
+    path(
+        "accounts/external/<str:external_id>/health/",
+        AccountHealthViewSet.as_view({"get": "current"}),
+        name="account-external-health",
+    ),
+    path(
+        "accounts/external/<str:external_id>/health/history/",
+        AccountHealthViewSet.as_view({"get": "history"}),
+        name="account-external-health-history",
+    ),
+    path(
+        "accounts/external/<str:external_id>/health/why-changed/",
+        AccountHealthViewSet.as_view({"get": "why_changed"}),
+        name="account-external-health-why-changed",
+    ),
     *router.urls,
 ]

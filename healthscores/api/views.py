@@ -33,16 +33,21 @@ NOT_SCORED = "This account has no health snapshot yet."
 
 
 class AccountHealthViewSet(ApiGenericViewSet):
-    """`/accounts/{id}/health/`: the account's latest snapshot, its history and why it changed."""
+    """`/accounts/{id}/health/` (or `/accounts/external/{external_id}/health/`): the account's
+    latest snapshot, its history and why it changed."""
 
     serializer_class = HealthSnapshotSerializer
     pagination_class = None
     filter_backends: list = []
 
     def get_account(self) -> Account:
-        return get_object_or_404(
-            Account.objects.for_user(self.request.user).only("pk"), pk=self.kwargs["account_pk"]
-        )
+        visible = Account.objects.for_user(self.request.user).only("pk")
+        if "external_id" in self.kwargs:
+            external_id = self.kwargs["external_id"]
+            if len(external_id) > 100:  # longer than any stored id: nobody's account
+                raise NotFound()
+            return get_object_or_404(visible, external_id=external_id)
+        return get_object_or_404(visible, pk=self.kwargs["account_pk"])
 
     def _latest(self):
         snapshot = selectors.snapshot_latest(self.get_account().pk)

@@ -50,6 +50,25 @@ def test_why_changed_names_the_previous_snapshot_and_explains_each_change(api, s
         assert change["sentence"] and change["label"]
 
 
+def test_a_crm_sync_reads_health_by_the_accounts_external_id(api, org, scored):
+    """GIVEN a scored account known to the CRM by its external_id WHEN the sync asks for its
+    health, history and why-changed by that id THEN it gets exactly what the id routes give;
+    another CSM's account, an unknown id and an over-long id are 404."""
+    by_id = f"/api/v1/accounts/{scored.pk}/health/"
+    by_ext = f"/api/v1/accounts/external/{scored.external_id}/health/"
+    for suffix in ("", "history/", "why-changed/"):
+        response = api.get(by_ext + suffix)
+        assert response.status_code == 200
+        assert response.json() == api.get(by_id + suffix).json()
+    other = org.accounts["csm_b1"][0]
+    assert api.get(f"/api/v1/accounts/external/{other.external_id}/health/").status_code == 404
+    assert api.get("/api/v1/accounts/external/no-such-id/health/").status_code == 404
+    assert (
+        api.get(f"/api/v1/accounts/external/{scored.external_id}{'x' * 100}/health/").status_code
+        == 404
+    )
+
+
 def test_history_lists_daily_points_oldest_first_and_validates_days(api, scored):
     body = api.get(f"/api/v1/accounts/{scored.pk}/health/history/?days=30").json()
     assert [p["as_of"] for p in body["points"]] == [
