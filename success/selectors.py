@@ -333,6 +333,7 @@ def _segment_order(item) -> tuple:
 def _collect_measures(visible: QuerySet, seg) -> None:
     """Average each health measure's score from every account's latest snapshot."""
     try:
+        from healthscores.documents import measures_expand
         from healthscores.models import HealthSnapshot
     except ImportError:  # the health capability is not installed
         return
@@ -342,10 +343,11 @@ def _collect_measures(visible: QuerySet, seg) -> None:
     snapshots = _with_success_group(
         HealthSnapshot.objects.filter(pk__in=visible.annotate(snap=latest).values("snap")),
         "account",
-    ).values_list("account__segment_id", "group", "measures")
-    for segment_id, group, measures in snapshots.iterator(chunk_size=2000):
+    ).values_list("account__segment_id", "group", "measures", "scorecard_version_id")
+    for segment_id, group, measures, version_id in snapshots.iterator(chunk_size=2000):
         store = seg(segment_id)["measures"]
-        for measure in measures or []:
+        # Stored compact: labels and the missing flag come back from the scorecard version.
+        for measure in measures_expand(measures, version_id):
             score = measure.get("score")
             if score is None or measure.get("missing"):
                 continue

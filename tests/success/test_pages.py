@@ -304,6 +304,32 @@ def test_insights_compare_successful_and_unsuccessful_customers_per_segment(
 
 
 @pytest.mark.django_db
+def test_insights_name_health_measures_by_label_and_leave_out_missing_ones(client, org):
+    """GIVEN two scored accounts whose latest snapshots are stored compact: ICP fits and
+    value-adding work on record, but no goodwill ledger (a measure the default scorecard
+    scores a neutral 50 when it has no data)
+    WHEN the manager opens insights
+    THEN the measure rows carry the scorecard's labels, and goodwill, having no data, is not
+    averaged in."""
+    from accounts.models import Account
+    from healthscores.services import health_rescore_accounts
+    from scorecards.services import scorecard_default_ensure
+
+    scorecard_default_ensure()
+    accounts = org.accounts["csm_a1"]
+    Account.objects.filter(pk__in=[a.pk for a in accounts]).update(icp_fit=80)
+    for account in accounts:
+        factories.InteractionFactory(account=account, category="value_adding")
+    health_rescore_accounts(account_ids=[a.pk for a in accounts], as_of=TODAY)
+    client.force_login(org.manager_a)
+    segment = client.get(reverse("success:insights")).context["segments"][0]
+    labels = {row["label"] for row in segment["measures"]}
+    assert {"ICP fit", "Decay score", "Days since value was delivered"} <= labels
+    assert not {"icp_fit", "decay", "days_since_value"} & labels  # not the bare keys
+    assert "Goodwill balance" not in labels
+
+
+@pytest.mark.django_db
 def test_insights_are_for_managers(client_csm):
     assert client_csm.get(reverse("success:insights")).status_code == 403
 
