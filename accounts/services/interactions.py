@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import Account, Category, Channel, Contact, EntrySource, Interaction
 
 from . import ledger
-from .common import BulkResult
+from .common import BulkResult, rows_insert, rows_update
 
 # Fields a caller may set on an interaction (besides `account` and `author`).
 INTERACTION_FIELDS = (
@@ -172,15 +172,11 @@ def interaction_log(*, account: Account, author=None, **fields) -> Interaction:
         occurred_at=interaction.occurred_at,
         interaction=interaction,
     )
-    _publish_logged(interaction)
+    _publish_logged([(interaction.account_id, interaction.pk, interaction.category)])
     return interaction
 
 
-def _publish_logged(interaction: Interaction) -> None:
-    _publish_logged_many([(interaction.account_id, interaction.pk, interaction.category)])
-
-
-def _publish_logged_many(logged: list[tuple[int, int, str]]) -> None:
+def _publish_logged(logged: list[tuple[int, int, str]]) -> None:
     """`interaction.logged` for each (account_id, interaction_id, category)."""
     for account_id, interaction_id, category in logged:
         ledger.publish(
@@ -318,7 +314,7 @@ def interactions_bulk_upsert(*, rows: list[dict], author=None, notify: bool = Tr
                     apply_cushion=False,
                 )
             )
-    ledger.rows_update(
+    rows_update(
         Interaction, to_update, [n for n in INTERACTION_FIELDS if n != "external_id"] + ["author"]
     )
     now = timezone.now()
@@ -330,7 +326,7 @@ def interactions_bulk_upsert(*, rows: list[dict], author=None, notify: bool = Tr
         values["author_id"] = getattr(row.author or author, "pk", None)
         values["created_at"] = now
         new_rows.append(values)
-    new_ids = ledger.rows_insert(Interaction, new_rows)
+    new_ids = rows_insert(Interaction, new_rows)
     for row, values, pk in zip(to_create, new_rows, new_ids, strict=True):
         pending.append(
             ledger.PendingEntry(
@@ -349,6 +345,6 @@ def interactions_bulk_upsert(*, rows: list[dict], author=None, notify: bool = Tr
         logged = [
             (v["account_id"], pk, v["category"]) for v, pk in zip(new_rows, new_ids, strict=True)
         ]
-        transaction.on_commit(lambda: _publish_logged_many(logged))
+        transaction.on_commit(lambda: _publish_logged(logged))
     result.created, result.updated = len(to_create), len(to_update)
     return result
