@@ -9,37 +9,22 @@ router = SimpleRouter(trailing_slash=True)
 router.register("score-runs", ScoreRunViewSet, basename="score-run")
 router.register("score-validation", ScoreValidationViewSet, basename="score-validation")
 
+# An account's health, by id or by its external_id (a CRM sync never needs a lookup table).
+ACCOUNT_PREFIXES = [
+    ("accounts/<int:account_pk>/", "account"),
+    ("accounts/external/<str:external_id>/", "account-external"),
+]
+HEALTH_ACTIONS = [
+    ("health/", "current", "health"),
+    ("health/history/", "history", "health-history"),
+    ("health/why-changed/", "why_changed", "health-why-changed"),
+]
+
 urlpatterns = [
-    path(
-        "accounts/<int:account_pk>/health/",
-        AccountHealthViewSet.as_view({"get": "current"}),
-        name="account-health",
-    ),
-    path(
-        "accounts/<int:account_pk>/health/history/",
-        AccountHealthViewSet.as_view({"get": "history"}),
-        name="account-health-history",
-    ),
-    path(
-        "accounts/<int:account_pk>/health/why-changed/",
-        AccountHealthViewSet.as_view({"get": "why_changed"}),
-        name="account-health-why-changed",
-    ),
-    # The same, by the account's external_id (a CRM sync never needs a lookup table).
-    path(
-        "accounts/external/<str:external_id>/health/",
-        AccountHealthViewSet.as_view({"get": "current"}),
-        name="account-external-health",
-    ),
-    path(
-        "accounts/external/<str:external_id>/health/history/",
-        AccountHealthViewSet.as_view({"get": "history"}),
-        name="account-external-health-history",
-    ),
-    path(
-        "accounts/external/<str:external_id>/health/why-changed/",
-        AccountHealthViewSet.as_view({"get": "why_changed"}),
-        name="account-external-health-why-changed",
+    *(
+        path(prefix + suffix, AccountHealthViewSet.as_view({"get": action}), name=f"{who}-{name}")
+        for prefix, who in ACCOUNT_PREFIXES
+        for suffix, action, name in HEALTH_ACTIONS
     ),
     *router.urls,
 ]
