@@ -182,7 +182,7 @@ def _snapshots_upsert_postgres(results: list[AccountHealth], run_id, now) -> int
         f"{c} = EXCLUDED.{c}" for c in SNAPSHOT_COLUMNS if c not in ("account_id", "as_of")
     )
     table = HealthSnapshot._meta.db_table
-    if not _snapshots_exist(results):
+    if not _snapshots_may_exist(results):
         # The nightly case: none of these rows exists yet, so COPY straight into the table
         # (the staged upsert writes every row twice). Should a between-night rescore of the
         # same day insert one meanwhile, the COPY fails and the staged upsert takes over.
@@ -207,17 +207,19 @@ def _snapshots_upsert_postgres(results: list[AccountHealth], run_id, now) -> int
     return len(results)
 
 
-def _snapshots_exist(results: list[AccountHealth]) -> bool:
-    """Whether any of these (account, as_of) snapshots is already stored (one index probe each)."""
+def _snapshots_may_exist(results: list[AccountHealth]) -> bool:
+    """Whether any of these (account, as_of) snapshots may be stored already, from the accounts'
+    `health_as_of` as read with the block (no query): writing a snapshot moves its account's
+    `health_as_of` to that day or later in the same transaction, so an account still short
+    of `as_of` has none for it. (A query for the day's rows by account id, planned on
+    statistics from before the night began, scanned every row the night had written so far:
+    quadratic over the run.) A snapshot written some other way is still caught by the
+    COPY's unique constraint."""
     if len({r.as_of for r in results}) != 1:
         return True  # not one day's block: take the staged upsert
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {HealthSnapshot._meta.db_table} "
-            "WHERE as_of = %s AND account_id = ANY(%s))",
-            [results[0].as_of, [r.account_id for r in results]],
-        )
-        return cursor.fetchone()[0]
+    return any(
+        r.account_health_as_of is not None and r.account_health_as_of >= r.as_of for r in results
+    )
 
 
 def _account_values(r: AccountHealth) -> tuple:
@@ -279,8 +281,12 @@ def _accounts_update_postgres(results: list[AccountHealth]) -> None:
             f"COPY {ACCOUNT_STAGE_TABLE} (id, {columns}) FROM STDIN",
             io.StringIO("\n".join(lines)),
         )
+        # The id range lets PostgreSQL read only the block's accounts: the stage table has no
+        # statistics, and without it the planner hashes all accounts for every block.
         cursor.execute(
-            f"UPDATE {table} AS a SET {sets} FROM {ACCOUNT_STAGE_TABLE} AS v WHERE a.id = v.id"
+            f"UPDATE {table} AS a SET {sets} FROM {ACCOUNT_STAGE_TABLE} AS v "
+            "WHERE a.id = v.id AND a.id BETWEEN %s AND %s",
+            [min(r.account_id for r in results), max(r.account_id for r in results)],
         )
         cursor.execute(f"TRUNCATE {ACCOUNT_STAGE_TABLE}")
 

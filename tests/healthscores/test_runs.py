@@ -315,7 +315,7 @@ def test_a_snapshot_written_meanwhile_turns_the_direct_copy_into_an_upsert(
 
     health_rescore_accounts(account_ids=[portfolio[0].pk], as_of=AS_OF)
     HealthSnapshot.objects.filter(account=portfolio[0], as_of=AS_OF).update(overall=1)
-    monkeypatch.setattr(persist, "_snapshots_exist", lambda results: False)
+    monkeypatch.setattr(persist, "_snapshots_may_exist", lambda results: False)
     health_rescore_accounts(account_ids=[a.pk for a in portfolio], as_of=AS_OF)
     counts = HealthSnapshot.objects.filter(as_of=AS_OF).values("account").annotate(n=Count("id"))
     assert {c["n"] for c in counts} == {1} and len(counts) == len(portfolio)
