@@ -50,8 +50,8 @@ class HealthSnapshot(models.Model):
     overall = models.PositiveSmallIntegerField()
     band = models.CharField(max_length=20)
     confidence = models.FloatField(help_text="Share of the measure weight that had data (0-1).")
-    # Stored compact, read whole ([{key, label, kind, raw, score, weight, contribution, missing,
-    # stale, detail, unit}]): see healthscores/documents.py.
+    # Stored compact (numbers), read whole ([{key, label, kind, raw, score, weight, contribution,
+    # missing, stale, detail, unit}], the sentence written on read): healthscores/documents.py.
     measures = models.JSONField(default=list)
     # Why it changed: [{key, label, delta, sentence}] against the previous snapshot.
     changes = models.JSONField(default=list, blank=True)
@@ -73,6 +73,9 @@ class HealthSnapshot(models.Model):
     class Meta:
         ordering = ["account_id", "-as_of"]
         constraints = [
+            # On PostgreSQL the key's index also carries `overall` (INCLUDE, migration 0003):
+            # the 30-day trend and the 7/30-day deltas read it for every account every night
+            # without touching the wide rows.
             models.UniqueConstraint(fields=["account", "as_of"], name="snapshot_account_as_of"),
             models.CheckConstraint(condition=Q(overall__lte=100), name="snapshot_overall_range"),
             models.CheckConstraint(condition=Q(decay_score__lte=100), name="snapshot_decay_range"),
@@ -88,7 +91,7 @@ class HealthSnapshot(models.Model):
         loaded = instance.__dict__
         if "measures" in loaded:
             instance.measures = measures_expand(
-                instance.measures, loaded.get("scorecard_version_id")
+                instance.measures, loaded.get("scorecard_version_id"), loaded.get("as_of")
             )
         if "decay_components" in loaded:
             instance.decay_components = decay_expand(instance.decay_components)
