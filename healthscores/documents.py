@@ -1,15 +1,19 @@
 """The stored form of a snapshot's measure and decay documents: compact on disk, whole on read.
 
 A snapshot keeps, per measure, only what the day decided: the raw value, the score, the
-contribution, the sentence explaining the raw value, and `stale` when true. What the scorecard
-version already says (label, kind, unit, weight) is filled back in on read from that version,
-which never changes once published; `missing` is "no raw value". Decay components keep their
-score, weight and sentence; the label comes from `DECAY_LABELS`. At 100,000 accounts a night
-this halves the bytes written and read by the nightly run and the history's size on disk.
-Documents stored whole (before this format) read back unchanged.
+contribution, the few numbers the explaining sentence needs (`x`), and `stale` when true.
+What the scorecard version already says (label, kind, unit, weight, parameters) is filled back
+in on read from that version, which never changes once published; `missing` is "no raw value";
+the sentence (`detail`) is written on read by `sentences.py`. Decay components keep their
+score, weight and `x`; label and sentence come back the same way. At 100,000 accounts a night
+this cuts the bytes written and read by the nightly run, and the history's size on disk, to
+about a third. Documents stored with their sentences (older formats) read back unchanged.
 """
 
+from datetime import date
 from threading import Lock
+
+from .sentences import decay_sentence, measure_sentence
 
 DECAY_LABELS = {
     "burn": "Goodwill burn (90 d)",
@@ -17,8 +21,9 @@ DECAY_LABELS = {
     "days_since_value": "Days since value delivered",
     "slope": "Health trend (30 d)",
 }
-MEASURE_KEEP = ("key", "raw", "score", "contribution", "detail")
-DECAY_KEEP = ("key", "score", "weight", "detail")
+# "detail": a document that already carries its sentence keeps it.
+MEASURE_KEEP = ("key", "raw", "score", "contribution", "x", "detail")
+DECAY_KEEP = ("key", "score", "weight", "x", "detail")
 
 _meta_cache: dict[int, dict[str, dict]] = {}
 _meta_lock = Lock()
@@ -35,12 +40,12 @@ def measures_compact(measures: list[dict]) -> list[dict]:
 
 
 def decay_compact(components: list[dict]) -> list[dict]:
-    return [{k: c[k] for k in DECAY_KEEP if k in c} for c in components]
+    return [{k: c[k] for k in DECAY_KEEP if k in c and c[k] != []} for c in components]
 
 
 def version_measure_meta(version_id: int | None) -> dict[str, dict]:
-    """Label, kind, unit and weight of each measure of a scorecard version, by key (cached per
-    process for published and archived versions, which never change)."""
+    """Label, kind, unit, weight and parameters of each measure of a scorecard version, by key
+    (cached per process for published and archived versions, which never change)."""
     if version_id is None:
         return {}
     found = _meta_cache.get(version_id)
@@ -57,6 +62,7 @@ def version_measure_meta(version_id: int | None) -> dict[str, dict]:
             "kind": kind,
             "unit": str((params or {}).get("unit", "")),
             "weight": weight,
+            "params": params or {},
         }
         frozen = frozen and status != VersionStatus.DRAFT
     if frozen and meta:
@@ -71,31 +77,49 @@ def version_measure_meta_forget() -> None:
         _meta_cache.clear()
 
 
-def measures_expand(measures, version_id: int | None) -> list[dict]:
-    """The whole measure documents (label, kind, unit, weight, missing, stale) from either form."""
-    if not measures or all("label" in m for m in measures):
+def measures_expand(
+    measures, version_id: int | None, as_of: date | None = None, *, sentences: bool = True
+) -> list[dict]:
+    """The whole measure documents (label, kind, unit, weight, missing, stale, detail) from
+    either form: stored compact, or as scoring computed them (labels, no sentence yet).
+    `as_of`, the snapshot's day, dates "days since value"; `sentences=False` leaves `detail`
+    empty for readers that only aggregate scores."""
+
+    def whole(m: dict) -> bool:
+        return "label" in m and ("detail" in m or not sentences)
+
+    if not measures or all(whole(m) for m in measures):
         return measures or []
     meta = version_measure_meta(version_id)
     out = []
     for m in measures:
-        if "label" in m:
+        if whole(m):
             out.append(m)
             continue
-        known = meta.get(m.get("key"), {})
+        key = m.get("key")
+        known = meta.get(key, {})
         raw = m.get("raw")
+        kind = m.get("kind") or known.get("kind", "")
+        detail = m.get("detail")
+        if detail is None:
+            detail = (
+                measure_sentence(kind, known.get("params", {}), raw, m.get("x"), as_of)
+                if sentences
+                else ""
+            )
         out.append(
             {
-                "key": m.get("key"),
-                "label": known.get("label", m.get("key")),
-                "kind": known.get("kind", ""),
+                "key": key,
+                "label": m.get("label") or known.get("label", key),
+                "kind": kind,
                 "raw": raw,
                 "score": m.get("score"),
-                "weight": known.get("weight", 0.0),
+                "weight": m.get("weight", known.get("weight", 0.0)),
                 "contribution": m.get("contribution", 0.0),
                 "missing": raw is None,
                 "stale": bool(m.get("stale", False)),
-                "detail": m.get("detail", ""),
-                "unit": known.get("unit", ""),
+                "detail": detail,
+                "unit": m.get("unit", known.get("unit", "")),
             }
         )
     return out
@@ -104,17 +128,18 @@ def measures_expand(measures, version_id: int | None) -> list[dict]:
 def decay_expand(components) -> list[dict]:
     out = []
     for c in components or []:
-        if "label" in c:
+        if "label" in c and "detail" in c:
             out.append(c)
-        else:
-            key = c.get("key")
-            out.append(
-                {
-                    "key": key,
-                    "label": DECAY_LABELS.get(key, key),
-                    "score": c.get("score"),
-                    "detail": c.get("detail", ""),
-                    "weight": c.get("weight"),
-                }
-            )
+            continue
+        key = c.get("key")
+        detail = c.get("detail")
+        out.append(
+            {
+                "key": key,
+                "label": c.get("label") or DECAY_LABELS.get(key, key),
+                "score": c.get("score"),
+                "detail": decay_sentence(key, c.get("x")) if detail is None else detail,
+                "weight": c.get("weight"),
+            }
+        )
     return out

@@ -347,7 +347,7 @@ def _collect_measures(visible: QuerySet, seg) -> None:
     for segment_id, group, measures, version_id in snapshots.iterator(chunk_size=2000):
         store = seg(segment_id)["measures"]
         # Stored compact: labels and the missing flag come back from the scorecard version.
-        for measure in measures_expand(measures, version_id):
+        for measure in measures_expand(measures, version_id, sentences=False):
             score = measure.get("score")
             if score is None or measure.get("missing"):
                 continue

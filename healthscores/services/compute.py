@@ -11,18 +11,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from healthscores.documents import DECAY_LABELS, version_measure_meta
+from healthscores.sentences import fmt_points, fmt_raw
 from scorecards.models import MeasureKind, ScorecardVersion
 from scorecards.selectors import ScorecardSet, band_for, published_scorecards
 
 from .inputs import AccountBlock, ChunkInputs, SurveySpec, chunk_inputs_load
-from .measures import (
-    fmt_points,
-    fmt_raw,
-    measure_rules,
-    mrr_on,
-    raw_value,
-    score_measures,
-)
+from .measures import measure_rules, mrr_on, raw_value, score_measures
 
 # --- tunables (documented in docs/ARCHITECTURE.md, "Health scores and the nightly run") ---
 DECAY_WEIGHTS = {"burn": 0.35, "negative_share": 0.25, "days_since_value": 0.25, "slope": 0.15}
@@ -88,92 +82,54 @@ def _clamp(value: float, low: float = 0.0, high: float = 100.0) -> float:
 
 
 def decay_compute(account_id: int, inputs: ChunkInputs) -> tuple[int, str, list[dict]]:
-    """Decay 0-100 from goodwill burn, c/d/e share, days since value and the health slope."""
+    """Decay 0-100 from goodwill burn, c/d/e share, days since value and the health slope.
+    Each component keeps the numbers its sentence is written from (`x`, sentences.py)."""
     as_of = inputs.as_of
-    components = []
     ledger = inputs.ledger.get(account_id) or {}
     balance = int(ledger.get("balance") or 0)
     change = int(ledger.get("gained") or 0) + int(ledger.get("burned") or 0)
     net_burn = max(0, -change)
     balance_then = balance - change
     if net_burn == 0:
-        burn, text = 0.0, f"Goodwill held or grew over 90 days ({change:+d} points)."
+        burn = 0.0
     elif balance_then <= 0:
-        burn, text = (
-            100.0,
-            f"Lost {net_burn} goodwill points in 90 days with no balance to cushion it.",
-        )
+        burn = 100.0
     else:
         burn = _clamp(100.0 * net_burn / balance_then)
-        text = (
-            f"Lost {net_burn} goodwill points in 90 days against a balance of {balance_then} "
-            f"then ({burn:.0f}%)."
-        )
-    components.append(
-        {"key": "burn", "label": DECAY_LABELS["burn"], "score": round(burn), "detail": text}
-    )
 
     recent = inputs.interactions.get(account_id) or {}
     total, negative = int(recent.get("recent") or 0), int(recent.get("recent_negative") or 0)
     share = 100.0 * negative / total if total else 0.0
-    text = (
-        f"{negative} of {total} interactions in 90 days were firefighting, escalations "
-        "or unvalued work."
-        if total
-        else "No interactions in 90 days."
-    )
-    components.append(
-        {
-            "key": "negative_share",
-            "label": DECAY_LABELS["negative_share"],
-            "score": round(share),
-            "detail": text,
-        }
-    )
 
     last_value = recent.get("last_value_on")
     if last_value is None:
-        days_score, text = 100.0, "No value-adding interaction on record."
+        days_score, days_x = 100.0, []
     else:
         days = max(0, (as_of - last_value).days)
         days_score = _clamp(
             100.0 * (days - VALUE_GRACE_DAYS) / (VALUE_FULL_DECAY_DAYS - VALUE_GRACE_DAYS)
         )
-        text = f"Value last delivered {days} days ago."
-    components.append(
-        {
-            "key": "days_since_value",
-            "label": DECAY_LABELS["days_since_value"],
-            "score": round(days_score),
-            "detail": text,
-        }
-    )
+        days_x = [days]
 
     slope = slope_from_sums(inputs.trend.get(account_id))
     if slope is None:
-        slope_score, text = 0.0, "Not enough health history for a trend yet."
+        slope_score, slope_x = 0.0, []
     else:
         slope_score = _clamp(100.0 * -slope / SLOPE_FULL_DECAY)
-        verb = "fell" if slope < 0 else "rose" if slope > 0 else "held"
-        text = f"Health {verb} {abs(slope):.2f} points a day over 30 days."
-    components.append(
-        {
-            "key": "slope",
-            "label": DECAY_LABELS["slope"],
-            "score": round(slope_score),
-            "detail": text,
-        }
-    )
+        slope_x = [round(slope, 4)]
 
-    scores = {
-        "burn": burn,
-        "negative_share": share,
-        "days_since_value": days_score,
-        "slope": slope_score,
-    }
-    decay = round(sum(DECAY_WEIGHTS[k] * v for k, v in scores.items()))
-    for comp in components:
-        comp["weight"] = DECAY_WEIGHTS[comp["key"]]
+    decay = round(
+        DECAY_WEIGHTS["burn"] * burn
+        + DECAY_WEIGHTS["negative_share"] * share
+        + DECAY_WEIGHTS["days_since_value"] * days_score
+        + DECAY_WEIGHTS["slope"] * slope_score
+    )
+    components = [
+        _component("burn", burn, [change, balance_then]),
+        _component("negative_share", share, [negative, total]),
+        _component("days_since_value", days_score, days_x),
+        _component("slope", slope_score, slope_x),
+    ]
     status = (
         "in_decay"
         if decay >= DECAY_IN_DECAY_AT
@@ -182,6 +138,16 @@ def decay_compute(account_id: int, inputs: ChunkInputs) -> tuple[int, str, list[
         else "stable"
     )
     return decay, status, components
+
+
+def _component(key: str, score: float, x: list) -> dict:
+    return {
+        "key": key,
+        "label": DECAY_LABELS[key],
+        "score": round(score),
+        "weight": DECAY_WEIGHTS[key],
+        "x": x,
+    }
 
 
 def churn_risk_from_score(overall: float) -> float:

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from healthscores.sentences import NO_PREVIOUS_WINDOW
 from scorecards.models import Measure, MeasureKind, MissingPolicy, UsageAggregation
 
 from .inputs import ChunkInputs, SurveySpec, UsageSpec
@@ -16,28 +17,13 @@ def normalise(raw: float, *, bad: float, good: float) -> float:
     return max(0.0, min(1.0, share)) * 100.0
 
 
-def fmt_raw(raw: float | None, unit: str = "") -> str:
-    if raw is None:
-        return "no data"
-    if abs(raw - round(raw)) < 0.05 or abs(raw) >= 100:
-        text = f"{raw:.0f}"
-    else:
-        text = f"{raw:.2f}" if abs(raw) < 1 else f"{raw:.1f}"
-    if unit == "%":
-        return f"{text}%"
-    return f"{text} {unit}".strip()
-
-
-def fmt_points(delta: float) -> str:
-    return f"{delta:+.1f}".replace("-", "\u2212")
-
-
-@dataclass
+@dataclass(slots=True)
 class RawValue:
-    """A measure's raw value (None when the account has no data) and how it was obtained."""
+    """A measure's raw value (None when the account has no data) and the few numbers its
+    sentence needs besides (`x`, see healthscores/sentences.py)."""
 
     raw: float | None
-    detail: str
+    x: list | None = None
     stale: bool = False
 
 
@@ -108,82 +94,51 @@ def measure_rules(measures) -> list[MeasureRule]:
 def raw_value(rule: MeasureRule, account: dict, inputs: ChunkInputs, decay_score: int) -> RawValue:
     """The raw value of one measure for one account from the block's pre-loaded inputs."""
     acc = account["id"]
-    as_of = inputs.as_of
     kind = rule.kind
     if kind == MeasureKind.ICP_FIT:
-        fit = account["icp_fit"]
-        return RawValue(fit, "No ICP fit computed." if fit is None else f"Fits the ICP at {fit}%.")
+        return RawValue(account["icp_fit"])
     if kind == MeasureKind.GOODWILL:
         row = inputs.ledger.get(acc)
-        if row is None:
-            return RawValue(None, "No goodwill ledger entries yet.")
-        return RawValue(
-            float(row["balance"] or 0), f"Goodwill balance {row['balance'] or 0} points."
-        )
+        return RawValue(None if row is None else float(row["balance"] or 0))
     if kind == MeasureKind.DECAY:
-        return RawValue(float(decay_score), f"Decay score {decay_score}/100.")
+        return RawValue(float(decay_score))
     if kind == MeasureKind.INTERACTION_MIX:
-        n = rule.mix_n
-        total, positive = inputs.mix.get(n, {}).get(acc, (0, 0))
+        total, positive = inputs.mix.get(rule.mix_n, {}).get(acc, (0, 0))
         if not total:
-            return RawValue(None, "No interactions logged.")
-        share = 100.0 * positive / total
-        return RawValue(
-            share,
-            f"{positive} of the last {total} interactions built the relationship or added value.",
-        )
+            return RawValue(None)
+        return RawValue(100.0 * positive / total, [positive, total])
     if kind == MeasureKind.DAYS_SINCE_VALUE:
         day = (inputs.interactions.get(acc) or {}).get("last_value_on")
-        if day is None:
-            return RawValue(None, "No value-adding interaction on record.")
-        days = max(0, (as_of - day).days)
-        return RawValue(
-            float(days), f"Last value-adding interaction {days} days ago ({day:%d %b %Y})."
-        )
+        return RawValue(None if day is None else float(max(0, (inputs.as_of - day).days)))
     if kind == MeasureKind.USAGE:
         return _usage_raw(rule, account, inputs)
     if kind == MeasureKind.SURVEY:
         spec = rule.survey
         found = inputs.surveys.get((spec.kind, spec.window_days), {}).get(acc)
-        if found is None:
-            return RawValue(None, f"No {spec.kind.upper()} response in {spec.window_days} days.")
-        avg, n = found
-        return RawValue(
-            avg,
-            f"Average {spec.kind.upper()} {avg:.1f} from {n} response{'s' * (n != 1)} "
-            f"in {spec.window_days} days.",
-        )
+        return RawValue(None) if found is None else RawValue(found[0], [found[1]])
     if kind == MeasureKind.SUCCESS_PLAN:
         plan = inputs.plans.get(acc)
         if not plan:
-            return RawValue(None, "No active success plan.")
+            return RawValue(None)
         progress, expected = float(plan.get("progress") or 0), float(plan.get("expected") or 0)
-        gap = 100.0 * (progress - expected)
-        return RawValue(gap, f"{progress:.0%} of steps done, {expected:.0%} expected by now.")
+        return RawValue(100.0 * (progress - expected), [round(progress, 4), round(expected, 4)])
     if kind == MeasureKind.MRR_TREND:
         window = int(rule.params.get("window_days") or 90)
         rows = inputs.subscriptions.get(acc, [])
-        now, then = mrr_on(rows, as_of), mrr_on(rows, as_of - timedelta(days=window))
+        now, then = mrr_on(rows, inputs.as_of), mrr_on(rows, inputs.as_of - timedelta(days=window))
         if not now and not then:
-            return RawValue(None, "No subscription revenue on record.")
+            return RawValue(None)
         change = 100.0 if not then else 100.0 * (now - then) / then
-        return RawValue(change, f"MRR {then:,.0f} \u2192 {now:,.0f} over {window} days.")
+        return RawValue(change, [round(then, 2), round(now, 2)])
     if kind == MeasureKind.MANUAL:
         value = inputs.manual.get(acc, {}).get(rule.key)
         if value is None:
-            return RawValue(None, "No value entered by the CSM.")
-        if as_of > value["valid_until"]:
-            return RawValue(
-                None,
-                f"Stale since {value['valid_until']:%d %b %Y}: "
-                f"was {value['score']} ({value['reason']}).",
-                stale=True,
-            )
-        return RawValue(
-            float(value["score"]),
-            f"{value['score']}: {value['reason']} (valid until {value['valid_until']:%d %b %Y}).",
-        )
-    return RawValue(None, f"Unknown measure kind {kind!r}.")
+            return RawValue(None)
+        x = [value["score"], value["reason"], value["valid_until"].isoformat()]
+        if inputs.as_of > value["valid_until"]:
+            return RawValue(None, x, stale=True)
+        return RawValue(float(value["score"]), x)
+    return RawValue(None)
 
 
 def _usage_raw(rule: MeasureRule, account: dict, inputs: ChunkInputs) -> RawValue:
@@ -191,42 +146,34 @@ def _usage_raw(rule: MeasureRule, account: dict, inputs: ChunkInputs) -> RawValu
     params = rule.params
     aggregation = params.get("aggregation") or UsageAggregation.SUM
     row = inputs.usage.get((spec.metric, spec.window_days), {}).get(account["id"])
-    window = f"{spec.window_days} days"
     if not row or not row["cur_rows"]:
-        return RawValue(None, f"No {spec.metric} data in the last {window}.")
+        return RawValue(None)
     total = float(row["cur_sum"] or 0)
     if aggregation == UsageAggregation.CHANGE:
         if not row["prev_rows"]:
-            return RawValue(None, f"No {spec.metric} data for the {window} before to compare with.")
+            return RawValue(None, [NO_PREVIOUS_WINDOW])
         before = float(row["prev_sum"] or 0)
         change = (
             100.0
             if before == 0 and total > 0
             else (0.0 if before == 0 else 100.0 * (total - before) / before)
         )
-        return RawValue(
-            change,
-            f"{spec.metric}: {before:,.0f} \u2192 {total:,.0f} "
-            f"(last {window} vs the {window} before).",
-        )
+        return RawValue(change, [round(before, 2), round(total, 2)])
     if aggregation == UsageAggregation.ACTIVE_DAYS:
-        value, what = float(row["cur_active"]), f"days with {spec.metric}"
-    elif aggregation == UsageAggregation.AVG:
-        value, what = total / spec.window_days, f"{spec.metric} per day"
-    else:
-        value, what = total, f"{spec.metric}"
-    if params.get("per_seat") and aggregation != UsageAggregation.ACTIVE_DAYS:
-        seats = account.get("seats")
-        if seats:
-            value, what = value / seats, f"{what} per seat ({seats} seats)"
-    return RawValue(value, f"{fmt_raw(value)} {what} in the last {window}.")
+        return RawValue(float(row["cur_active"]))
+    value = total / spec.window_days if aggregation == UsageAggregation.AVG else total
+    seats = account.get("seats")
+    if params.get("per_seat") and seats:
+        return RawValue(value / seats, [seats])
+    return RawValue(value)
 
 
 def score_measures(
     rules: list[MeasureRule], raws: list[RawValue]
 ) -> tuple[float, float, list[dict]]:
     """Overall 0-100, confidence 0-1 and each measure's document: raw value, score (0-100 or
-    None when left out), weight and contribution in points, rounded as stored."""
+    None when left out), weight and contribution in points, rounded as stored, and the numbers
+    its sentence needs (`x`); `documents.measures_expand` writes the sentence when read."""
     total_weight = 0.0
     with_data = counted = 0.0
     scores = []
@@ -263,8 +210,9 @@ def score_measures(
                 "contribution": round(contribution, 2),
                 "missing": raw is None,
                 "stale": value.stale,
-                "detail": value.detail,
                 "unit": rule.unit,
             }
         )
+        if value.x:
+            documents[-1]["x"] = value.x
     return overall, with_data / (total_weight or 1.0), documents

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from accounts.models import UsageMetric
+from healthscores.documents import measures_expand
 from healthscores.services import AccountBlock, health_compute
 from healthscores.services.measures import normalise
 from scorecards.models import ManualMeasureValue
@@ -16,9 +17,10 @@ pytestmark = pytest.mark.django_db
 
 
 def score_one(account, measure: dict, as_of=AS_OF):
+    """The result and its one measure as a reader sees it (the sentence written)."""
     version = make_version([measure])
     [result] = health_compute(block=AccountBlock(ids=(account.pk,)), as_of=as_of, version=version)
-    return result, result.measures[0]
+    return result, measures_expand(result.measures, version.pk, as_of)[0]
 
 
 def test_normalisation_is_linear_between_bad_and_good_in_either_direction():

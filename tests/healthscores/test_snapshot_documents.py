@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
+from healthscores.documents import decay_expand, measures_expand
 from healthscores.models import HealthSnapshot
 from healthscores.services import AccountBlock, health_compute
 from healthscores.services.persist import snapshots_upsert
@@ -64,8 +65,13 @@ def test_a_snapshot_stores_only_what_the_day_decided(account, version):
     stored = stored_json("measures", snapshot.pk)
     assert [m["key"] for m in stored] == ["fit", "nps", "value"]
     assert all("label" not in m and "kind" not in m and "unit" not in m for m in stored)
-    assert stored[2]["detail"].startswith("Last value-adding interaction 3 days ago")
-    assert all("label" not in c for c in stored_json("decay_components", snapshot.pk))
+    # Numbers, not sentences: the sentence is written when the snapshot is read.
+    assert all("detail" not in m for m in stored)
+    assert all(
+        "label" not in c and "detail" not in c for c in stored_json("decay_components", snapshot.pk)
+    )
+    value = next(m for m in snapshot.measures if m["key"] == "value")
+    assert value["detail"] == "Last value-adding interaction 3 days ago (27 Jun 2026)."
 
 
 def test_a_stored_snapshot_reads_back_exactly_as_it_was_computed(account, version):
@@ -76,8 +82,12 @@ def test_a_stored_snapshot_reads_back_exactly_as_it_was_computed(account, versio
     add_interactions(account, [(AS_OF - timedelta(days=3), "value_adding")])
     add_ledger(account, [(AS_OF - timedelta(days=100), 30), (AS_OF - timedelta(days=20), -12)])
     computed, snapshot = score_and_store(account, version)
-    assert snapshot.measures == computed.measures
-    assert snapshot.decay_components == computed.decay_components
+    assert snapshot.measures == measures_expand(computed.measures, version.pk, AS_OF)
+    assert snapshot.decay_components == decay_expand(computed.decay_components)
+    burn = next(c for c in snapshot.decay_components if c["key"] == "burn")
+    assert (
+        burn["detail"] == "Lost 12 goodwill points in 90 days against a balance of 30 then (40%)."
+    )
     nps = next(m for m in snapshot.measures if m["key"] == "nps")
     assert (nps["label"], nps["missing"], nps["weight"]) == ("Net promoter", True, 5.0)
     assert next(m for m in snapshot.measures if m["key"] == "value")["unit"] == "days"

@@ -1,0 +1,152 @@
+"""The sentences that explain a measure's raw value and a decay component, rendered on read.
+
+Scoring records numbers only: each measure's raw value plus, where its sentence needs more,
+a few arguments (`x`: "2 of the last 10" needs 2 and 10); each decay component its score plus
+its arguments. The sentence is written from those when a snapshot is read (`documents.py`),
+so the nightly run neither formats nor stores 100,000 × 15 sentences, and the wording can
+improve without rewriting history. Pure functions over plain values: no model imports.
+"""
+
+from datetime import date, timedelta
+
+# Measure kinds (scorecards.models.MeasureKind values; imported by value to keep this module
+# free of models, as documents.py is loaded with them).
+ICP_FIT, GOODWILL, DECAY, MIX = "icp_fit", "goodwill_balance", "decay", "interaction_mix"
+DAYS_SINCE_VALUE, USAGE, SURVEY = "days_since_value", "usage", "survey"
+SUCCESS_PLAN, MRR_TREND, MANUAL = "success_plan", "mrr_trend", "manual"
+USAGE_CHANGE, USAGE_ACTIVE_DAYS, USAGE_AVG = "change", "active_days", "avg"
+NO_PREVIOUS_WINDOW = "no_previous_window"  # `x` of a usage change without the window before
+
+
+def fmt_raw(raw: float | None, unit: str = "") -> str:
+    if raw is None:
+        return "no data"
+    if abs(raw - round(raw)) < 0.05 or abs(raw) >= 100:
+        text = f"{raw:.0f}"
+    else:
+        text = f"{raw:.2f}" if abs(raw) < 1 else f"{raw:.1f}"
+    if unit == "%":
+        return f"{text}%"
+    return f"{text} {unit}".strip()
+
+
+def fmt_points(delta: float) -> str:
+    return f"{delta:+.1f}".replace("-", "\u2212")
+
+
+def _day(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def measure_sentence(
+    kind: str, params: dict, raw: float | None, x: list | None, as_of: date | None = None
+) -> str:
+    """What a measure's raw value means, from the raw value and the arguments scoring kept."""
+    params = params or {}
+    x = x or []
+    if kind == ICP_FIT:
+        return "No ICP fit computed." if raw is None else f"Fits the ICP at {raw:.0f}%."
+    if kind == GOODWILL:
+        if raw is None:
+            return "No goodwill ledger entries yet."
+        return f"Goodwill balance {raw:.0f} points."
+    if kind == DECAY:
+        return f"Decay score {raw:.0f}/100."
+    if kind == MIX:
+        if raw is None or len(x) < 2:
+            return "No interactions logged."
+        positive, total = x[0], x[1]
+        return f"{positive} of the last {total} interactions built the relationship or added value."
+    if kind == DAYS_SINCE_VALUE:
+        if raw is None:
+            return "No value-adding interaction on record."
+        days = int(raw)
+        if as_of is None:
+            return f"Last value-adding interaction {days} days ago."
+        on = as_of - timedelta(days=days)
+        return f"Last value-adding interaction {days} days ago ({on:%d %b %Y})."
+    if kind == USAGE:
+        return _usage_sentence(params, raw, x)
+    if kind == SURVEY:
+        survey = str(params.get("survey") or "nps").upper()
+        window = int(params.get("window_days") or 180)
+        if raw is None:
+            return f"No {survey} response in {window} days."
+        n = int(x[0]) if x else 0
+        return f"Average {survey} {raw:.1f} from {n} response{'s' * (n != 1)} in {window} days."
+    if kind == SUCCESS_PLAN:
+        if raw is None or len(x) < 2:
+            return "No active success plan."
+        return f"{x[0]:.0%} of steps done, {x[1]:.0%} expected by now."
+    if kind == MRR_TREND:
+        window = int(params.get("window_days") or 90)
+        if raw is None or len(x) < 2:
+            return "No subscription revenue on record."
+        return f"MRR {x[0]:,.0f} \u2192 {x[1]:,.0f} over {window} days."
+    if kind == MANUAL:
+        if len(x) < 3:
+            return "No value entered by the CSM."
+        score, reason, until = x[0], x[1], _day(x[2])
+        if raw is None:
+            return f"Stale since {until:%d %b %Y}: was {score} ({reason})."
+        return f"{score}: {reason} (valid until {until:%d %b %Y})."
+    return f"Unknown measure kind {kind!r}."
+
+
+def _usage_sentence(params: dict, raw: float | None, x: list) -> str:
+    metric = str(params.get("metric", ""))
+    window = f"{int(params.get('window_days') or 30)} days"
+    aggregation = params.get("aggregation") or "sum"
+    if raw is None:
+        if x and x[0] == NO_PREVIOUS_WINDOW:
+            return f"No {metric} data for the {window} before to compare with."
+        return f"No {metric} data in the last {window}."
+    if aggregation == USAGE_CHANGE:
+        before, total = (x + [0, 0])[:2]
+        change = f"{before:,.0f} \u2192 {total:,.0f}"
+        return f"{metric}: {change} (last {window} vs the {window} before)."
+    if aggregation == USAGE_ACTIVE_DAYS:
+        what = f"days with {metric}"
+    elif aggregation == USAGE_AVG:
+        what = f"{metric} per day"
+    else:
+        what = metric
+    if x:  # per seat: the seat count it was divided by
+        what = f"{what} per seat ({x[0]} seats)"
+    return f"{fmt_raw(raw)} {what} in the last {window}."
+
+
+def decay_sentence(key: str, x: list | None) -> str:
+    """What a decay component's score comes from, from the arguments scoring kept."""
+    x = x or []
+    if key == "burn":
+        change, balance_then = (x + [0, 0])[:2]
+        net_burn = max(0, -change)
+        if net_burn == 0:
+            return f"Goodwill held or grew over 90 days ({change:+d} points)."
+        if balance_then <= 0:
+            return f"Lost {net_burn} goodwill points in 90 days with no balance to cushion it."
+        share = min(100.0, 100.0 * net_burn / balance_then)
+        return (
+            f"Lost {net_burn} goodwill points in 90 days against a balance of {balance_then} "
+            f"then ({share:.0f}%)."
+        )
+    if key == "negative_share":
+        negative, total = (x + [0, 0])[:2]
+        if not total:
+            return "No interactions in 90 days."
+        return (
+            f"{negative} of {total} interactions in 90 days were firefighting, escalations "
+            "or unvalued work."
+        )
+    if key == "days_since_value":
+        if not x:
+            return "No value-adding interaction on record."
+        return f"Value last delivered {x[0]} days ago."
+    if key == "slope":
+        if not x:
+            return "Not enough health history for a trend yet."
+        slope = x[0]
+        verb = "fell" if slope < 0 else "rose" if slope > 0 else "held"
+        return f"Health {verb} {abs(slope):.2f} points a day over 30 days."
+    return ""
