@@ -21,26 +21,8 @@ DECAY_LABELS = {
     "days_since_value": "Days since value delivered",
     "slope": "Health trend (30 d)",
 }
-# "detail": a document that already carries its sentence keeps it.
-MEASURE_KEEP = ("key", "raw", "score", "contribution", "x", "detail")
-DECAY_KEEP = ("key", "score", "weight", "x", "detail")
-
 _meta_cache: dict[int, dict[str, dict]] = {}
 _meta_lock = Lock()
-
-
-def measures_compact(measures: list[dict]) -> list[dict]:
-    out = []
-    for m in measures:
-        doc = {k: m[k] for k in MEASURE_KEEP if k in m}
-        if m.get("stale"):
-            doc["stale"] = True
-        out.append(doc)
-    return out
-
-
-def decay_compact(components: list[dict]) -> list[dict]:
-    return [{k: c[k] for k in DECAY_KEEP if k in c and c[k] != []} for c in components]
 
 
 def version_measure_meta(version_id: int | None) -> dict[str, dict]:

@@ -24,6 +24,7 @@ def nightly_score_run() -> int:
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=2,
+    ignore_result=True,  # progress lives on the chunk row; nobody reads a task result
 )
 def score_chunk(self, chunk_id: int) -> None:
     """Score one chunk of a run; redelivery after a worker death recomputes the same upserts."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from healthscores.documents import DECAY_LABELS, version_measure_meta
+from healthscores.documents import version_measure_meta
 from healthscores.sentences import fmt_points, fmt_raw
 from scorecards.models import MeasureKind, ScorecardVersion
 from scorecards.selectors import ScorecardSet, band_for, published_scorecards
@@ -43,10 +43,10 @@ class AccountHealth:
     overall: int
     band: str
     confidence: float
-    measures: list[dict]
+    measures: list[dict]  # stored form; documents.measures_expand makes them whole
     decay_score: int
     decay_status: str
-    decay_components: list[dict]
+    decay_components: list[dict]  # stored form; documents.decay_expand makes them whole
     customer_happiness: float | None
     company_happiness: float | None
     quadrant: str
@@ -141,13 +141,11 @@ def decay_compute(account_id: int, inputs: ChunkInputs) -> tuple[int, str, list[
 
 
 def _component(key: str, score: float, x: list) -> dict:
-    return {
-        "key": key,
-        "label": DECAY_LABELS[key],
-        "score": round(score),
-        "weight": DECAY_WEIGHTS[key],
-        "x": x,
-    }
+    """A decay component in its stored form (`documents.decay_expand` adds label and sentence)."""
+    component = {"key": key, "score": round(score), "weight": DECAY_WEIGHTS[key]}
+    if x:
+        component["x"] = x
+    return component
 
 
 def churn_risk_from_score(overall: float) -> float:
@@ -237,12 +235,15 @@ def quadrant_for(happiness: float, margin_pct: float | None) -> str:
     return "hard_look"
 
 
-def why_changed(measures: list[dict], previous: dict | None) -> list[dict]:
+def why_changed(
+    measures: list[dict], previous: dict | None, labels: dict[str, tuple[str, str]] | None = None
+) -> list[dict]:
     """Per-measure contribution change against the previous snapshot, as CSM-readable sentences.
 
     `previous` holds either `values` ({key: (raw, contribution)}, as the nightly inputs load
-    it) or whole `measures` documents; labels come from today's measures, and for a measure
-    no longer on the scorecard from the previous snapshot's version."""
+    it) or whole `measures` documents; labels and units come from `labels` ({key: (label,
+    unit)}, today's scorecard version) or today's documents, and for a measure no longer on
+    the scorecard from the previous snapshot's version."""
     if not previous:
         return []
     before = previous.get("values")
@@ -255,7 +256,11 @@ def why_changed(measures: list[dict], previous: dict | None) -> list[dict]:
         delta = cur["contribution"] - (old[1] if old else 0.0)
         if abs(delta) < CHANGE_THRESHOLD:
             continue
-        label, unit, raw = cur["label"], cur.get("unit", ""), cur["raw"]
+        if labels is not None:
+            label, unit = labels[key]
+        else:
+            label, unit = cur.get("label", key), cur.get("unit", "")
+        raw = cur["raw"]
         points = f"{fmt_points(delta)} points"
         old_raw = old[0] if old else None
         if old is None:
@@ -341,8 +346,13 @@ def health_compute(
         acc = account["id"]
         chosen = version or scorecards.for_segment(account["segment_id"])
         if chosen.pk not in rules:
-            rules[chosen.pk] = (measure_rules(chosen.measures.all()), list(chosen.bands.all()))
-        measures, bands = rules[chosen.pk]
+            measure_list = measure_rules(chosen.measures.all())
+            rules[chosen.pk] = (
+                measure_list,
+                list(chosen.bands.all()),
+                {m.key: (m.label, m.unit) for m in measure_list},
+            )
+        measures, bands, labels = rules[chosen.pk]
         decay, decay_status, decay_components = decay_compute(acc, inputs)
         raws = [raw_value(m, account, inputs, decay) for m in measures]
         overall_f, confidence, measures_json = score_measures(measures, raws)
@@ -375,7 +385,7 @@ def health_compute(
                 churn_risk=churn_risk_from_score(overall_f),
                 lifetime_value=Decimal(str(round(ltv, 2))),
                 economics=economics,
-                changes=why_changed(measures_json, previous),
+                changes=why_changed(measures_json, previous, labels),
                 previous=previous,
                 delta_7=d7,
                 delta_30=d30,

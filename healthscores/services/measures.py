@@ -171,9 +171,10 @@ def _usage_raw(rule: MeasureRule, account: dict, inputs: ChunkInputs) -> RawValu
 def score_measures(
     rules: list[MeasureRule], raws: list[RawValue]
 ) -> tuple[float, float, list[dict]]:
-    """Overall 0-100, confidence 0-1 and each measure's document: raw value, score (0-100 or
-    None when left out), weight and contribution in points, rounded as stored, and the numbers
-    its sentence needs (`x`); `documents.measures_expand` writes the sentence when read."""
+    """Overall 0-100, confidence 0-1 and each measure's document in its stored form: key, raw
+    value, score (0-100, or None when left out) and contribution in points, rounded as stored,
+    the numbers its sentence needs (`x`) and `stale` when true. `documents.measures_expand`
+    adds what the scorecard version says (label, kind, weight, unit) and the sentence."""
     total_weight = 0.0
     with_data = counted = 0.0
     scores = []
@@ -199,20 +200,15 @@ def score_measures(
             contribution = score * rule.weight / counted
             overall += contribution
         raw = value.raw
-        documents.append(
-            {
-                "key": rule.key,
-                "label": rule.label,
-                "kind": rule.kind,
-                "raw": None if raw is None else round(raw, 2),
-                "score": None if score is None else round(score, 1),
-                "weight": rule.weight,
-                "contribution": round(contribution, 2),
-                "missing": raw is None,
-                "stale": value.stale,
-                "unit": rule.unit,
-            }
-        )
+        doc = {
+            "key": rule.key,
+            "raw": None if raw is None else round(raw, 2),
+            "score": None if score is None else round(score, 1),
+            "contribution": round(contribution, 2),
+        }
         if value.x:
-            documents[-1]["x"] = value.x
+            doc["x"] = value.x
+        if value.stale:
+            doc["stale"] = True
+        documents.append(doc)
     return overall, with_data / (total_weight or 1.0), documents

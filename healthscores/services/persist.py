@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from accounts.models import Account
 from core.events import publish
-from healthscores.documents import decay_compact, measures_compact
 from healthscores.models import AlertKind, HealthAlert, HealthSnapshot
 
 from .compute import DECAY_ORDER, AccountHealth
@@ -66,12 +65,12 @@ def snapshots_upsert(*, results: list[AccountHealth], run_id: int | None) -> int
             overall=r.overall,
             band=r.band,
             confidence=r.confidence,
-            measures=measures_compact(r.measures),
+            measures=r.measures,
             changes=r.changes,
             previous_as_of=r.previous["as_of"] if r.previous else None,
             decay_score=r.decay_score,
             decay_status=r.decay_status,
-            decay_components=decay_compact(r.decay_components),
+            decay_components=r.decay_components,
             customer_happiness=r.customer_happiness,
             company_happiness=r.company_happiness,
             quadrant=r.quadrant,
@@ -158,12 +157,12 @@ def _snapshots_upsert_postgres(results: list[AccountHealth], run_id, now) -> int
                     str(r.overall),
                     _copy_text(r.band),
                     repr(float(r.confidence)),
-                    _json_copy_text(measures_compact(r.measures)),
+                    _json_copy_text(r.measures),
                     _json_copy_text(r.changes),
                     _copy_text(r.previous["as_of"] if r.previous else None),
                     str(r.decay_score),
                     _copy_text(r.decay_status),
-                    _json_copy_text(decay_compact(r.decay_components)),
+                    _json_copy_text(r.decay_components),
                     _copy_text(r.customer_happiness),
                     _copy_text(r.company_happiness),
                     _copy_text(r.quadrant),

@@ -149,9 +149,11 @@ def score_chunk_process(*, chunk_id: int) -> int:
     chunk = ScoreRunChunk.objects.select_related("run").get(pk=chunk_id)
     run = chunk.run
     if chunk.status != ChunkStatus.DONE and not run.is_finished:
-        ScoreRunChunk.objects.filter(pk=chunk_id).update(
-            status=ChunkStatus.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now()
-        )
+        with transaction.atomic():
+            _commit_without_waiting_for_the_disk()
+            ScoreRunChunk.objects.filter(pk=chunk_id).update(
+                status=ChunkStatus.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now()
+            )
         # The block and its "done" mark commit together: a chunk is done exactly when its
         # snapshots are stored.
         with transaction.atomic():
@@ -234,12 +236,16 @@ def _score_missing_accounts(run: ScoreRun) -> int:
 def score_run_finalise(*, run_id: int) -> bool:
     """Finish the run once every chunk is done or failed: score stragglers, publish the alerts
     and `health.run_completed`. Exactly once, whoever calls it last (row lock on the run)."""
+    open_statuses = [ChunkStatus.PENDING, ChunkStatus.RUNNING]
+    if ScoreRunChunk.objects.filter(run_id=run_id, status__in=open_statuses).exists():
+        # Not the last chunk: no need to lock the run row (and commit that lock) to know.
+        # Each chunk commits its "done" mark before it looks, so the last one sees them all.
+        return False
     with transaction.atomic():
         run = ScoreRun.objects.select_for_update().get(pk=run_id)
         if run.is_finished:
             return False
-        open_chunks = run.chunks.filter(status__in=[ChunkStatus.PENDING, ChunkStatus.RUNNING])
-        if open_chunks.exists():
+        if run.chunks.filter(status__in=open_statuses).exists():
             return False
         failed = run.chunks.filter(status=ChunkStatus.FAILED).aggregate(
             chunks=Count("pk"), accounts=Sum("expected_accounts")

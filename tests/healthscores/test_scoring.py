@@ -41,7 +41,7 @@ def test_missing_data_policy_decides_what_a_measure_without_data_scores(
     assert result.overall == overall
     assert result.confidence == confidence
     nps = result.measures[1]
-    assert nps["missing"] is True
+    assert nps["raw"] is None  # no data
     assert nps["score"] == {"exclude": None, "zero": 0.0, "neutral": 50.0}[policy]
     assert sum(m["contribution"] for m in result.measures) == pytest.approx(overall, abs=0.01)
 
