@@ -75,6 +75,8 @@ class Interaction(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        # On PostgreSQL this index also carries what the nightly scoring aggregates (INCLUDE,
+        # migration 0007): index-only reads of an account's interactions.
         indexes = [models.Index(fields=["account", "-occurred_at"])]
         constraints = [
             models.CheckConstraint(

@@ -232,14 +232,20 @@ def ledger_aggregates(block: AccountBlock, as_of: date) -> dict[int, dict]:
     rows = (
         TrustEntry.objects.filter(block.q(), occurred_at__lt=end)
         .order_by()
-        .values("account_id")
+        .values_list("account_id")
         .annotate(
             balance=Sum("points"),
             burned=Sum("points", filter=recent & Q(points__lt=0)),
             gained=Sum("points", filter=recent & Q(points__gt=0)),
         )
     )
-    return {row.pop("account_id"): row for row in rows}
+    sql, params = rows.query.sql_with_params()  # plain tuples, as in usage_aggregates_many
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {
+            acc: {"balance": balance, "burned": burned, "gained": gained}
+            for acc, balance, burned, gained in cursor.fetchall()
+        }
 
 
 USAGE_FIELDS = ("cur_sum", "cur_rows", "cur_active", "prev_sum", "prev_rows")
@@ -277,6 +283,13 @@ def usage_aggregates_many(
         .values_list("account_id", "metric")
         .annotate(**annotations)
     )
+    if connection.vendor == "postgresql":
+        # The same SQL, fetched as plain tuples: the ORM's per-value converters cost a chunk
+        # more than the grouping (4,000 rows x 12 values).
+        sql, params = rows.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
     out: dict[tuple[str, int], dict[int, dict]] = {(s.metric, s.window_days): {} for s in specs}
     wanted = {(s.metric, s.window_days) for s in specs}
     width = len(USAGE_FIELDS)
