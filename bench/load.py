@@ -1,6 +1,7 @@
 """A small open-loop HTTP load generator (loopback only): fixed request rate, bounded time."""
 
 import statistics
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -42,6 +43,10 @@ def constant_rate(
 ) -> LoadResult:
     """Send `rate` requests/s for `seconds`; latency is measured from the scheduled send time,
     so a stalled server shows up as latency instead of silently lowering the rate."""
+    # The driver's own heap (data generation, Django) must not stall the sender threads with a
+    # full garbage collection mid-measurement: move what exists now out of the collector's way.
+    gc.collect()
+    gc.freeze()
     total = int(rate * seconds)
     schedule: Queue = Queue()
     result = LoadResult()
