@@ -1,7 +1,7 @@
 """A small open-loop HTTP load generator (loopback only): fixed request rate, bounded time."""
 
-import statistics
 import gc
+import statistics
 import threading
 import time
 from collections.abc import Callable
