@@ -8,4 +8,8 @@ urlpatterns = [
     path("tokens/", views.token_list, name="tokens"),
     path("tokens/new/", views.token_create, name="token_create"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("webhooks/", views.webhook_list, name="webhook_list"),
+    path("webhooks/<int:pk>/", views.webhook_detail, name="webhook_detail"),
+    path("webhooks/<int:pk>/toggle/", views.webhook_toggle, name="webhook_toggle"),
+    path("webhooks/<int:pk>/delete/", views.webhook_delete, name="webhook_delete"),
 ]

@@ -1,13 +1,20 @@
-"""The API tokens page: people list, create and revoke their own integration keys."""
+"""Integration pages: people list, create and revoke their own API tokens; admins register
+webhooks, switch them on and off, and read each one's delivery log."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from .models import ApiToken, Scope
-from .services import api_token_create, api_token_revoke
+from users.permissions import admin_required
+
+from .forms import WebhookForm
+from .models import ApiToken, Scope, Webhook, WebhookDelivery
+from .services import api_token_create, api_token_revoke, webhook_create
+
+DELIVERY_LOG_SIZE = 100
 
 
 @login_required
@@ -43,3 +50,69 @@ def token_revoke(request, pk: int):
     api_token_revoke(token=token)
     messages.success(request, f"Revoked “{token.name}”.")
     return redirect("integrations:tokens")
+
+
+def _webhooks():
+    status = WebhookDelivery.Status
+    return Webhook.objects.annotate(
+        delivered=Count("deliveries", filter=Q(deliveries__status=status.DELIVERED)),
+        failed=Count("deliveries", filter=Q(deliveries__status=status.FAILED)),
+        waiting=Count(
+            "deliveries", filter=Q(deliveries__status__in=[status.PENDING, status.RETRYING])
+        ),
+    ).order_by("name", "id")
+
+
+@admin_required
+def webhook_list(request):
+    """Every webhook with its delivery counts, and the form that registers a new one."""
+    form = WebhookForm()
+    status = 200
+    if request.method == "POST":
+        form = WebhookForm(request.POST)
+        if form.is_valid():
+            try:
+                webhook = webhook_create(created_by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                # The signing secret is shown once, on the next page: store it somewhere safe.
+                request.session["new_webhook_secret"] = [webhook.pk, webhook.secret]
+                messages.success(request, f"Webhook “{webhook.name}” registered.")
+                return redirect("integrations:webhook_detail", pk=webhook.pk)
+        status = 400
+    context = {"webhooks": _webhooks(), "form": form}
+    return render(request, "integrations/webhooks.html", context, status=status)
+
+
+@admin_required
+def webhook_detail(request, pk: int):
+    """One webhook: its events, its state and its latest deliveries with their outcomes."""
+    webhook = get_object_or_404(_webhooks(), pk=pk)
+    secret = None
+    shown = request.session.pop("new_webhook_secret", None)
+    if shown and shown[0] == webhook.pk:
+        secret = shown[1]
+    deliveries = list(webhook.deliveries.order_by("-id")[:DELIVERY_LOG_SIZE])
+    context = {"webhook": webhook, "deliveries": deliveries, "new_secret": secret}
+    return render(request, "integrations/webhook_detail.html", context)
+
+
+@admin_required
+@require_POST
+def webhook_toggle(request, pk: int):
+    webhook = get_object_or_404(Webhook, pk=pk)
+    webhook.active = not webhook.active
+    webhook.save(update_fields=["active"])
+    state = "switched on" if webhook.active else "paused: it gets no new deliveries"
+    messages.success(request, f"Webhook “{webhook.name}” {state}.")
+    return redirect("integrations:webhook_detail", pk=webhook.pk)
+
+
+@admin_required
+@require_POST
+def webhook_delete(request, pk: int):
+    webhook = get_object_or_404(Webhook, pk=pk)
+    webhook.delete()
+    messages.success(request, f"Webhook “{webhook.name}” and its delivery log deleted.")
+    return redirect("integrations:webhook_list")
