@@ -8,6 +8,7 @@ from .models import WebhookEvent
 class WebhookForm(forms.Form):
     name = forms.CharField(max_length=100)
     url = forms.URLField(
+        label="URL",
         max_length=500,
         assume_scheme="https",
         help_text="The http(s) endpoint that receives the signed POSTs.",
