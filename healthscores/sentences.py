@@ -4,17 +4,13 @@ Scoring records numbers only: each measure's raw value plus, where its sentence 
 a few arguments (`x`: "2 of the last 10" needs 2 and 10); each decay component its score plus
 its arguments. The sentence is written from those when a snapshot is read (`documents.py`),
 so the nightly run neither formats nor stores 100,000 × 15 sentences, and the wording can
-improve without rewriting history. Pure functions over plain values: no model imports.
+improve without rewriting history. Pure functions over plain values.
 """
 
 from datetime import date, timedelta
 
-# Measure kinds (scorecards.models.MeasureKind values; imported by value to keep this module
-# free of models, as documents.py is loaded with them).
-ICP_FIT, GOODWILL, DECAY, MIX = "icp_fit", "goodwill_balance", "decay", "interaction_mix"
-DAYS_SINCE_VALUE, USAGE, SURVEY = "days_since_value", "usage", "survey"
-SUCCESS_PLAN, MRR_TREND, MANUAL = "success_plan", "mrr_trend", "manual"
-USAGE_CHANGE, USAGE_ACTIVE_DAYS, USAGE_AVG = "change", "active_days", "avg"
+from scorecards.models import MeasureKind, UsageAggregation
+
 NO_PREVIOUS_WINDOW = "no_previous_window"  # `x` of a usage change without the window before
 
 
@@ -44,20 +40,20 @@ def measure_sentence(
     """What a measure's raw value means, from the raw value and the arguments scoring kept."""
     params = params or {}
     x = x or []
-    if kind == ICP_FIT:
+    if kind == MeasureKind.ICP_FIT:
         return "No ICP fit computed." if raw is None else f"Fits the ICP at {raw:.0f}%."
-    if kind == GOODWILL:
+    if kind == MeasureKind.GOODWILL:
         if raw is None:
             return "No goodwill ledger entries yet."
         return f"Goodwill balance {raw:.0f} points."
-    if kind == DECAY:
-        return f"Decay score {raw:.0f}/100."
-    if kind == MIX:
+    if kind == MeasureKind.DECAY:
+        return "No decay score." if raw is None else f"Decay score {raw:.0f}/100."
+    if kind == MeasureKind.INTERACTION_MIX:
         if raw is None or len(x) < 2:
             return "No interactions logged."
         positive, total = x[0], x[1]
         return f"{positive} of the last {total} interactions built the relationship or added value."
-    if kind == DAYS_SINCE_VALUE:
+    if kind == MeasureKind.DAYS_SINCE_VALUE:
         if raw is None:
             return "No value-adding interaction on record."
         days = int(raw)
@@ -65,25 +61,25 @@ def measure_sentence(
             return f"Last value-adding interaction {days} days ago."
         on = as_of - timedelta(days=days)
         return f"Last value-adding interaction {days} days ago ({on:%d %b %Y})."
-    if kind == USAGE:
+    if kind == MeasureKind.USAGE:
         return _usage_sentence(params, raw, x)
-    if kind == SURVEY:
+    if kind == MeasureKind.SURVEY:
         survey = str(params.get("survey") or "nps").upper()
         window = int(params.get("window_days") or 180)
         if raw is None:
             return f"No {survey} response in {window} days."
         n = int(x[0]) if x else 0
         return f"Average {survey} {raw:.1f} from {n} response{'s' * (n != 1)} in {window} days."
-    if kind == SUCCESS_PLAN:
+    if kind == MeasureKind.SUCCESS_PLAN:
         if raw is None or len(x) < 2:
             return "No active success plan."
         return f"{x[0]:.0%} of steps done, {x[1]:.0%} expected by now."
-    if kind == MRR_TREND:
+    if kind == MeasureKind.MRR_TREND:
         window = int(params.get("window_days") or 90)
         if raw is None or len(x) < 2:
             return "No subscription revenue on record."
         return f"MRR {x[0]:,.0f} \u2192 {x[1]:,.0f} over {window} days."
-    if kind == MANUAL:
+    if kind == MeasureKind.MANUAL:
         if len(x) < 3:
             return "No value entered by the CSM."
         score, reason, until = x[0], x[1], _day(x[2])
@@ -96,18 +92,18 @@ def measure_sentence(
 def _usage_sentence(params: dict, raw: float | None, x: list) -> str:
     metric = str(params.get("metric", ""))
     window = f"{int(params.get('window_days') or 30)} days"
-    aggregation = params.get("aggregation") or "sum"
+    aggregation = params.get("aggregation") or UsageAggregation.SUM
     if raw is None:
         if x and x[0] == NO_PREVIOUS_WINDOW:
             return f"No {metric} data for the {window} before to compare with."
         return f"No {metric} data in the last {window}."
-    if aggregation == USAGE_CHANGE:
+    if aggregation == UsageAggregation.CHANGE:
         before, total = (x + [0, 0])[:2]
         change = f"{before:,.0f} \u2192 {total:,.0f}"
         return f"{metric}: {change} (last {window} vs the {window} before)."
-    if aggregation == USAGE_ACTIVE_DAYS:
+    if aggregation == UsageAggregation.ACTIVE_DAYS:
         what = f"days with {metric}"
-    elif aggregation == USAGE_AVG:
+    elif aggregation == UsageAggregation.AVG:
         what = f"{metric} per day"
     else:
         what = metric

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from .models import WebhookEvent
+from .models import WebhookEvent, validate_webhook_url
 
 
 class WebhookForm(forms.Form):
@@ -11,6 +11,7 @@ class WebhookForm(forms.Form):
         label="URL",
         max_length=500,
         assume_scheme="https",
+        validators=[validate_webhook_url],
         help_text="The http(s) endpoint that receives the signed POSTs.",
     )
     events = forms.MultipleChoiceField(
@@ -18,9 +19,3 @@ class WebhookForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one event."},
     )
-
-    def clean_url(self) -> str:
-        url = self.cleaned_data["url"]
-        if not url.lower().startswith(("http://", "https://")):
-            raise forms.ValidationError("Use an http:// or https:// URL.")
-        return url

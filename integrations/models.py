@@ -3,6 +3,7 @@
 import hashlib
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -85,6 +86,12 @@ class WebhookEvent(models.TextChoices):
     DECAY_ALERT = "health.decay_alert", "Decay alert"
     CTA_OPENED = "cta.opened", "CTA opened"
     LEDGER_ENTRY = "ledger.entry_appended", "Ledger entry appended"
+
+
+def validate_webhook_url(url: str) -> None:
+    """Webhooks POST over http(s) only (a URL field alone also admits ftp)."""
+    if not str(url).lower().startswith(("http://", "https://")):
+        raise ValidationError("Use an http:// or https:// URL.")
 
 
 class Webhook(models.Model):

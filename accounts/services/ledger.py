@@ -89,13 +89,22 @@ def sustained_balance_from_history(
 ) -> int:
     """Lowest balance held over the `window_days` before `at`, from (occurred_at, balance_after)
     pairs in append (seq) order; 0 if the ledger has no entry from before the window."""
-    start = at - timedelta(days=window_days)
+    lowest, anchored = _lowest_since(history, at - timedelta(days=window_days))
+    return max(lowest, 0) if anchored else 0
+
+
+def _lowest_since(
+    history: Sequence[tuple[datetime, int]], start: datetime
+) -> tuple[int | None, bool]:
+    """Walking back from the newest (occurred_at, balance_after): the lowest balance down to
+    and including the last entry at or before `start`, and whether such an entry was reached
+    (the window's anchor)."""
     lowest = None
     for occurred_at, balance_after in reversed(history):
         lowest = balance_after if lowest is None else min(lowest, balance_after)
         if occurred_at <= start:
-            return max(lowest, 0)
-    return 0
+            return lowest, True
+    return lowest, False
 
 
 def sustained_balance(*, account: Account, at: datetime, window_days: int) -> int:
@@ -325,11 +334,9 @@ def _sustained_with_appended(
 ) -> int:
     """`sustained_balance_from_history` over the stored ledger followed by `appended`, given
     the stored ledger's own sustained balance for the same window start (`held_before`)."""
-    lowest = None
-    for occurred_at, balance_after in reversed(appended):
-        lowest = balance_after if lowest is None else min(lowest, balance_after)
-        if occurred_at <= start:
-            return max(lowest, 0)
+    lowest, anchored = _lowest_since(appended, start)
+    if anchored:
+        return max(lowest, 0)
     # No appended entry anchors the window: the stored ledger does, or nothing (held_before 0).
     return held_before if lowest is None else max(min(lowest, held_before), 0)
 
@@ -364,10 +371,11 @@ def _sustained_balances(
         sorted({a for a, _ in windows}), earliest
     ):
         histories.setdefault(account_id, []).append((occurred_at, balance_after))
-    return {
-        (account_id, start): _sustained_with_appended(0, histories.get(account_id, []), start)
-        for account_id, start in windows
-    }
+    held = {}
+    for account_id, start in windows:
+        lowest, anchored = _lowest_since(histories.get(account_id, []), start)
+        held[(account_id, start)] = max(lowest, 0) if anchored else 0
+    return held
 
 
 def _histories_load(account_ids: list[int], earliest: datetime) -> Iterable[tuple]:

@@ -6,7 +6,7 @@ from integrations.api.fields import (
     ApiModelSerializer,
     StrictCharField,
 )
-from integrations.models import Webhook, WebhookDelivery, WebhookEvent
+from integrations.models import Webhook, WebhookDelivery, WebhookEvent, validate_webhook_url
 
 
 class WebhookSerializer(ApiModelSerializer):
@@ -20,17 +20,16 @@ class WebhookSerializer(ApiModelSerializer):
         help_text="Signs deliveries (HMAC-SHA256). Generated when omitted; returned only in the "
         "response that creates the webhook.",
     )
-    url = serializers.URLField(max_length=500, help_text="http(s) endpoint that receives POSTs.")
+    url = serializers.URLField(
+        max_length=500,
+        validators=[validate_webhook_url],
+        help_text="http(s) endpoint that receives POSTs.",
+    )
 
     class Meta:
         model = Webhook
         fields = ["id", "name", "url", "events", "secret", "active", "created_by", "created_at"]
         read_only_fields = ["created_by", "created_at"]
-
-    def validate_url(self, value: str) -> str:
-        if not value.lower().startswith(("http://", "https://")):
-            raise serializers.ValidationError("Use an http:// or https:// URL.")
-        return value
 
     def validate_events(self, value: list[str]) -> list[str]:
         return sorted(set(value))

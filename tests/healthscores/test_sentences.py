@@ -4,29 +4,23 @@ from datetime import date
 
 import pytest
 
-from healthscores import sentences
 from healthscores.sentences import decay_sentence, measure_sentence
 from scorecards.models import MeasureKind, UsageAggregation
 
 AS_OF = date(2026, 6, 30)
 
 
-def test_the_kinds_the_sentences_know_are_the_scorecards_kinds():
-    assert {
-        sentences.ICP_FIT,
-        sentences.GOODWILL,
-        sentences.DECAY,
-        sentences.MIX,
-        sentences.DAYS_SINCE_VALUE,
-        sentences.USAGE,
-        sentences.SURVEY,
-        sentences.SUCCESS_PLAN,
-        sentences.MRR_TREND,
-        sentences.MANUAL,
-    } == set(MeasureKind.values)
-    assert {sentences.USAGE_CHANGE, sentences.USAGE_ACTIVE_DAYS, sentences.USAGE_AVG} < set(
-        UsageAggregation.values
-    )
+def test_the_sentences_know_every_scorecard_kind_and_usage_aggregation():
+    for kind in MeasureKind.values:
+        for raw in (None, 50.0):
+            assert not measure_sentence(kind, {}, raw, [1, 2, "2026-07-01"], AS_OF).startswith(
+                "Unknown measure kind"
+            ), kind
+    sentences_by_aggregation = {
+        measure_sentence("usage", {"metric": "m", "aggregation": aggregation}, 5.0, [4.0, 5.0])
+        for aggregation in UsageAggregation.values
+    }
+    assert len(sentences_by_aggregation) == len(UsageAggregation.values)
 
 
 @pytest.mark.parametrize(
