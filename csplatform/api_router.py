@@ -2,7 +2,7 @@
 
 from django.urls import include, path, re_path
 
-from integrations.api.exceptions import api_not_found
+from core.api.exceptions import api_not_found
 
 urlpatterns = [
     path("", include("accounts.api.urls")),

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "core",
     "users",
     "accounts",
     "scorecards",
@@ -78,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Lost PostgreSQL connection in a view -> a clean 503 (JSON or HTML), never a 500 (issue 8).
     "core.middleware.DatabaseUnavailableMiddleware",
+    # /api/: the body-size limit, and JSON errors from outside the views (core/api/).
+    "core.api.middleware.ApiErrorMiddleware",
 ]
 
 if PRODUCTION:
@@ -209,7 +212,7 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-# --- REST API (integrations/api/ holds the shared pieces; see docs/API.md) --------------
+# --- REST API (core/api/ holds the shared pieces; see docs/API.md) --------------
 INSTALLED_APPS += ["drf_spectacular_sidecar"]  # Swagger UI assets served locally, no CDN
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -218,18 +221,18 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "integrations.api.permissions.TokenHasScope",
+        "core.api.permissions.TokenHasScope",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "integrations.api.filters.StrictFilterBackend",
-        "integrations.api.filters.StrictOrderingFilter",
+        "core.api.filters.StrictFilterBackend",
+        "core.api.filters.StrictOrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "integrations.api.pagination.ApiCursorPagination",
-    "DEFAULT_THROTTLE_CLASSES": ["integrations.api.throttling.ApiTokenRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.ApiCursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ApiTokenRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "integrations.api.exceptions.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "integrations.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "core.api.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "COERCE_DECIMAL_TO_STRING": True,
 }

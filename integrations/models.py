@@ -1,4 +1,4 @@
-"""API tokens, idempotency records and outbound webhooks: what integrations need from us."""
+"""API tokens and outbound webhooks: what integrations need from us."""
 
 import hashlib
 
@@ -6,20 +6,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-
-
-class Scope(models.TextChoices):
-    """What an API token may do; a token holds one or more scopes.
-
-    read: safe methods. write: create/change records (accounts, contacts, interactions, ledger,
-    plans, CTAs). ingest: the bulk and usage endpoints (pipelines). admin: configuration
-    resources (segments, ICPs, scorecards, score runs, webhooks) — the user must be an admin too.
-    """
-
-    READ = "read", "Read"
-    WRITE = "write", "Write"
-    INGEST = "ingest", "Ingest (bulk, usage)"
-    ADMIN = "admin", "Admin (configuration)"
 
 
 def hash_key(key: str) -> str:
@@ -53,32 +39,6 @@ class ApiToken(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
-
-
-class IdempotencyRecord(models.Model):
-    """The first response to a POST with an `Idempotency-Key`, replayed for 24 hours."""
-
-    key = models.CharField(max_length=255)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotency_records"
-    )
-    method = models.CharField(max_length=10)
-    path = models.CharField(max_length=500)
-    request_hash = models.CharField(max_length=64)
-    # Null while the first request is still being processed.
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "key", "method", "path"], name="idempotency_key_unique"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.method} {self.path} [{self.key}]"
 
 
 class WebhookEvent(models.TextChoices):

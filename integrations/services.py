@@ -1,4 +1,4 @@
-"""Writes for integrations: API tokens, idempotency records and webhook deliveries."""
+"""Writes for integrations: API tokens and webhook deliveries."""
 
 import hashlib
 import hmac
@@ -16,10 +16,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from core.api.scopes import Scope
+
 from .models import (
     ApiToken,
-    IdempotencyRecord,
-    Scope,
     Webhook,
     WebhookAttempt,
     WebhookDelivery,
@@ -32,7 +32,6 @@ SIGNATURE_HEADER = "X-Csplatform-Signature"
 TIMESTAMP_HEADER = "X-Csplatform-Timestamp"
 EVENT_HEADER = "X-Csplatform-Event"
 DELIVERY_HEADER = "X-Csplatform-Delivery"
-IDEMPOTENCY_TTL = timedelta(hours=24)
 
 
 # --- API tokens ---------------------------------------------------------------------------
@@ -102,33 +101,6 @@ def api_token_authenticate(*, key: str) -> ApiToken | None:
         token.last_used_at = now
         cache.set(cache_key, token, TOKEN_CACHE_SECONDS)
     return token
-
-
-# --- Idempotency --------------------------------------------------------------------------
-def request_fingerprint(body: bytes) -> str:
-    """A hash of the request body that ignores JSON formatting and key order."""
-    try:
-        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True).encode()
-    except (ValueError, UnicodeDecodeError):
-        canonical = body
-    return hashlib.sha256(canonical).hexdigest()
-
-
-def idempotency_record_find(*, user, key: str, method: str, path: str) -> IdempotencyRecord | None:
-    """The stored (unexpired) record for this key, deleting an expired one."""
-    record = IdempotencyRecord.objects.filter(user=user, key=key, method=method, path=path).first()
-    if record and record.created_at < timezone.now() - IDEMPOTENCY_TTL:
-        record.delete()
-        return None
-    return record
-
-
-def idempotency_records_purge() -> int:
-    """Delete records older than the replay window."""
-    deleted, _ = IdempotencyRecord.objects.filter(
-        created_at__lt=timezone.now() - IDEMPOTENCY_TTL
-    ).delete()
-    return deleted
 
 
 # --- Webhooks -----------------------------------------------------------------------------

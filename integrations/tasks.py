@@ -3,8 +3,10 @@
 from celery import shared_task
 from django.conf import settings
 
+from core.services import idempotency_records_purge
+
 from .models import WebhookDelivery
-from .services import idempotency_records_purge, webhook_delivery_attempt, webhook_retry_delay
+from .services import webhook_delivery_attempt, webhook_retry_delay
 
 
 @shared_task(name="integrations.tasks.webhook_deliver", bind=True, max_retries=None)

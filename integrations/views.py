@@ -8,10 +8,11 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from core.api.scopes import Scope
 from users.permissions import admin_required
 
 from .forms import WebhookForm
-from .models import ApiToken, Scope, Webhook, WebhookDelivery
+from .models import ApiToken, Webhook, WebhookDelivery
 from .services import api_token_create, api_token_revoke, webhook_create
 
 DELIVERY_LOG_SIZE = 100

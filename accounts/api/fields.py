@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from accounts.models import Account, Contact
-from integrations.api.fields import StrictCharField
+from core.api.fields import StrictCharField
 
 MAX_ID = 2**31 - 1
 

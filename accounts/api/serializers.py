@@ -20,7 +20,7 @@ from accounts.models import (
     UsageMetric,
     WorkType,
 )
-from integrations.api.fields import (
+from core.api.fields import (
     ApiModelSerializer,
     LenientDecimalField,
     StrictBooleanField,

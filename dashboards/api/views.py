@@ -4,7 +4,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from integrations.api.base import ApiGenericViewSet
+from core.api.base import ApiGenericViewSet
 
 from ..selectors.reports import top10_report
 from .serializers import Top10QuerySerializer, Top10ReportSerializer

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.fields import VisibleRelatedField
-from integrations.api.fields import ApiModelSerializer, StrictBooleanField, StrictIntegerField
+from core.api.fields import ApiModelSerializer, StrictBooleanField, StrictIntegerField
 from scorecards.models import ScorecardVersion, VersionStatus
 
 from ..models import HealthSnapshot, ScoreRun, ScoreValidation

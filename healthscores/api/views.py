@@ -10,9 +10,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.models import Account
-from integrations.api.base import ApiGenericViewSet
-from integrations.api.permissions import IsAdminRoleOrReadOnly, IsManagerOrAdmin, TokenHasScope
-from integrations.models import Scope
+from core.api.base import ApiGenericViewSet
+from core.api.permissions import IsAdminRoleOrReadOnly, IsManagerOrAdmin, TokenHasScope
+from core.api.scopes import Scope
 
 from .. import selectors
 from ..models import RunTrigger, ScoreRun, ScoreValidation

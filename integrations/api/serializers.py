@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from integrations.api.fields import (
+from core.api.fields import (
     ApiModelSerializer,
     StrictCharField,
 )

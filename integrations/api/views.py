@@ -4,11 +4,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 
-from integrations.models import Scope, Webhook, WebhookDelivery
+from core.api.base import ApiModelViewSet
+from core.api.permissions import IsAdminRole, TokenHasScope
+from core.api.scopes import Scope
+from integrations.models import Webhook, WebhookDelivery
 from integrations.services import webhook_create
 
-from .base import ApiModelViewSet
-from .permissions import IsAdminRole, TokenHasScope
 from .serializers import WebhookDeliverySerializer, WebhookSerializer
 
 

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from integrations.api.fields import ApiModelSerializer
+from core.api.fields import ApiModelSerializer
 from scorecards.models import Band, Measure, Scorecard, ScorecardVersion
 
 

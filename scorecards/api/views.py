@@ -5,9 +5,9 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from integrations.api.base import ApiReadOnlyViewSet
-from integrations.api.permissions import IsAdminRoleOrReadOnly, TokenHasScope
-from integrations.models import Scope
+from core.api.base import ApiReadOnlyViewSet
+from core.api.permissions import IsAdminRoleOrReadOnly, TokenHasScope
+from core.api.scopes import Scope
 from scorecards.selectors import scorecard_list, version_queryset
 from scorecards.services import scorecard_version_publish
 

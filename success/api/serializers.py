@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.fields import VisibleRelatedField, visible_accounts
-from integrations.api.fields import ApiModelSerializer, StrictCharField
+from core.api.fields import ApiModelSerializer, StrictCharField
 from success.models import Cta, CtaStatus, CtaStep, PlanStep, PlanTemplate, SuccessPlan
 from success.models.plans import vector_for
 

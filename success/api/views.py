@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from integrations.api.base import ApiReadOnlyViewSet
+from core.api.base import ApiReadOnlyViewSet
 from success.filters import CtaFilter, SuccessPlanFilter
 from success.models import CtaStep, PlanStep
 from success.selectors import ctas_for_user, plans_for_user

@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Account, TrustEntry
-from integrations.models import IdempotencyRecord
+from core.models import IdempotencyRecord
 from integrations.services import api_token_create
 
 

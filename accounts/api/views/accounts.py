@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from accounts.models import Account, Contact
 from accounts.services import account_create, account_update
-from integrations.api.base import ApiGenericViewSet, ApiModelViewSet
+from core.api.base import ApiGenericViewSet, ApiModelViewSet
 
 from ..fields import visible_accounts, visible_contacts
 from ..filters import AccountFilter, ContactFilter

@@ -13,8 +13,8 @@ from accounts.services import (
     trust_entry_append,
     trust_entry_reverse,
 )
-from integrations.api.base import ApiGenericViewSet
-from integrations.models import Scope
+from core.api.base import ApiGenericViewSet
+from core.api.scopes import Scope
 
 from ..filters import InteractionFilter, TrustEntryFilter
 from ..serializers import (

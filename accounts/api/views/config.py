@@ -6,9 +6,9 @@ from rest_framework.permissions import IsAuthenticated
 
 from accounts.models import IcpCriterion, IdealCustomerProfile, Segment
 from accounts.services.config import icp_profile_delete, icp_profile_save, segment_save
-from integrations.api.base import ApiModelViewSet
-from integrations.api.permissions import IsAdminRoleOrReadOnly, TokenHasScope
-from integrations.models import Scope
+from core.api.base import ApiModelViewSet
+from core.api.permissions import IsAdminRoleOrReadOnly, TokenHasScope
+from core.api.scopes import Scope
 
 from ..filters import IdealCustomerProfileFilter, SegmentFilter
 from ..serializers import IdealCustomerProfileSerializer, SegmentSerializer

@@ -8,8 +8,8 @@ from rest_framework.response import Response
 
 from accounts.models import Account, Subscription, SurveyResponse, UsageMetric
 from accounts.services import subscription_upsert, survey_record, usage_bulk_upsert
-from integrations.api.base import ApiGenericViewSet
-from integrations.models import Scope
+from core.api.base import ApiGenericViewSet
+from core.api.scopes import Scope
 
 from ..filters import SubscriptionFilter, SurveyResponseFilter, UsageMetricFilter
 from ..serializers import (

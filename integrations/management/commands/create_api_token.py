@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.models import Scope
+from core.api.scopes import Scope
 from integrations.services import api_token_create
 from users.models import User
 

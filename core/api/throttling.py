@@ -3,8 +3,6 @@
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from integrations.models import ApiToken
-
 
 class ApiTokenRateThrottle(SimpleRateThrottle):
     """`API_THROTTLE_RATE` requests per token; session users share one bucket per user."""
@@ -21,7 +19,7 @@ class ApiTokenRateThrottle(SimpleRateThrottle):
         return super().allow_request(request, view)
 
     def get_cache_key(self, request, view):
-        if isinstance(request.auth, ApiToken):
+        if getattr(request.auth, "pk", None) is not None:  # an API token
             ident = f"token-{request.auth.pk}"
         elif request.user and request.user.is_authenticated:
             ident = f"user-{request.user.pk}"
