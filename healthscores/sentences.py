@@ -7,6 +7,7 @@ so the nightly run neither formats nor stores 100,000 × 15 sentences, and the w
 improve without rewriting history. Pure functions over plain values.
 """
 
+import math
 from datetime import date, timedelta
 
 from scorecards.models import MeasureKind, UsageAggregation
@@ -63,6 +64,25 @@ def measure_sentence(
         return f"Last value-adding interaction {days} days ago ({on:%d %b %Y})."
     if kind == MeasureKind.USAGE:
         return _usage_sentence(params, raw, x)
+    if kind == MeasureKind.USAGE_TREND:
+        return _usage_trend_sentence(params, raw, x)
+    if kind == MeasureKind.USAGE_RATIO:
+        metric, per = str(params.get("metric", "")), str(params.get("denominator", ""))
+        window = int(params.get("window_days") or 30)
+        if raw is None:
+            return f"No {per} in the last {window} days to divide by."
+        return f"{fmt_raw(raw)} {metric} per {per} in the last {window} days."
+    if kind == MeasureKind.TENURE:
+        return (
+            "No contract start or subscription on record."
+            if raw is None
+            else (f"Customer for {raw:.0f} days.")
+        )
+    if kind == MeasureKind.LIFECYCLE:
+        if raw is None:
+            return "No contract start or subscription on record."
+        stage = {0: "New", 1: "Growing", 2: "Established"}.get(int(raw), "Established")
+        return f"{stage} (customer for {x[0]} days)." if x else f"{stage}."
     if kind == MeasureKind.SURVEY:
         survey = str(params.get("survey") or "nps").upper()
         window = int(params.get("window_days") or 180)
@@ -110,6 +130,20 @@ def _usage_sentence(params: dict, raw: float | None, x: list) -> str:
     if x:  # per seat: the seat count it was divided by
         what = f"{what} per seat ({x[0]} seats)"
     return f"{fmt_raw(raw)} {what} in the last {window}."
+
+
+def _usage_trend_sentence(params: dict, raw: float | None, x: list) -> str:
+    metric = str(params.get("metric", ""))
+    window = f"{int(params.get('window_days') or 30)} days"
+    if raw is None:
+        if x and x[0] == NO_PREVIOUS_WINDOW:
+            return f"No {metric} data for the {window} before to compare with."
+        return f"No {metric} data in the last {window}."
+    before, total = (x + [0, 0])[:2]
+    factor = math.exp(raw)
+    trend = "steady" if abs(raw) < 0.05 else f"\u00d7{factor:.2f}"
+    change = f"{before:,.0f} \u2192 {total:,.0f}"
+    return f"{metric}: {change} (last {window} vs the {window} before, {trend})."
 
 
 def decay_sentence(key: str, x: list | None) -> str:

@@ -15,6 +15,11 @@ PARAM_FIELDS = (
     "survey",
     "valid_days",
     "unit",
+    "denominator",
+    "no_rows",
+    "new_days",
+    "established_days",
+    "curve",
 )
 
 
@@ -36,16 +41,34 @@ class MeasureForm(forms.Form):
     )
     valid_days = forms.IntegerField(min_value=1, max_value=365, required=False)
     unit = forms.CharField(max_length=10, required=False)
+    denominator = forms.CharField(
+        max_length=60, required=False, help_text="usage ratio: the metric divided by"
+    )
+    no_rows = forms.ChoiceField(
+        choices=[
+            ("", "–"),
+            ("zero", "No rows in the window = no use (if it has usage history)"),
+            ("missing", "No rows in the window = no data (missing policy)"),
+        ],
+        required=False,
+        label="No usage rows",
+    )
+    new_days = forms.IntegerField(min_value=1, max_value=3650, required=False)
+    # A learned scoring curve ([[raw, score], ...], from suggested weights) kept across edits.
+    curve = forms.JSONField(required=False, widget=forms.HiddenInput)
+    established_days = forms.IntegerField(min_value=1, max_value=3650, required=False)
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("bad") is not None and cleaned.get("bad") == cleaned.get("good"):
             self.add_error("good", "Bad and good thresholds must differ.")
-        if cleaned.get("kind") == MeasureKind.USAGE:
-            if not cleaned.get("metric"):
-                self.add_error("metric", "A usage measure needs a metric name.")
-            if not cleaned.get("aggregation"):
-                self.add_error("aggregation", "Choose how usage is aggregated.")
+        kind = cleaned.get("kind")
+        if kind in MeasureKind.usage_kinds() and not cleaned.get("metric"):
+            self.add_error("metric", "A usage measure needs a metric name.")
+        if kind == MeasureKind.USAGE and not cleaned.get("aggregation"):
+            self.add_error("aggregation", "Choose how usage is aggregated.")
+        if kind == MeasureKind.USAGE_RATIO and not cleaned.get("denominator"):
+            self.add_error("denominator", "A usage ratio needs the metric it divides by.")
         return cleaned
 
     def as_measure(self) -> dict:

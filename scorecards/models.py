@@ -114,6 +114,15 @@ class MeasureKind(models.TextChoices):
     SUCCESS_PLAN = "success_plan", "Success-plan progress"
     MRR_TREND = "mrr_trend", "MRR trend"
     MANUAL = "manual", "Manual (CSM-entered)"
+    TENURE = "tenure", "Tenure (days since contract start or first subscription)"
+    LIFECYCLE = "lifecycle", "Lifecycle stage by tenure (0 new, 1 growing, 2 established)"
+    USAGE_TREND = "usage_trend", "Usage change: log ratio of a metric's last two windows"
+    USAGE_RATIO = "usage_ratio", "Ratio of two usage metrics over a window"
+
+    @classmethod
+    def usage_kinds(cls) -> tuple[str, ...]:
+        """Kinds that read the usage metrics (and need a `metric` parameter)."""
+        return (cls.USAGE, cls.USAGE_TREND, cls.USAGE_RATIO)
 
 
 class MissingPolicy(models.TextChoices):
@@ -135,8 +144,13 @@ class Measure(models.Model):
     The score is piecewise-linear from `bad` (0 points) to `good` (100 points); when `bad` is
     greater than `good`, lower raw values are better (e.g. days since value was delivered).
     `params` holds the kind's settings: usage `metric`, `aggregation`, `window_days`,
-    `per_seat`; interaction mix `n`; survey `survey` (nps|csat) and `window_days`; MRR trend
-    `window_days`; manual `valid_days`.
+    `per_seat`, `no_rows` (`zero`: no rows in the window of an account with usage history of
+    the metric counts as no use, the default; `missing`: leave it to the missing policy);
+    usage trend `metric`, `window_days`, `no_rows`; usage ratio `metric` (numerator),
+    `denominator`, `window_days`; lifecycle `new_days` (90) and `established_days` (365);
+    `curve` (any kind): [[raw, score], ...] points of a piecewise-linear scoring curve, used
+    instead of the straight line from `bad` to `good`; interaction mix `n`; survey `survey`
+    (nps|csat) and `window_days`; MRR trend `window_days`; manual `valid_days`.
     """
 
     version = models.ForeignKey(ScorecardVersion, on_delete=models.CASCADE, related_name="measures")

@@ -115,8 +115,11 @@ def _validate_rules(measures: list[dict], bands: list[dict]) -> None:
             errors.append(f"{m['label']}: the weight must be positive.")
         if m["bad"] == m["good"]:
             errors.append(f"{m['label']}: the bad and good thresholds must differ.")
-        if m["kind"] == MeasureKind.USAGE and not (m.get("params") or {}).get("metric"):
+        params = m.get("params") or {}
+        if m["kind"] in MeasureKind.usage_kinds() and not params.get("metric"):
             errors.append(f"{m['label']}: a usage measure needs a metric name.")
+        if m["kind"] == MeasureKind.USAGE_RATIO and not params.get("denominator"):
+            errors.append(f"{m['label']}: a usage ratio needs the metric it divides by.")
     mins = [b["min_score"] for b in bands]
     if not bands:
         errors.append("A scorecard needs at least one band.")

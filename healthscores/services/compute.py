@@ -316,8 +316,10 @@ def _input_specs(versions: list[ScorecardVersion]):
     usage, surveys, mixes = [], list(HAPPINESS_SURVEYS), []
     for version in versions:
         for rule in measure_rules(version.measures.all()):
-            if rule.kind == MeasureKind.USAGE:
+            if rule.usage is not None:
                 usage.append(rule.usage)
+            if rule.usage_denominator is not None:
+                usage.append(rule.usage_denominator)
             elif rule.kind == MeasureKind.SURVEY:
                 surveys.append(rule.survey)
             elif rule.kind == MeasureKind.INTERACTION_MIX:

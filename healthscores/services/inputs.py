@@ -93,6 +93,7 @@ class ChunkInputs:
     mix: dict[int, dict[int, tuple[int, int]]] = field(default_factory=dict)  # n -> acc -> (n, pos)
     ledger: dict[int, dict] = field(default_factory=dict)
     usage: dict[tuple[str, int], dict[int, dict]] = field(default_factory=dict)
+    usage_first: dict[str, dict[int, date]] = field(default_factory=dict)  # metric -> acc -> day
     surveys: dict[tuple[str, int], dict[int, tuple[float, int]]] = field(default_factory=dict)
     subscriptions: dict[int, list[tuple]] = field(default_factory=lambda: defaultdict(list))
     manual: dict[int, dict[str, dict]] = field(default_factory=lambda: defaultdict(dict))
@@ -108,6 +109,7 @@ ACCOUNT_FIELDS = (
     "segment_id",
     "icp_fit",
     "seats",
+    "contract_start",
     "hourly_cost",
     "monthly_support_cost",
     "discount_pct",
@@ -300,6 +302,33 @@ def usage_aggregates_many(
             part = values[i * width : (i + 1) * width]
             if part[1] or part[4]:  # rows in the current or the previous window
                 out[(metric, w)][account_id] = dict(zip(USAGE_FIELDS, part, strict=True))
+    return out
+
+
+def usage_first_dates(
+    block: AccountBlock, as_of: date, metrics: list[str]
+) -> dict[str, dict[int, date]]:
+    """Per metric and account: the first day with a value, up to `as_of` (accounts without
+    any are absent). What tells "no rows in the window" apart: no use by an account that
+    reports the metric, or no data at all. One backward probe of the (account, metric, date)
+    index per account and metric, however long the history is."""
+    metrics = sorted(set(metrics))
+    out: dict[str, dict[int, date]] = {m: {} for m in metrics}
+    if not metrics:
+        return out
+    where, params = block.sql("a.id")
+    sql = (
+        "SELECT a.id, m.metric, (SELECT MIN(u.date) "
+        f"FROM {UsageMetric._meta.db_table} u WHERE u.account_id = a.id "
+        "AND u.metric = m.metric AND u.date <= %s) AS first_on "
+        f"FROM {Account._meta.db_table} a CROSS JOIN unnest(%s::text[]) AS m(metric) "
+        f"WHERE {where}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [as_of, metrics, *params])
+        for account_id, metric, first_on in cursor.fetchall():
+            if first_on is not None:
+                out[metric][account_id] = first_on
     return out
 
 
@@ -500,6 +529,7 @@ def chunk_inputs_load(
         row["last_value_on"] = None if last is None else last.astimezone(tz).date()
     inputs.ledger = ledger_aggregates(block, as_of)
     inputs.usage = usage_aggregates_many(block, as_of, usage_specs)
+    inputs.usage_first = usage_first_dates(block, as_of, [spec.metric for spec in usage_specs])
     for spec in survey_specs:
         key = (spec.kind, spec.window_days)
         if key not in inputs.surveys:

@@ -1,5 +1,6 @@
 """Measure arithmetic: raw value per kind, piecewise-linear normalisation, missing-data policy."""
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -11,10 +12,48 @@ from .inputs import ChunkInputs, SurveySpec, UsageSpec
 NEUTRAL_SCORE = 50.0
 
 
+LIFECYCLE_NEW_DAYS, LIFECYCLE_ESTABLISHED_DAYS = 90, 365
+
+
 def normalise(raw: float, *, bad: float, good: float) -> float:
     """0 at `bad`, 100 at `good`, linear between and clamped outside (either direction)."""
     share = (raw - bad) / (good - bad)
     return max(0.0, min(1.0, share)) * 100.0
+
+
+def curve_points(params: dict) -> tuple[tuple[float, float], ...] | None:
+    """A measure's scoring curve ([[raw, score], ...] in `params`) sorted by raw, or None."""
+    points = (params or {}).get("curve")
+    if not points:
+        return None
+    return tuple(sorted((float(raw), float(score)) for raw, score in points))
+
+
+def curve_score(raw: float, points: tuple[tuple[float, float], ...]) -> float:
+    """Piecewise-linear through the curve's points, flat beyond the first and the last."""
+    if raw <= points[0][0]:
+        return points[0][1]
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+        if raw <= x1:
+            return y0 if x1 == x0 else y0 + (y1 - y0) * (raw - x0) / (x1 - x0)
+    return points[-1][1]
+
+
+def tenure_days(account: dict, inputs: ChunkInputs) -> int | None:
+    """Days since the account became a customer: the earlier of its contract start and its
+    first subscription started by `as_of`; None when neither is known."""
+    starts = [start for start, _end, _mrr in inputs.subscriptions.get(account["id"], [])]
+    if account.get("contract_start") is not None:
+        starts.append(account["contract_start"])
+    starts = [day for day in starts if day <= inputs.as_of]
+    return (inputs.as_of - min(starts)).days if starts else None
+
+
+def lifecycle_stage(tenure: int, params: dict) -> int:
+    """0 new (first `new_days`), 1 growing (until `established_days`), 2 established."""
+    new_days = int((params or {}).get("new_days") or LIFECYCLE_NEW_DAYS)
+    established = int((params or {}).get("established_days") or LIFECYCLE_ESTABLISHED_DAYS)
+    return 0 if tenure < new_days else 1 if tenure < established else 2
 
 
 @dataclass(slots=True)
@@ -27,10 +66,10 @@ class RawValue:
     stale: bool = False
 
 
-def usage_spec(measure: Measure) -> UsageSpec:
+def usage_spec(measure: Measure, metric_param: str = "metric") -> UsageSpec:
     params = measure.params or {}
     return UsageSpec(
-        metric=str(params.get("metric", "")), window_days=int(params.get("window_days") or 30)
+        metric=str(params.get(metric_param, "")), window_days=int(params.get("window_days") or 30)
     )
 
 
@@ -64,8 +103,16 @@ class MeasureRule:
     unit: str
     params: dict
     usage: UsageSpec | None = None
+    usage_denominator: UsageSpec | None = None
     survey: SurveySpec | None = None
     mix_n: int = 10
+    curve: tuple[tuple[float, float], ...] | None = None
+
+    def score(self, raw: float) -> float:
+        """The 0-100 score of a raw value: the curve if the measure has one, else bad -> good."""
+        if self.curve:
+            return max(0.0, min(100.0, curve_score(raw, self.curve)))
+        return normalise(raw, bad=self.bad, good=self.good)
 
 
 def measure_rules(measures) -> list[MeasureRule]:
@@ -83,9 +130,13 @@ def measure_rules(measures) -> list[MeasureRule]:
                 missing_policy=m.missing_policy,
                 unit=str(params.get("unit", "")),
                 params=params,
-                usage=usage_spec(m) if m.kind == MeasureKind.USAGE else None,
+                usage=usage_spec(m) if m.kind in MeasureKind.usage_kinds() else None,
+                usage_denominator=(
+                    usage_spec(m, "denominator") if m.kind == MeasureKind.USAGE_RATIO else None
+                ),
                 survey=survey_spec(m) if m.kind == MeasureKind.SURVEY else None,
                 mix_n=mix_size(m),
+                curve=curve_points(params),
             )
         )
     return rules
@@ -112,6 +163,17 @@ def raw_value(rule: MeasureRule, account: dict, inputs: ChunkInputs, decay_score
         return RawValue(None if day is None else float(max(0, (inputs.as_of - day).days)))
     if kind == MeasureKind.USAGE:
         return _usage_raw(rule, account, inputs)
+    if kind == MeasureKind.USAGE_TREND:
+        return _usage_trend_raw(rule, account, inputs)
+    if kind == MeasureKind.USAGE_RATIO:
+        return _usage_ratio_raw(rule, account, inputs)
+    if kind in (MeasureKind.TENURE, MeasureKind.LIFECYCLE):
+        tenure = tenure_days(account, inputs)
+        if tenure is None:
+            return RawValue(None)
+        if kind == MeasureKind.TENURE:
+            return RawValue(float(tenure))
+        return RawValue(float(lifecycle_stage(tenure, rule.params)), [tenure])
     if kind == MeasureKind.SURVEY:
         spec = rule.survey
         found = inputs.surveys.get((spec.kind, spec.window_days), {}).get(acc)
@@ -141,18 +203,72 @@ def raw_value(rule: MeasureRule, account: dict, inputs: ChunkInputs, decay_score
     return RawValue(None)
 
 
+@dataclass(slots=True)
+class UsageWindows:
+    """A metric's sums over the current window and the one before; None for a window without
+    data (no rows, and not counted as no use; see `usage_windows`)."""
+
+    total: float | None
+    active: int
+    before: float | None
+
+
+def usage_windows(spec: UsageSpec, params: dict, account: dict, inputs: ChunkInputs):
+    """The metric's windows for one account. With `no_rows` = `zero` (the default) a window
+    without rows that starts after the account's first value of the metric counts as no
+    use (0), the honest reading of a quiet account; before its first value (or with
+    `no_rows` = `missing`) it has no data."""
+    acc = account["id"]
+    row = inputs.usage.get((spec.metric, spec.window_days), {}).get(acc) or {}
+    zero = (params.get("no_rows") or "zero") == "zero"
+    first = inputs.usage_first.get(spec.metric, {}).get(acc) if zero else None
+    total = float(row.get("cur_sum") or 0) if row.get("cur_rows") else None
+    if total is None and first is not None:
+        total = 0.0
+    before = float(row.get("prev_sum") or 0) if row.get("prev_rows") else None
+    if (
+        before is None
+        and first is not None
+        and first <= inputs.as_of - timedelta(days=spec.window_days)
+    ):
+        before = 0.0
+    return UsageWindows(total, int(row.get("cur_active") or 0), before)
+
+
+def _usage_trend_raw(rule: MeasureRule, account: dict, inputs: ChunkInputs) -> RawValue:
+    """ln((1 + this window) / (1 + the window before)): 0 steady, -0.69 halved, +0.69 doubled
+    (for totals well above 1); symmetric, unlike a % change, and defined at zero use."""
+    windows = usage_windows(rule.usage, rule.params, account, inputs)
+    if windows.total is None:
+        return RawValue(None)
+    if windows.before is None:
+        return RawValue(None, [NO_PREVIOUS_WINDOW])
+    change = math.log1p(max(0.0, windows.total)) - math.log1p(max(0.0, windows.before))
+    return RawValue(change, [round(windows.before, 2), round(windows.total, 2)])
+
+
+def _usage_ratio_raw(rule: MeasureRule, account: dict, inputs: ChunkInputs) -> RawValue:
+    """One metric's total over another's in the same window (e.g. replies per message)."""
+    numerator = usage_windows(rule.usage, rule.params, account, inputs).total
+    denominator = usage_windows(rule.usage_denominator, rule.params, account, inputs).total
+    if not denominator or denominator <= 0:
+        return RawValue(None)
+    numerator = numerator or 0.0
+    return RawValue(numerator / denominator, [round(numerator, 2), round(denominator, 2)])
+
+
 def _usage_raw(rule: MeasureRule, account: dict, inputs: ChunkInputs) -> RawValue:
     spec = rule.usage
     params = rule.params
     aggregation = params.get("aggregation") or UsageAggregation.SUM
-    row = inputs.usage.get((spec.metric, spec.window_days), {}).get(account["id"])
-    if not row or not row["cur_rows"]:
+    windows = usage_windows(spec, params, account, inputs)
+    if windows.total is None:
         return RawValue(None)
-    total = float(row["cur_sum"] or 0)
+    total = windows.total
     if aggregation == UsageAggregation.CHANGE:
-        if not row["prev_rows"]:
+        if windows.before is None:
             return RawValue(None, [NO_PREVIOUS_WINDOW])
-        before = float(row["prev_sum"] or 0)
+        before = windows.before
         change = (
             100.0
             if before == 0 and total > 0
@@ -160,7 +276,7 @@ def _usage_raw(rule: MeasureRule, account: dict, inputs: ChunkInputs) -> RawValu
         )
         return RawValue(change, [round(before, 2), round(total, 2)])
     if aggregation == UsageAggregation.ACTIVE_DAYS:
-        return RawValue(float(row["cur_active"]))
+        return RawValue(float(windows.active))
     value = total / spec.window_days if aggregation == UsageAggregation.AVG else total
     seats = account.get("seats")
     if params.get("per_seat") and seats:
@@ -181,7 +297,7 @@ def score_measures(
     for rule, value in zip(rules, raws, strict=True):
         total_weight += rule.weight
         if value.raw is not None:
-            score = normalise(value.raw, bad=rule.bad, good=rule.good)
+            score = rule.score(value.raw)
             with_data += rule.weight
         elif rule.missing_policy == MissingPolicy.ZERO:
             score = 0.0

@@ -1,0 +1,130 @@
+"""Tenure, lifecycle, usage trend and ratio measures, the zero-use default and scoring curves."""
+
+import math
+from datetime import timedelta
+
+import pytest
+
+from accounts.models import UsageMetric
+from healthscores.services.measures import curve_score
+from tests import factories
+
+from .conftest import AS_OF
+from .test_measures import score_one
+
+pytestmark = pytest.mark.django_db
+
+
+def _usage(account, metric, values_by_days_ago):
+    UsageMetric.objects.bulk_create(
+        UsageMetric(account=account, metric=metric, date=AS_OF - timedelta(days=d), value=v)
+        for d, v in values_by_days_ago.items()
+    )
+
+
+def test_tenure_counts_days_from_the_earlier_of_contract_start_and_first_subscription(account):
+    _, m = score_one(account, {"kind": "tenure", "bad": 0, "good": 800})
+    assert m["raw"] == 400 and m["score"] == 50.0
+    factories.SubscriptionFactory(account=account, start_date=AS_OF - timedelta(days=500))
+    # a subscription starting after the scoring date is not read
+    factories.SubscriptionFactory(account=account, start_date=AS_OF + timedelta(days=5))
+    _, m = score_one(account, {"kind": "tenure", "bad": 0, "good": 800})
+    assert m["raw"] == 500 and m["detail"] == "Customer for 500 days."
+
+
+@pytest.mark.parametrize(("days", "stage", "word"), [(30, 0, "New"), (200, 1, "Growing")])
+def test_lifecycle_stage_follows_tenure(account, days, stage, word):
+    account.contract_start = AS_OF - timedelta(days=days)
+    account.save()
+    _, m = score_one(account, {"kind": "lifecycle", "bad": 0, "good": 2})
+    assert m["raw"] == stage and m["detail"].startswith(word)
+
+
+def test_usage_trend_is_the_log_ratio_of_the_last_two_windows(account):
+    # 7-day windows: 10 + 20 + 30 = 60 now, 15 + 25 = 40 before
+    _usage(account, "searches", {0: 10, 2: 20, 6: 30, 8: 15, 13: 25})
+    _, m = score_one(
+        account,
+        {
+            "kind": "usage_trend",
+            "bad": -1,
+            "good": 0,
+            "params": {"metric": "searches", "window_days": 7},
+        },
+    )
+    assert m["raw"] == pytest.approx(math.log(61 / 41), abs=0.01)
+
+
+def test_usage_trend_of_an_account_gone_quiet_is_a_steep_fall_not_missing(account):
+    """GIVEN usage only in the window before WHEN scored THEN the current window counts as 0."""
+    _usage(account, "searches", {9: 50, 12: 49})
+    _, m = score_one(
+        account,
+        {
+            "kind": "usage_trend",
+            "bad": -1,
+            "good": 0,
+            "params": {"metric": "searches", "window_days": 7},
+        },
+    )
+    assert m["raw"] == pytest.approx(-math.log(100), abs=0.01) and m["score"] == 0.0
+
+
+def test_usage_trend_without_a_covered_window_before_has_no_data(account):
+    _usage(account, "searches", {1: 10})  # first value inside the current window
+    _, m = score_one(
+        account,
+        {
+            "kind": "usage_trend",
+            "bad": -1,
+            "good": 0,
+            "params": {"metric": "searches", "window_days": 7},
+        },
+    )
+    assert m["raw"] is None and "before to compare" in m["detail"]
+
+
+def test_usage_ratio_divides_two_metrics_over_the_window(account):
+    _usage(account, "messages", {1: 30, 3: 10})
+    _usage(account, "replies", {2: 10})
+    params = {"metric": "replies", "denominator": "messages", "window_days": 7}
+    _, m = score_one(account, {"kind": "usage_ratio", "bad": 0, "good": 1, "params": params})
+    assert m["raw"] == 0.25 and m["detail"] == "0.25 replies per messages in the last 7 days."
+
+
+@pytest.mark.parametrize(("no_rows", "raw"), [("zero", 0.0), ("missing", None)])
+def test_no_usage_rows_in_the_window_of_an_account_with_history_means_no_use(account, no_rows, raw):
+    """GIVEN logins 40 days ago and none since WHEN a 30-day sum is scored THEN it is 0 (no use)
+    by default, or missing when the measure says so; an account that never reported the
+    metric stays missing either way."""
+    _usage(account, "logins", {40: 12})
+    params = {"metric": "logins", "aggregation": "sum", "window_days": 30, "no_rows": no_rows}
+    _, m = score_one(account, {"kind": "usage", "bad": 0, "good": 10, "params": params})
+    assert m["raw"] == raw
+    never = factories.AccountFactory(owner=None, contract_start=AS_OF - timedelta(days=400))
+    _, m = score_one(never, {"kind": "usage", "bad": 0, "good": 10, "params": params})
+    assert m["raw"] is None
+
+
+def test_usage_after_the_scoring_date_is_not_history(account):
+    _usage(account, "logins", {-3: 12})  # three days after AS_OF
+    params = {"metric": "logins", "aggregation": "sum", "window_days": 30}
+    _, m = score_one(account, {"kind": "usage", "bad": 0, "good": 10, "params": params})
+    assert m["raw"] is None
+
+
+def test_a_scoring_curve_replaces_the_straight_line(account):
+    curve = [[0, 0], [100, 80], [400, 100]]
+    assert curve_score(50, tuple(map(tuple, curve))) == 40
+    _, m = score_one(
+        account,
+        {"kind": "tenure", "bad": 0, "good": 400, "params": {"curve": curve}},
+    )
+    assert m["raw"] == 400 and m["score"] == 100.0
+    account.contract_start = AS_OF - timedelta(days=250)
+    account.save()
+    _, m = score_one(
+        account,
+        {"kind": "tenure", "bad": 0, "good": 400, "params": {"curve": curve}},
+    )
+    assert m["score"] == 90.0
