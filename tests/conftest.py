@@ -1,5 +1,6 @@
-"""Shared fixtures. Service-backed fixtures skip locally when a service is missing and FAIL
-under CI=true, so CI can never go green by skipping the real-service tests."""
+"""Shared fixtures. Every test runs on PostgreSQL and Redis: the ones `DATABASE_URL` /
+`REDIS_URL` name (CI), or the embedded servers this session starts (csplatform/embedded.py)
+when they are unset. Nothing skips for a missing service."""
 
 import os
 import shutil
@@ -8,16 +9,46 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
 
+from csplatform import embedded
 from tests import factories
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 BASE_DIR = Path(settings.BASE_DIR)
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+# Each xdist worker keeps its own cache keys, so clearing them between tests leaves the
+# other workers' (and a `make run` next door) alone.
+CACHE_PREFIX = f"csp-test-{XDIST_WORKER or 'main'}"
+# ... and its own Celery queue: the real workers a test starts (and the faults' workers, which
+# inherit the environment) take only the tasks of their own xdist worker's tests.
+CELERY_QUEUE = f"celery-test-{XDIST_WORKER or 'main'}"
+os.environ["CELERY_TASK_DEFAULT_QUEUE"] = CELERY_QUEUE
+_embedded_stops: list = []
+
+
+def pytest_configure(config):
+    """Start the embedded PostgreSQL/Valkey once per session (in the xdist controller, before
+    the workers start) when DATABASE_URL/REDIS_URL don't name servers; stop them at the end."""
+    if not XDIST_WORKER:
+        _embedded_stops.extend(embedded.start())
+    settings.CACHES["default"]["KEY_PREFIX"] = CACHE_PREFIX
+    from csplatform.celery import app
+
+    app.conf.task_default_queue = CELERY_QUEUE
+
+
+def pytest_unconfigure(config):
+    embedded.stop(_embedded_stops)
+    _embedded_stops.clear()
+
+
+def database_url_of(connection) -> str:
+    """The URL of the database a test runs on, for the worker processes it starts."""
+    return embedded.url_of_database(connection.settings_dict)
 
 
 # Data migrations ship reference rows (default trust rules, the default scorecard, the
@@ -62,17 +93,6 @@ def service_missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _port_open(url: str, default_port: int) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection(
-            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 1
-        ):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture(autouse=True)
 def _celery_eager_by_default(settings):
     """Tasks run in-process unless a test asks for the real worker (see `celery_worker`)."""
@@ -90,53 +110,63 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _clear_cache():
+def clear_test_cache() -> None:
+    """Delete this worker's cache keys (FLUSHDB would empty the other workers' too)."""
     from django.core.cache import cache
 
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{CACHE_PREFIX}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
     from healthscores.documents import version_measure_meta_forget
 
-    cache.clear()
-    # Each test's database reuses ids (SQLite) that an earlier test's versions had.
+    clear_test_cache()
+    # A transactional test's database reuses ids that an earlier test's versions had.
     version_measure_meta_forget()
     yield
 
 
 @pytest.fixture
-def require_postgres():
-    if not settings.IS_POSTGRES:
-        service_missing("PostgreSQL is not configured (set DATABASE_URL=postgres://...)")
+def scratch_database_url(db):
+    """An empty database on the test server, for a child process that migrates its own."""
+    from django.db import connection
+
+    name = f"{connection.settings_dict['NAME']}_scratch"
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    yield embedded.url_of_database({**connection.settings_dict, "NAME": name})
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 def redis_url():
-    url = settings.CELERY_BROKER_URL or os.environ.get("REDIS_URL", "")
-    if not url:
-        service_missing("no Redis broker configured (set CELERY_BROKER_URL or REDIS_URL)")
-    if not _port_open(url, 6379):
-        service_missing(f"Redis is not reachable at {url}")
-    return url
+    """The broker's URL (CELERY_BROKER_URL, REDIS_URL or the embedded Valkey's socket)."""
+    return settings.CELERY_BROKER_URL
 
 
 @pytest.fixture
-def celery_worker(transactional_db, redis_url, require_postgres):
+def celery_worker(transactional_db, redis_url):
     """A real `celery worker` process on the test database and the real Redis broker."""
     from django.db import connection
 
     from csplatform.celery import app
 
-    db = connection.settings_dict
-    database_url = (
-        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}"
-    )
     env = {
         **os.environ,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": database_url_of(connection),
+        "REDIS_URL": settings.CACHES["default"]["LOCATION"],
+        "CACHE_KEY_PREFIX": CACHE_PREFIX,
         "CELERY_BROKER_URL": redis_url,
         "CONN_MAX_AGE": "0",
     }
     app.control.purge()
+    worker_name = f"test-{os.getpid()}@{socket.gethostname()}"
     log = (
         open(BASE_DIR / "artifacts" / "celery-worker.log", "ab")  # noqa: SIM115 -- closed below
         if (BASE_DIR / "artifacts").is_dir()
@@ -157,7 +187,7 @@ def celery_worker(transactional_db, redis_url, require_postgres):
             "--without-gossip",
             "--without-mingle",
             "-n",
-            f"test-{os.getpid()}@%h",
+            worker_name,
         ],
         cwd=BASE_DIR,
         env=env,
@@ -175,7 +205,7 @@ def celery_worker(transactional_db, redis_url, require_postgres):
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 pytest.fail("celery worker exited during start-up; see artifacts/celery-worker.log")
-            replies = app.control.ping(timeout=1)
+            replies = app.control.ping(timeout=1, destination=[worker_name])
             if replies:
                 break
         else:

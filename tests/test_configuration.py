@@ -58,16 +58,19 @@ def test_production_settings_pass_check_deploy_with_no_warnings():
         CSPLATFORM_ENV="production",
         SECRET_KEY=GOOD_SECRET,
         ALLOWED_HOSTS="cs.example.com",
+        DATABASE_URL="postgres://db.internal:5432/csplatform",
+        REDIS_URL="redis://cache.internal:6379/1",
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
 
 
-def test_embedded_default_uses_sqlite_and_runs_tasks_in_process():
+def test_with_no_service_urls_the_settings_name_the_embedded_postgres_and_valkey():
     code = (
         "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='csplatform.settings'; "
-        "django.setup(); from django.conf import settings as s; "
-        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER)"
+        "django.setup(); from django.conf import settings as s; d=s.DATABASES['default']; "
+        "print(d['ENGINE'], d['HOST'], d['NAME'], s.CACHES['default']['LOCATION'], "
+        "s.CELERY_BROKER_URL, s.CELERY_TASK_ALWAYS_EAGER)"
     )
     clean = {
         k: v
@@ -77,7 +80,25 @@ def test_embedded_default_uses_sqlite_and_runs_tasks_in_process():
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=BASE_DIR, env=clean, capture_output=True, text=True
     )
-    assert out.stdout.split() == ["django.db.backends.sqlite3", "True"], out.stderr
+    data = BASE_DIR / ".data"
+    assert out.stdout.split() == [
+        "django.db.backends.postgresql",
+        str(data / "postgres"),
+        "csplatform",
+        f"unix://{data / 'valkey' / 'valkey.sock'}?db=1",
+        f"redis+socket://{data / 'valkey' / 'valkey.sock'}?virtual_host=0",
+        "False",
+    ], out.stderr
+
+
+def test_production_without_a_database_url_refuses_to_start():
+    result = manage(
+        "check", CSPLATFORM_ENV="production", SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="cs.example.com"
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "configuration error: DATABASE_URL must be set when CSPLATFORM_ENV=production"
+    )
 
 
 def test_beat_schedules_the_nightly_run_at_the_configured_hour():

@@ -30,15 +30,12 @@ def rows_insert(model: type[models.Model], rows: list[dict]) -> list[int]:
     """Insert plain rows ({column attname: value}, every column but the id, values already of
     the column's Python type) and return their new ids in row order.
 
-    On PostgreSQL one INSERT ... SELECT FROM unnest(one array per column) ... RETURNING id, the
-    statement Django's `bulk_create` sends, without building a model instance and preparing
-    each of its values first (most of a bulk request's CPU). Elsewhere, `bulk_create`.
+    One INSERT ... SELECT FROM unnest(one array per column) ... RETURNING id, the statement
+    Django's `bulk_create` sends, without building a model instance and preparing each of its
+    values first (most of a bulk request's CPU).
     """
     if not rows:
         return []
-    if connection.vendor != "postgresql":
-        objs = model.objects.bulk_create([model(**row) for row in rows], batch_size=500)
-        return [obj.pk for obj in objs]
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
@@ -56,14 +53,12 @@ def rows_insert(model: type[models.Model], rows: list[dict]) -> list[int]:
 def rows_update(model: type[models.Model], objs: list, field_names: list[str]) -> int:
     """Write `field_names` of each instance in `objs` back to its row.
 
-    On PostgreSQL one UPDATE ... FROM unnest(one array per column): `bulk_update` builds a
-    CASE WHEN id = ... branch per row and column, which PostgreSQL walks for every row it
-    updates (measured: seconds for a 1,000-interaction re-send). Elsewhere, `bulk_update`.
+    One UPDATE ... FROM unnest(one array per column): `bulk_update` builds a CASE WHEN id = ...
+    branch per row and column, which PostgreSQL walks for every row it updates (measured:
+    seconds for a 1,000-interaction re-send).
     """
     if not objs:
         return 0
-    if connection.vendor != "postgresql":
-        return model.objects.bulk_update(objs, field_names, batch_size=500)
     fields = [model._meta.get_field(name) for name in field_names]
     pk = model._meta.pk
     quote = connection.ops.quote_name

@@ -255,12 +255,15 @@ def ledger_heads_lock(account_ids: Iterable[int]) -> dict[int, LedgerHead]:
     return {pk: LedgerHead(balance=balance, seq=seq) for pk, balance, seq in rows}
 
 
+@transaction.atomic
 def trust_entries_bulk_append(*, pending: list[PendingEntry], notify: bool = True) -> list[int]:
     """Append many entries at once: one lock query, one cushion query, one insert, one update.
 
     Entries of one account are appended in `occurred_at` order; returns the new entry ids in
-    that (account, occurred_at) order. Must run inside a transaction. `notify=False` (history
-    backfills) publishes only `account.inputs_changed`, not one `ledger.entry_appended` each.
+    that (account, occurred_at) order. Its own transaction (a savepoint inside the caller's)
+    holds the accounts' row locks from the read of their heads to the balance update.
+    `notify=False` (history backfills) publishes only `account.inputs_changed`, not one
+    `ledger.entry_appended` each.
     """
     if not pending:
         return []
@@ -350,62 +353,24 @@ def _sustained_balances(
     if not windows:
         return {}
     windows = sorted(windows)
-    if connection.vendor == "postgresql":
-        # One row per window, computed in the database: no entry history travels to Python.
-        table = connection.ops.quote_name(TrustEntry._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT w.i, GREATEST(0, (SELECT MIN(t.balance_after) FROM {table} t "
-                f"WHERE t.account_id = w.account_id AND t.seq >= anchor.seq)) "
-                f"FROM unnest(%s::bigint[], %s::timestamptz[]) WITH ORDINALITY "
-                f"AS w (account_id, start, i) "
-                f"CROSS JOIN LATERAL (SELECT u.seq FROM {table} u "
-                f"WHERE u.account_id = w.account_id AND u.occurred_at <= w.start "
-                f"ORDER BY u.seq DESC LIMIT 1) AS anchor",
-                [[a for a, _ in windows], [s for _, s in windows]],
-            )
-            return {windows[i - 1]: held for i, held in cursor.fetchall()}
-    earliest = min(start for _, start in windows)
-    histories: dict[int, list[tuple[datetime, int]]] = {}
-    for account_id, occurred_at, balance_after in _histories_load(
-        sorted({a for a, _ in windows}), earliest
-    ):
-        histories.setdefault(account_id, []).append((occurred_at, balance_after))
-    held = {}
-    for account_id, start in windows:
-        lowest, anchored = _lowest_since(histories.get(account_id, []), start)
-        held[(account_id, start)] = max(lowest, 0) if anchored else 0
-    return held
-
-
-def _histories_load(account_ids: list[int], earliest: datetime) -> Iterable[tuple]:
-    """(account_id, occurred_at, balance_after) of each account's entries from the last one at or
-    before `earliest` on (all of them if none), in (account, seq) order."""
-    anchor = (
-        TrustEntry.objects.filter(account=OuterRef("account"), occurred_at__lte=earliest)
-        .order_by("-seq")
-        .values("seq")[:1]
-    )
-    return (
-        TrustEntry.objects.filter(account_id__in=account_ids)
-        .filter(seq__gte=Coalesce(Subquery(anchor), Value(0), output_field=IntegerField()))
-        .order_by("account_id", "seq")
-        .values_list("account_id", "occurred_at", "balance_after")
-    )
+    # One row per window, computed in the database: no entry history travels to Python.
+    table = connection.ops.quote_name(TrustEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT w.i, GREATEST(0, (SELECT MIN(t.balance_after) FROM {table} t "
+            f"WHERE t.account_id = w.account_id AND t.seq >= anchor.seq)) "
+            f"FROM unnest(%s::bigint[], %s::timestamptz[]) WITH ORDINALITY "
+            f"AS w (account_id, start, i) "
+            f"CROSS JOIN LATERAL (SELECT u.seq FROM {table} u "
+            f"WHERE u.account_id = w.account_id AND u.occurred_at <= w.start "
+            f"ORDER BY u.seq DESC LIMIT 1) AS anchor",
+            [[a for a, _ in windows], [s for _, s in windows]],
+        )
+        return {windows[i - 1]: held for i, held in cursor.fetchall()}
 
 
 def _account_balances_update(heads: dict[int, LedgerHead]) -> None:
     """Write each account's goodwill_balance and ledger_seq: one UPDATE ... FROM (VALUES ...)."""
-    if connection.vendor != "postgresql":
-        Account.objects.bulk_update(
-            [
-                Account(pk=pk, goodwill_balance=h.balance, ledger_seq=h.seq)
-                for pk, h in heads.items()
-            ],
-            ["goodwill_balance", "ledger_seq"],
-            batch_size=500,
-        )
-        return
     table = connection.ops.quote_name(Account._meta.db_table)
     items = sorted(heads.items())
     for start in range(0, len(items), 5000):

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 import orjson
 from django.db import connection
-from django.db.models import Avg, Count, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Avg, Count, Q, Sum
 from django.utils import timezone
 
 from accounts.models import (
@@ -128,28 +128,12 @@ def interaction_aggregates(block: AccountBlock, as_of: date) -> dict[int, dict]:
     """Per account: last value-adding interaction, and counts/minutes/sentiment over 90 days."""
     end = day_end(as_of)
     since = end - timedelta(days=RECENT_DAYS)
-    if connection.vendor == "postgresql":
-        return _interaction_aggregates_sql(block, end, since)
-    recent = Q(occurred_at__gte=since)
-    rows = (
-        Interaction.objects.filter(block.q(), occurred_at__lt=end)
-        .order_by()
-        .values("account_id")
-        .annotate(
-            last_value_at=Max("occurred_at", filter=Q(category=Category.VALUE_ADDING)),
-            recent=Count("id", filter=recent),
-            recent_negative=Count("id", filter=recent & Q(category__in=Category.negative())),
-            recent_minutes=Sum("minutes", filter=recent),
-            chargeable_minutes=Sum("minutes", filter=recent & Q(work_type=WorkType.CHARGEABLE)),
-            recent_sentiment=Avg("sentiment", filter=recent),
-        )
-    )
-    return {row.pop("account_id"): row for row in rows}
+    return _interaction_aggregates_sql(block, end, since)
 
 
 def _interaction_aggregates_sql(block: AccountBlock, end: datetime, since: datetime) -> dict:
-    # The same aggregates as the ORM form, without its per-value converters (a third of the
-    # time on a 2,000-account block).
+    # Raw SQL rather than the ORM's aggregate(filter=...): without its per-value converters
+    # (a third of the time on a 2,000-account block).
     negative = list(Category.negative())
     where, block_params = block.sql("account_id")
     recent = "occurred_at >= %s"
@@ -184,32 +168,21 @@ def interaction_mix_last_n(block: AccountBlock, as_of: date, n: int) -> dict[int
     """Per account (count, relationship-building + value-adding count) among its last `n`
     interactions up to `as_of` (raw SQL: the ORM cannot aggregate over a window filter).
 
-    On PostgreSQL a LATERAL probe per account reads only its last `n` rows from the
-    (account, occurred_at) index, instead of ranking every interaction of the block."""
+    A LATERAL probe per account reads only its last `n` rows from the (account, occurred_at)
+    index, instead of ranking every interaction of the block."""
     table = Interaction._meta.db_table
     positive = Category.positive()
     is_positive = f"category IN ({', '.join(['%s'] * len(positive))})"
     end = connection.ops.adapt_datetimefield_value(day_end(as_of))
-    if connection.vendor == "postgresql":
-        where, params = block.sql("a.id")
-        sql = (
-            f"SELECT a.id, COUNT(*), COUNT(*) FILTER (WHERE {is_positive}) "
-            f"FROM {Account._meta.db_table} a CROSS JOIN LATERAL ("
-            f"SELECT category FROM {table} i WHERE i.account_id = a.id AND i.occurred_at < %s "
-            "ORDER BY i.occurred_at DESC, i.id DESC LIMIT %s) last_n "
-            f"WHERE {where} GROUP BY a.id"
-        )
-        params = [*positive, end, n, *params]
-    else:
-        where, params = block.sql("account_id")
-        sql = (
-            f"SELECT account_id, COUNT(*), SUM(CASE WHEN {is_positive} THEN 1 ELSE 0 END) "
-            "FROM (SELECT account_id, category, ROW_NUMBER() OVER ("
-            "PARTITION BY account_id ORDER BY occurred_at DESC, id DESC) AS rn "
-            f"FROM {table} WHERE {where} AND occurred_at < %s) ranked "
-            "WHERE rn <= %s GROUP BY account_id"
-        )
-        params = [*positive, *params, end, n]
+    where, params = block.sql("a.id")
+    sql = (
+        f"SELECT a.id, COUNT(*), COUNT(*) FILTER (WHERE {is_positive}) "
+        f"FROM {Account._meta.db_table} a CROSS JOIN LATERAL ("
+        f"SELECT category FROM {table} i WHERE i.account_id = a.id AND i.occurred_at < %s "
+        "ORDER BY i.occurred_at DESC, i.id DESC LIMIT %s) last_n "
+        f"WHERE {where} GROUP BY a.id"
+    )
+    params = [*positive, end, n, *params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {acc: (int(total), int(pos or 0)) for acc, total, pos in cursor.fetchall()}
@@ -381,10 +354,7 @@ def snapshot_trend_sums(block: AccountBlock, as_of: date) -> dict[int, tuple]:
 
     table = HealthSnapshot._meta.db_table
     where, params = block.sql("account_id")
-    if connection.vendor == "postgresql":
-        x = "(as_of - %s::date)"
-    else:
-        x = "CAST(julianday(as_of) - julianday(%s) AS INTEGER)"
+    x = "(as_of - %s::date)"
     sql = (
         "SELECT account_id, COUNT(*), SUM(x), SUM(y), SUM(x * x), SUM(x * y) FROM ("
         f"SELECT account_id, {x} AS x, overall AS y FROM {table} "
@@ -422,8 +392,9 @@ PREVIOUS_MEASURE_KEYS = ("key", "raw", "contribution")  # the rest comes from th
 
 def previous_snapshots(block: AccountBlock, as_of: date) -> dict[int, dict]:
     """Each account's latest snapshot before `as_of`: one backward index probe per account
-    (a LATERAL join on PostgreSQL), however long the history is. What "why it changed" reads
-    comes as `values` ({key: (raw, contribution)}) on PostgreSQL, else as whole `measures`."""
+    (a LATERAL join), however long the history is. What "why it changed" reads comes as
+    `values` ({key: (raw, contribution)}); a snapshot whose measures lack one of those keys
+    comes as whole `measures`."""
     from healthscores.documents import measures_expand
     from healthscores.models import HealthSnapshot
 
@@ -437,19 +408,6 @@ def previous_snapshots(block: AccountBlock, as_of: date) -> dict[int, dict]:
         "quadrant",
         "scorecard_version_id",
     ]
-    if connection.vendor != "postgresql":
-        latest = (
-            HealthSnapshot.objects.filter(account_id=OuterRef("pk"), as_of__lt=as_of)
-            .order_by("-as_of")
-            .values("pk")[:1]
-        )
-        ids = Account.objects.filter(block.q("id")).order_by().values(prev=Subquery(latest))
-        rows = HealthSnapshot.objects.filter(pk__in=ids).order_by().values(*columns)
-        out = {}
-        for row in rows:
-            row["measures"] = measures_expand(row["measures"], row["scorecard_version_id"])
-            out[row["account_id"]] = row
-        return out
     where, params = block.sql("a.id")
     # Only the parts of each measure that "why it changed" reads, one jsonpath array per part
     # (far cheaper than unnesting the documents); `|| '[]'` detoasts each document once.
@@ -512,7 +470,7 @@ def chunk_inputs_load(
     inputs.accounts = accounts_for_block(block, as_of)
     if not inputs.accounts:
         return inputs
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
+    if connection.in_atomic_block:
         # Each query reads one block's index range: parallel workers only add start-up cost
         # while the other chunk workers already use every core, and JIT compilation (which
         # the planner picks for a block's usage scan) costs more than it saves on 2,000 rows.

@@ -13,27 +13,6 @@ from healthscores.models import AlertKind, HealthAlert, HealthSnapshot
 
 from .compute import DECAY_ORDER, AccountHealth
 
-SNAPSHOT_UPDATE_FIELDS = [
-    "scorecard_version",
-    "run",
-    "overall",
-    "band",
-    "confidence",
-    "measures",
-    "changes",
-    "previous_as_of",
-    "decay_score",
-    "decay_status",
-    "decay_components",
-    "customer_happiness",
-    "company_happiness",
-    "quadrant",
-    "outcome_class",
-    "churn_risk",
-    "lifetime_value",
-    "economics",
-    "computed_at",
-]
 ACCOUNT_FIELDS = [
     "health_score",
     "health_band",
@@ -53,43 +32,9 @@ ACCOUNT_FIELDS = [
 def snapshots_upsert(*, results: list[AccountHealth], run_id: int | None) -> int:
     """Insert or replace the (account, as_of) snapshots in bulk: a redelivered chunk writes the
     same rows again instead of duplicates."""
-    now = timezone.now()
-    if connection.vendor == "postgresql" and results:
-        return _snapshots_upsert_postgres(results, run_id, now)
-    rows = [
-        HealthSnapshot(
-            account_id=r.account_id,
-            as_of=r.as_of,
-            scorecard_version=r.version,
-            run_id=run_id,
-            overall=r.overall,
-            band=r.band,
-            confidence=r.confidence,
-            measures=r.measures,
-            changes=r.changes,
-            previous_as_of=r.previous["as_of"] if r.previous else None,
-            decay_score=r.decay_score,
-            decay_status=r.decay_status,
-            decay_components=r.decay_components,
-            customer_happiness=r.customer_happiness,
-            company_happiness=r.company_happiness,
-            quadrant=r.quadrant,
-            outcome_class=r.outcome_class,
-            churn_risk=r.churn_risk,
-            lifetime_value=r.lifetime_value,
-            economics=r.economics,
-            computed_at=now,
-        )
-        for r in results
-    ]
-    HealthSnapshot.objects.bulk_create(
-        rows,
-        batch_size=1000,
-        update_conflicts=True,
-        unique_fields=["account", "as_of"],
-        update_fields=SNAPSHOT_UPDATE_FIELDS,
-    )
-    return len(rows)
+    if not results:
+        return 0
+    return _snapshots_upsert_postgres(results, run_id, timezone.now())
 
 
 SNAPSHOT_COLUMNS = [
@@ -245,16 +190,7 @@ def accounts_current_update(*, results: list[AccountHealth]) -> int:
     ]
     if not fresh:
         return 0
-    if connection.vendor == "postgresql":
-        _accounts_update_postgres(fresh)
-    else:
-        objs = []
-        for r in fresh:
-            obj = Account(pk=r.account_id)
-            for name, value in zip(ACCOUNT_FIELDS, _account_values(r), strict=True):
-                setattr(obj, name, value)
-            objs.append(obj)
-        Account.objects.bulk_update(objs, ACCOUNT_FIELDS, batch_size=500)
+    _accounts_update_postgres(fresh)
     return len(fresh)
 
 

@@ -64,8 +64,6 @@ def snapshot_statistics_refresh() -> bool:
     as_of" at zero rows and probes the (as_of, band) index once per account, turning 0.1 s
     into minutes per chunk; a back-dated history rebuild, or a server without autovacuum,
     gets there every night. Returns whether it analysed."""
-    if connection.vendor != "postgresql":
-        return False
     table = HealthSnapshot._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -180,7 +178,7 @@ def _commit_without_waiting_for_the_disk() -> None:
     keeps part of a transaction, and it recovers commits in order, so a server crash can lose
     only the last few chunks whole, "done" mark included; they are still `running`, and the
     sweeper scores them again. A chunk no longer waits for a disk flush it does not need."""
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
+    if connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
 

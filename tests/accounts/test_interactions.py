@@ -173,9 +173,8 @@ def test_bulk_upsert_is_fast_and_constant_in_queries(django_assert_max_num_queri
     rows = [row(accounts[n % 50], n) for n in range(5000)]
     started = time.monotonic()
     # Budget: existing ids, account locks, rules, policy, history, the account bulk update,
-    # and the inserts in batches (1,000 rows on PostgreSQL; SQLite's 999-parameter limit
-    # makes its batches ~70 rows). Never one query per row.
-    with django_assert_max_num_queries(30 if connection.vendor == "postgresql" else 200):
+    # and the inserts in batches of 1,000 rows. Never one query per row.
+    with django_assert_max_num_queries(30):
         result = interactions_bulk_upsert(rows=rows)
     elapsed = time.monotonic() - started
     assert result.created == 5000 and not result.errors
@@ -311,7 +310,7 @@ def test_bulk_row_values_are_accepted_or_refused_as_the_model_field_would(accoun
         assert cleaned[name] == expected and type(cleaned[name]) is type(expected)
 
 
-def test_bulk_written_tables_keep_no_index_another_one_already_covers(require_postgres):
+def test_bulk_written_tables_keep_no_index_another_one_already_covers():
     """Every bulk insert pays for every index: none on account_id alone (the composite indexes
     that start with it serve those lookups) and no LIKE copy of the interaction external_id."""
     with connection.cursor() as cursor:
@@ -325,7 +324,7 @@ def test_bulk_written_tables_keep_no_index_another_one_already_covers(require_po
             assert any(c["columns"][:1] == ["account_id"] for c in indexes.values())
 
 
-def test_ledger_and_account_writes_maintain_no_redundant_index(require_postgres):
+def test_ledger_and_account_writes_maintain_no_redundant_index():
     """Ledger entries keep only the (account, seq) index per account (every read orders by
     seq); accounts keep one owner index and one segment index (the nightly run rewrites every
     account row, so each extra index is maintained 100,000 times a night)."""

@@ -172,7 +172,7 @@ def test_nightly_reconcile_task_counts_mismatches(account):
     ],
 )
 @pytest.mark.django_db(transaction=True)
-def test_raw_sql_cannot_rewrite_the_ledger_on_postgres(require_postgres, sql):
+def test_raw_sql_cannot_rewrite_the_ledger_on_postgres(sql):
     """Committed entries survive UPDATE, DELETE and TRUNCATE issued as raw SQL."""
     account = factories.AccountFactory()
     append(account, 5)
@@ -187,7 +187,7 @@ def test_raw_sql_cannot_rewrite_the_ledger_on_postgres(require_postgres, sql):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_appends_keep_the_ledger_invariant(require_postgres):
+def test_concurrent_appends_keep_the_ledger_invariant():
     """GIVEN one account WHEN 8 threads append 25 entries each at the same time
     THEN seq is 1..200 without gaps and balance = Σ points = last balance_after."""
     account = factories.AccountFactory()
@@ -281,7 +281,7 @@ def test_bulk_chutes_are_cushioned_from_stored_and_same_batch_goodwill(account):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_bulk_upserts_keep_every_ledger_gap_free(require_postgres):
+def test_concurrent_bulk_upserts_keep_every_ledger_gap_free():
     """GIVEN 6 accounts WHEN 4 threads bulk-upsert 60 interactions each over all of them at
     once THEN every account's seq runs 1..n without gaps, balances reconcile and each chute
     is cushioned as if the entries had been appended one by one."""

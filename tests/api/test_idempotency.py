@@ -71,7 +71,7 @@ def test_keys_are_per_user(org):
     assert Account.objects.filter(name="Same key co").count() == 2
 
 
-def test_concurrent_duplicates_create_one_record(transactional_db, require_postgres):
+def test_concurrent_duplicates_create_one_record(transactional_db):
     """GIVEN 6 threads posting the same key at once THEN one account exists, all see its id."""
     from tests import factories
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.conftest import IN_CI, service_missing
+from csplatform import embedded
+from tests.conftest import IN_CI, database_url_of
 
 BASE_DIR = Path(settings.BASE_DIR)
 RUN_FAULTS = os.environ.get("RUN_FAULTS", "").lower() in {"1", "true", "yes"}
@@ -36,6 +37,10 @@ def _free_port(preferred: int) -> int:
     raise RuntimeError("no free loopback port for a private redis-server")
 
 
+# The system's redis-server if there is one, else the Valkey binary the project installs.
+REDIS_SERVER = shutil.which("redis-server") or embedded.valkey_binary()
+
+
 class PrivateRedis:
     """A redis-server on 127.0.0.1:<port> with an append-only file, as production runs it,
     so queued messages survive a restart."""
@@ -49,7 +54,7 @@ class PrivateRedis:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [
-                shutil.which("redis-server") or "redis-server",
+                REDIS_SERVER,
                 "--port",
                 str(self.port),
                 "--bind",
@@ -82,8 +87,6 @@ class PrivateRedis:
 
 @pytest.fixture
 def private_redis(tmp_path):
-    if not shutil.which("redis-server"):
-        service_missing("redis-server is not installed")
     redis = PrivateRedis(tmp_path, _free_port(6390))
     redis.start()
     yield redis
@@ -97,13 +100,9 @@ class Workers:
     def __init__(self, broker_url: str):
         from django.db import connection
 
-        db = connection.settings_dict
         self.env = {
             **os.environ,
-            "DATABASE_URL": (
-                f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
-                f"{db['PORT'] or 5432}/{db['NAME']}"
-            ),
+            "DATABASE_URL": database_url_of(connection),
             "CELERY_BROKER_URL": broker_url,
             "CELERY_RESULT_BACKEND": broker_url,
             "REDIS_URL": broker_url,
@@ -162,7 +161,7 @@ class Workers:
 
 
 @pytest.fixture
-def workers_on(transactional_db, require_postgres):
+def workers_on(transactional_db):
     """workers_on(broker_url) -> Workers; every worker started is stopped afterwards."""
     from csplatform.celery import app
 

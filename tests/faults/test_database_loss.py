@@ -101,7 +101,7 @@ def test_a_database_error_on_a_page_shows_a_plain_503_page(client, org, monkeypa
 
 @pytest.mark.services
 def test_a_killed_postgres_connection_mid_write_gives_503_and_no_partial_write(
-    transactional_db, require_postgres, monkeypatch, client
+    transactional_db, monkeypatch, client
 ):
     """GIVEN a pipeline posting 3 interactions WHEN PostgreSQL drops the connection after the
     interactions are inserted (pg_terminate_backend) THEN the request answers 503 JSON, the
@@ -136,7 +136,7 @@ def test_a_killed_postgres_connection_mid_write_gives_503_and_no_partial_write(
 
 @pytest.mark.services
 def test_a_killed_postgres_connection_on_a_page_gives_503_html_then_recovers(
-    transactional_db, require_postgres, client
+    transactional_db, client
 ):
     """GIVEN a signed-in CSM whose database connection was cut WHEN they open the accounts
     page THEN they get the 503 page, and reloading it works."""

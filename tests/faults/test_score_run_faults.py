@@ -139,9 +139,7 @@ def test_redis_stopped_and_restarted_mid_run_the_run_still_completes(
     _assert_everyone_scored_once(run, ids)
 
 
-def test_the_sweeper_finishes_a_run_whose_chunks_were_never_delivered(
-    transactional_db, require_postgres, settings
-):
+def test_the_sweeper_finishes_a_run_whose_chunks_were_never_delivered(transactional_db, settings):
     """GIVEN a run whose chunk messages were lost (say, Redis lost its data) WHEN the
     sweeper runs after the stale period THEN it scores every chunk and completes the run."""
     from healthscores.services import score_run_sweep

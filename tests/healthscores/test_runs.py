@@ -283,7 +283,7 @@ def test_recompute_command_rejects_bad_input_with_a_message(db, args):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_run_refreshes_stale_snapshot_statistics_first(require_postgres, portfolio):
+def test_a_run_refreshes_stale_snapshot_statistics_first(portfolio):
     """GIVEN a snapshot table that changed by far more than a tenth since its last ANALYZE
     (a night's snapshots on a server without autovacuum) WHEN the next run starts THEN it
     analyses the table first, and a run right after finds nothing stale."""
@@ -305,9 +305,7 @@ def test_a_run_refreshes_stale_snapshot_statistics_first(require_postgres, portf
     assert snapshot_statistics_refresh() is False
 
 
-def test_a_snapshot_written_meanwhile_turns_the_direct_copy_into_an_upsert(
-    require_postgres, portfolio, monkeypatch
-):
+def test_a_snapshot_written_meanwhile_turns_the_direct_copy_into_an_upsert(portfolio, monkeypatch):
     """GIVEN today's snapshot of an account written by a between-night rescore after the run
     checked that none existed WHEN the chunk writes its block THEN the failed COPY gives way to
     the upsert: one snapshot per account, holding the chunk's values."""

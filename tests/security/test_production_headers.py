@@ -52,14 +52,18 @@ print(json.dumps({
 """
 
 
-def production_probe(tmp_path) -> dict:
+def production_probe(database_url: str) -> dict:
+    from django.conf import settings
+
     dropped = {"DATABASE_URL", "CSPLATFORM_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG"}
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(
         CSPLATFORM_ENV="production",
         SECRET_KEY=SECRET,
         ALLOWED_HOSTS="cs.example.com",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        DATABASE_URL=database_url,
+        REDIS_URL=settings.CACHES["default"]["LOCATION"],
+        CACHE_KEY_PREFIX=settings.CACHES["default"]["KEY_PREFIX"],
         DJANGO_SETTINGS_MODULE="csplatform.settings",
         PYTHONPATH=str(BASE_DIR),
         CELERY_TASK_ALWAYS_EAGER="true",
@@ -76,11 +80,11 @@ def production_probe(tmp_path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_production_responses_are_hardened_and_cookies_are_secure(tmp_path):
+def test_production_responses_are_hardened_and_cookies_are_secure(scratch_database_url):
     """GIVEN production settings WHEN someone opens the sign-in page over HTTPS and signs in
     THEN the page carries HSTS, nosniff, DENY framing and a referrer policy, both cookies are
     Secure (the session one HttpOnly too), and plain HTTP is redirected to HTTPS."""
-    probe = production_probe(tmp_path)
+    probe = production_probe(scratch_database_url)
     assert probe["login_status"] == 200
     assert probe["signed_in_status"] == 302
     headers = {k.lower(): v for k, v in probe["headers"].items()}

@@ -1,7 +1,7 @@
 """`manage.py flush`, allowed to empty the append-only goodwill ledger.
 
 Wiping the whole database is a deliberate act (and how the test-suite resets between
-transactional tests); only this command lifts the PostgreSQL guard on accounts_trustentry, for
+transactional tests); only this command lifts the trigger's guard on accounts_trustentry, for
 its own session and its own duration.
 """
 
@@ -12,8 +12,6 @@ from django.db import connections
 class Command(FlushCommand):
     def handle(self, **options):
         connection = connections[options["database"]]
-        if connection.vendor != "postgresql":
-            return super().handle(**options)
         with connection.cursor() as cursor:
             cursor.execute("SET csplatform.ledger_maintenance = 'on'")
         try:
