@@ -45,7 +45,8 @@ serve:
 	@# The embedded database is seeded once; a DATABASE_URL one gets the idempotent seed each time.
 	@if [ -n "$$DATABASE_URL" ] || [ ! -f .data/demo-seeded ]; then \
 	  $(PY) manage.py seed_demo && { [ -n "$$DATABASE_URL" ] || touch .data/demo-seeded; }; \
-	else DJANGO_SETTINGS_MODULE=csplatform.settings $(PY) -c "import django, sys; django.setup(); import users.demo as d; d.print_logins(sys.stdout)"; fi
+	else DJANGO_SETTINGS_MODULE=csplatform.settings $(PY) -c "import django, sys; django.setup(); \
+	  from django.core.management.base import OutputWrapper; import users.demo as d; d.print_logins(OutputWrapper(sys.stdout))"; fi
 	@echo "\ncsplatform: web on http://$(HOST):$(PORT)/, a Celery worker and beat (Ctrl-C stops all)"
 	HOST=$(HOST) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile -p $(PORT)
 

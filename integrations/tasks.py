@@ -13,8 +13,8 @@ from .services import webhook_delivery_attempt, webhook_retry_delay
 def webhook_deliver(self, delivery_id: int) -> str:
     """Send one delivery; a failed attempt re-queues itself after the back-off delay."""
     if self.request.is_eager:
-        # In-process (embedded) mode has no worker to wait for a countdown: retry inline,
-        # capped, so a request that published an event never stalls long on a dead receiver.
+        # Eager mode (CELERY_TASK_ALWAYS_EAGER, as most tests run) has no worker to wait for a
+        # countdown: retry inline, capped, so a request never stalls long on a dead receiver.
         cap = settings.WEBHOOK_EAGER_MAX_ATTEMPTS
         delivery = webhook_delivery_attempt(delivery_id=delivery_id, max_attempts=cap)
         while delivery.status == WebhookDelivery.Status.RETRYING:

@@ -308,7 +308,7 @@ def score_run_sweep(*, stale_after: timedelta | None = None) -> list[int]:
 def score_run_in_process(
     *, as_of: date, trigger: str, requested_by=None, progress=None, force=True
 ) -> ScoreRun:
-    """Run a whole score run in this process (management command, embedded default)."""
+    """Run a whole score run in this process (`recompute_scores`, the demo history)."""
     run = score_run_start(
         as_of=as_of, trigger=trigger, requested_by=requested_by, force=force, dispatch=False
     )

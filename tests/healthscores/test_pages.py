@@ -29,8 +29,8 @@ def test_runs_page_is_for_admins_and_managers(client, org):
 def test_recompute_now_scores_the_portfolio_and_the_page_shows_progress(
     client, org, django_capture_on_commit_callbacks, django_assert_max_num_queries
 ):
-    """GIVEN an admin on the runs page WHEN they press Recompute now (embedded default:
-    in-process) THEN every customer is scored and the run is listed as completed."""
+    """GIVEN an admin on the runs page WHEN they press Recompute now (the chunks run eagerly
+    after commit) THEN every customer is scored and the run is listed as completed."""
     client.force_login(org.admin)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("healthscores:recompute"))
