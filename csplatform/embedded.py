@@ -262,7 +262,8 @@ def clean() -> None:
     """Stop both servers if they run and remove the data folder (`make clean`)."""
     if postgres_running():
         stop_postgres()
-    stop_valkey()
+    if valkey_running():  # a pid file left by a crash may name another process by now
+        stop_valkey()
     shutil.rmtree(DATA_DIR, ignore_errors=True)
 
 
