@@ -10,6 +10,7 @@ yet, so re-running is safe and cheap.
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import (
@@ -203,6 +204,7 @@ def _start(account: Account, today):
     return max(start, today - timedelta(days=365))
 
 
+@transaction.atomic  # the bulk append locks the accounts' rows
 def _starting_trust(accounts) -> None:
     points = TrustPolicy.current().starting_balance
     trust_entries_bulk_append(

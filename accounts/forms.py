@@ -4,6 +4,7 @@ import math
 
 from django import forms
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from users.models import Role, User
@@ -58,7 +59,9 @@ class InteractionForm(forms.Form):
     )
     minutes = forms.IntegerField(min_value=0, max_value=24 * 60, initial=30)
     work_type = forms.ChoiceField(choices=WorkType.choices, initial=WorkType.SUPPORT)
-    contact = forms.ModelChoiceField(queryset=Contact.objects.none(), required=False)
+    contact = forms.ModelChoiceField(
+        queryset=Contact.objects.none(), required=False, empty_label="No one in particular"
+    )
     occurred_at = forms.DateTimeField(
         widget=DateTimeLocalInput(), required=False, help_text="Empty: now."
     )
@@ -71,26 +74,41 @@ class InteractionForm(forms.Form):
         self.fixed_account = account
         if account is not None:
             del self.fields["account"]
-            self.fields["contact"].queryset = account.contacts.all()
-        else:
-            # Validate against every account the user may see, but only list a bounded menu
-            # (their own book first) so the page stays small for a manager or an admin who
-            # sees 100,000 accounts. Other accounts are logged from their own page.
-            visible = account_choices(user)
-            self.fields["account"].queryset = visible
-            self.fields["contact"].queryset = Contact.objects.filter(account__in=visible)
-            menu = list(visible.filter(owner=user)[: self.MENU_SIZE]) or list(
-                visible[: self.MENU_SIZE]
-            )
-            self.fields["account"].widget.choices = [("", "---------")] + [
-                (a.pk, a.name) for a in menu
-            ]
-            contacts = Contact.objects.filter(account__in=[a.pk for a in menu]).only(
-                "pk", "name", "account_id"
-            )
-            self.fields["contact"].widget.choices = [("", "---------")] + [
-                (c.pk, c.name) for c in contacts.order_by("name")[: self.MENU_SIZE * 4]
-            ]
+            self.fields["contact"].queryset = account.contacts.order_by("name")
+            return
+        # Validate against every account the user may see, but only list a bounded menu
+        # (their own book first) so the page stays small for a manager or an admin who
+        # sees 100,000 accounts. Other accounts are logged from their own page.
+        visible = account_choices(user)
+        self.fields["account"].queryset = visible
+        menu = list(visible.filter(owner=user)[: self.MENU_SIZE]) or list(visible[: self.MENU_SIZE])
+        self.fields["account"].widget.choices = [("", "Choose an account")] + [
+            (a.pk, a.name) for a in menu
+        ]
+        self.fields["account"].widget.attrs.update(
+            {
+                "hx-get": reverse("accounts:interaction_contacts"),
+                "hx-target": "#quicklog-contact",
+                "hx-swap": "outerHTML",
+                "hx-trigger": "change",
+            }
+        )
+        # Only the chosen account's people: recording work against someone at another
+        # account is the mistake this form must not invite.
+        chosen = self.chosen_account_id(visible)
+        contacts = Contact.objects.filter(account_id=chosen) if chosen else Contact.objects.none()
+        self.fields["contact"].queryset = contacts.order_by("name")
+        if not chosen:
+            self.fields["contact"].empty_label = "Choose an account first"
+
+    def chosen_account_id(self, visible) -> int | None:
+        """The account picked in the submitted data (or the initial data), if the user sees it."""
+        raw = self.data.get("account") if self.is_bound else self.initial.get("account")
+        try:
+            pk = int(raw)
+        except (TypeError, ValueError):
+            return None
+        return pk if visible.filter(pk=pk).exists() else None
 
     def clean(self):
         cleaned = super().clean()
@@ -118,6 +136,11 @@ class LedgerEntryForm(forms.Form):
     points = forms.IntegerField(min_value=-500, max_value=500)
     reason = forms.CharField(max_length=300)
     occurred_at = forms.DateTimeField(widget=DateTimeLocalInput(), required=False)
+
+    def __init__(self, *args, **kwargs):
+        # The account page also holds the interaction form: its own ids keep labels unique.
+        kwargs.setdefault("auto_id", "ledger_%s")
+        super().__init__(*args, **kwargs)
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("bad-fit/", pages.bad_fit_list, name="bad_fit"),
     path("import/", imports.import_csv, name="import"),
     path("interactions/new/", ledger.interaction_create, name="interaction_log"),
+    path("interactions/contacts/", ledger.interaction_contacts, name="interaction_contacts"),
     path("<int:pk>/", pages.account_detail, name="detail"),
     path("<int:pk>/edit/", pages.account_edit, name="edit"),
     path("<int:pk>/timeline/", pages.account_timeline, name="timeline"),

@@ -57,7 +57,7 @@ def interaction_create(request, pk: int | None = None):
             _form_errors(form, exc)
         else:
             if not _is_htmx(request):
-                messages.success(request, "Interaction logged.")
+                messages.success(request, f"Interaction logged for {target.name}.")
                 return redirect(target)
             return _interaction_logged(request, interaction, account)
     if not _is_htmx(request):
@@ -69,6 +69,13 @@ def interaction_create(request, pk: int | None = None):
     return _render_form_error(
         request, "accounts/_interaction_form.html", context, "#interaction-form"
     )
+
+
+@login_required
+def interaction_contacts(request):
+    """The quick form's Contact field for the account just chosen (htmx swaps it in)."""
+    form = InteractionForm(user=request.user, initial={"account": request.GET.get("account")})
+    return render(request, "accounts/_contact_field.html", {"field": form["contact"]})
 
 
 def _interaction_logged(request, interaction, fixed_account: Account | None):
