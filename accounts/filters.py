@@ -1,7 +1,7 @@
 """FilterSets for the accounts app, shared by the pages and the REST API (one per model)."""
 
 import django_filters
-from django.db.models import Q
+from django.db.models import F, Q
 
 from users.models import Role, User
 
@@ -20,9 +20,27 @@ from .models import (
 
 
 class AccountFilter(django_filters.FilterSet):
-    """Account list filters: name search, segment, stage, owning CSM and ICP fit."""
+    """Account list filters: name search, customer status, segment, stage, owning CSM, ICP fit,
+    and the sort order."""
 
     FIT_CHOICES = [("good", "Good fit"), ("bad", "Bad fit"), ("unscored", "Not scored")]
+    # "Current customers" is the book the home page counts (`AccountQuerySet.active`).
+    STATUS_CHOICES = [
+        ("current", "Current customers"),
+        ("prospect", "Prospects"),
+        ("churned", "Churned"),
+        ("all", "All accounts"),
+    ]
+    # Sortable columns: (field, the `sort` value). Ties break on name, then id, so pages of
+    # equal values do not shuffle between requests.
+    SORTS = {
+        "name": ("name",),
+        "arr": ("arr", "name"),
+        "health": ("health_score", "name"),
+        "goodwill": ("goodwill_balance", "name"),
+        "fit": ("icp_fit", "name"),
+        "renewal": ("renewal_date", "name"),
+    }
 
     q = django_filters.CharFilter(method="filter_q", label="Search")
     segment = django_filters.ModelChoiceFilter(queryset=Segment.objects.all())
@@ -32,10 +50,32 @@ class AccountFilter(django_filters.FilterSet):
     )
     fit = django_filters.ChoiceFilter(choices=FIT_CHOICES, method="filter_fit", label="ICP fit")
     external_id = django_filters.CharFilter()
+    status = django_filters.ChoiceFilter(
+        choices=STATUS_CHOICES, method="filter_status", label="Customers", empty_label=None
+    )
+    sort = django_filters.CharFilter(method="filter_sort", label="Sort")
 
     class Meta:
         model = Account
-        fields = ["q", "segment", "stage", "owner", "fit", "external_id"]
+        fields = ["q", "status", "segment", "stage", "owner", "fit", "external_id", "sort"]
+
+    def filter_status(self, queryset, name, value):
+        if value == "current":
+            return queryset.active()
+        if value in (Stage.PROSPECT, Stage.CHURNED):
+            return queryset.filter(stage=value)
+        return queryset
+
+    def filter_sort(self, queryset, name, value):
+        key = value.lstrip("-")
+        if key not in self.SORTS:
+            return queryset
+        fields = self.SORTS[key]
+        if value.startswith("-"):
+            first = F(fields[0]).desc(nulls_last=True)
+        else:
+            first = F(fields[0]).asc(nulls_last=True)
+        return queryset.order_by(first, *fields[1:], "pk")
 
     def filter_q(self, queryset, name, value):
         value = value.strip()

@@ -110,7 +110,7 @@ def measure_sentence(
 
 
 def _usage_sentence(params: dict, raw: float | None, x: list) -> str:
-    metric = str(params.get("metric", ""))
+    metric = str(params.get("metric", "")).replace("_", " ")  # `active_users` → active users
     window = f"{int(params.get('window_days') or 30)} days"
     aggregation = params.get("aggregation") or UsageAggregation.SUM
     if raw is None:
@@ -128,7 +128,7 @@ def _usage_sentence(params: dict, raw: float | None, x: list) -> str:
     else:
         what = metric
     if x:  # per seat: the seat count it was divided by
-        what = f"{what} per seat ({x[0]} seats)"
+        what = f"{what} per seat ({x[0]:,} seats)"
     return f"{fmt_raw(raw)} {what} in the last {window}."
 
 

@@ -30,6 +30,7 @@ from success.models import (
     PlanStep,
     SuccessPlan,
     outcome_class_for,
+    step_status,
     vector_for,
 )
 
@@ -438,6 +439,7 @@ def plan_for_customer(plan: SuccessPlan) -> dict:
     Nothing internal: no completion notes, ledger points, health, vector or CTAs.
     """
     steps = list(plan.steps.all())
+    today = timezone.localdate()
     sides = {side: [] for side in ("customer", "us", "joint")}
     for step in steps:
         sides[step.owner_side].append(
@@ -448,6 +450,9 @@ def plan_for_customer(plan: SuccessPlan) -> dict:
                 "due_on": step.due_on,
                 "done": step.completed_on is not None,
                 "completed_on": step.completed_on,
+                "status": step_status(
+                    completed_on=step.completed_on, due_on=step.due_on, today=today
+                ),
             }
         )
     done = sum(1 for step in steps if step.completed_on is not None)

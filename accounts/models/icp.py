@@ -76,5 +76,14 @@ class IcpCriterion(models.Model):
         ]
 
     def __str__(self) -> str:
-        key = self.custom_key if self.attribute == self.Attribute.CUSTOM else self.attribute
-        return f"{key} {self.get_operator_display()} {self.value}"
+        """The criterion as a sentence: `Industry is none of Education, Media`."""
+        from core import formatting
+
+        if self.attribute == self.Attribute.CUSTOM:
+            name = formatting.label(self.custom_key)
+        else:
+            name = self.get_attribute_display()
+        value = self.value
+        if self.operator == self.Operator.BETWEEN and isinstance(value, list) and len(value) == 2:
+            return f"{name} {formatting.value_range(*value)}"
+        return f"{name} {self.get_operator_display()} {formatting.param_value(value)}"

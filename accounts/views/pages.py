@@ -29,11 +29,21 @@ def visible_account(request, pk: int) -> Account:
 @login_required
 def account_list(request):
     """Accounts the user may see, filtered and paginated on the server."""
-    filterset = AccountFilter(request.GET, queryset=selectors.account_list(user=request.user))
+    data = request.GET.copy()
+    # The list opens on the book the home page counts: the customers we currently serve.
+    data.setdefault("status", "current")
+    filterset = AccountFilter(data, queryset=selectors.account_list(user=request.user))
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
+    query = data.copy()
     query.pop("page", None)
-    context = {"filter": filterset, "page": page, "query": query.urlencode()}
+    sort = data.get("sort", "")
+    query.pop("sort", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query": query.urlencode(),
+        "sort": {"key": sort.lstrip("-"), "descending": sort.startswith("-")},
+    }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "account-table":
         return render(request, "accounts/_account_table.html", context)
     return render(request, "accounts/list.html", context)

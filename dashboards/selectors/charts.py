@@ -13,6 +13,7 @@ from django.db.models import Sum
 from django.db.models.functions import TruncWeek
 
 from accounts.models import Account, EntryKind, Subscription, TrustEntry, UsageMetric
+from healthscores.services.measures import revenue_through
 
 from ._common import health_series
 
@@ -205,19 +206,15 @@ def ltv_series(account: Account, *, today: date) -> dict | None:
         return None
     first = min(s["start_date"] for s in subs)
     months = _month_starts(first, today)
-    cumulative, running = [], Decimal(0)
+    rows = [(s["start_date"], s["end_date"], s["mrr"]) for s in subs]
+    # Revenue to date by the same definition as the health snapshot (pro rata per day, net of
+    # discount): the chart's last point is the "revenue to date" the health panel quotes.
+    cumulative = []
     for month in months:
-        month_end = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-        running += sum(
-            (
-                s["mrr"]
-                for s in subs
-                if s["start_date"] <= month_end
-                and (s["end_date"] is None or s["end_date"] >= month)
-            ),
-            Decimal(0),
-        )
-        cumulative.append(float(running))
+        through = min((month + timedelta(days=32)).replace(day=1), today)  # earned before it
+        revenue = revenue_through(rows, through, discount_pct=account.discount_pct)
+        cumulative.append(round(revenue, 2))
+    running = Decimal(str(cumulative[-1]))
     current_mrr = sum(
         (
             s["mrr"]

@@ -8,8 +8,9 @@ from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from accounts.models import Account, Category, Interaction
+from core.formatting import choice_label, label
 
-from ._common import DECAY_LABELS, QUADRANT_SHORT, health_series, sparkline_points
+from ._common import BAND_LABELS, DECAY_LABELS, QUADRANT_SHORT, health_series, sparkline_points
 
 TOP_N = 10
 TOP_BY = {"ltv": "Lifetime value", "arr": "ARR"}
@@ -198,16 +199,16 @@ def top10_csv_rows(report: dict) -> list[list]:
                 a.name,
                 a.owner.display_name if a.owner else "",
                 a.relationship_word,
-                " | ".join(row.last_categories),
+                " | ".join(choice_label(c, Category.choices) for c in row.last_categories),
                 "" if a.lifetime_value is None else f"{a.lifetime_value:.2f}",
                 f"{a.arr:.2f}",
                 a.currency,
                 "" if a.health_score is None else a.health_score,
-                a.health_band,
+                BAND_LABELS.get(a.health_band or "", label(a.health_band)),
                 "" if a.health_delta_30 is None else a.health_delta_30,
-                a.decay_status,
+                DECAY_LABELS.get(a.decay_status or "", label(a.decay_status)).replace("—", ""),
                 "" if a.decay_score is None else a.decay_score,
-                a.quadrant,
+                QUADRANT_SHORT.get(a.quadrant or "", label(a.quadrant)) if a.quadrant else "",
                 "yes" if row.amiss else "no",
             ]
         )

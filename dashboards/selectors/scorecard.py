@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from django.db.models import Count, Q, Sum
 
 from accounts.models import Account, Category, Channel, Interaction
+from success.models import step_status
 
 from ._common import optional_model
 
@@ -90,7 +91,10 @@ def _plan(account: Account, *, today: date) -> dict | None:
     done = sum(1 for s in steps if s["completed_on"])
     due = sum(1 for s in steps if s["due_on"] <= today)
     for step in steps:
-        step["overdue"] = step["completed_on"] is None and step["due_on"] < today
+        step["status"] = step_status(
+            completed_on=step["completed_on"], due_on=step["due_on"], today=today
+        )
+        step["overdue"] = step["status"] == "overdue"
     return {
         "name": plan.name,
         "objective": plan.objective,

@@ -16,7 +16,13 @@ from scorecards.models import MeasureKind, ScorecardVersion
 from scorecards.selectors import ScorecardSet, band_for, published_scorecards
 
 from .inputs import AccountBlock, ChunkInputs, SurveySpec, chunk_inputs_load
-from .measures import measure_rules, mrr_on, raw_value, score_measures
+from .measures import (
+    measure_rules,
+    mrr_on,
+    raw_value,
+    revenue_through,
+    score_measures,
+)
 
 # --- tunables (documented in docs/ARCHITECTURE.md, "Health scores and the nightly run") ---
 DECAY_WEIGHTS = {"burn": 0.35, "negative_share": 0.25, "days_since_value": 0.25, "slope": 0.15}
@@ -27,7 +33,6 @@ SLOPE_FULL_DECAY = 1.0  # health falling this many points a day counts as full d
 HAPPY_AT = 60.0  # customer happiness (0-100) from which a customer counts as happy
 PROFITABLE_MARGIN_PCT = 20.0  # margin (% of revenue) from which an account counts as profitable
 MAX_EXPECTED_YEARS = 10.0
-DAYS_PER_MONTH = 365.25 / 12
 HAPPINESS_SURVEYS = [SurveySpec("nps", 180), SurveySpec("csat", 180)]
 CHANGE_THRESHOLD = 0.5  # contribution changes smaller than this (points) are not worth a sentence
 DECAY_ORDER = {"stable": 0, "decaying": 1, "in_decay": 2}
@@ -160,11 +165,7 @@ def economics_compute(
     rows = inputs.subscriptions.get(account["id"], [])
     as_of = inputs.as_of
     discount = 1.0 - float(account["discount_pct"] or 0) / 100.0
-    revenue_to_date = 0.0
-    for start, end, mrr in rows:
-        stop = min(end, as_of) if end else as_of
-        revenue_to_date += mrr * max(0, (stop - start).days) / DAYS_PER_MONTH
-    revenue_to_date *= discount
+    revenue_to_date = revenue_through(rows, as_of, discount_pct=account["discount_pct"])
     mrr_now = mrr_on(rows, as_of) * discount
     recent = inputs.interactions.get(account["id"]) or {}
     minutes = int(recent.get("recent_minutes") or 0)

@@ -88,6 +88,22 @@ def mrr_on(rows: list[tuple], day: date) -> float:
     return sum(mrr for start, end, mrr in rows if start <= day and (end is None or end > day))
 
 
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def revenue_through(rows: list[tuple], day: date, *, discount_pct: float = 0) -> float:
+    """Revenue earned up to `day`: each subscription's MRR pro rata per day, net of discount.
+
+    The one definition of "revenue to date": the health snapshot's economics and the account
+    page's lifetime-value chart both read it, so they cannot disagree.
+    """
+    gross = 0.0
+    for start, end, mrr in rows:
+        stop = min(end, day) if end else day
+        gross += float(mrr) * max(0, (stop - start).days) / DAYS_PER_MONTH
+    return gross * (1.0 - float(discount_pct or 0) / 100.0)
+
+
 @dataclass(frozen=True)
 class MeasureRule:
     """A scorecard measure as scoring reads it: its parameters parsed once per chunk, not once

@@ -18,8 +18,10 @@ from .plans import (
     PlanTemplateStep,
     ScopeDelivery,
     StepScope,
+    StepStatus,
     SuccessPlan,
     outcome_class_for,
+    step_status,
     vector_for,
 )
 
@@ -36,6 +38,8 @@ __all__ = [
     "PlanStep",
     "PlanTemplate",
     "PlanTemplateStep",
+    "StepStatus",
+    "step_status",
     "Playbook",
     "PlaybookStep",
     "Priority",

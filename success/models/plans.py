@@ -197,6 +197,21 @@ class SuccessPlan(models.Model):
         return outcome_class_for(self.objective_met, self.scope_delivery)
 
 
+class StepStatus(models.TextChoices):
+    """Where a plan step stands; every page, PDF and export reads it from `step_status`."""
+
+    DONE = "done", "Done"
+    OVERDUE = "overdue", "Overdue"
+    PLANNED = "planned", "Planned"
+
+
+def step_status(*, completed_on, due_on, today) -> str:
+    """The one definition of a step's status: done once completed, overdue after its due day."""
+    if completed_on is not None:
+        return StepStatus.DONE
+    return StepStatus.OVERDUE if due_on < today else StepStatus.PLANNED
+
+
 class PlanStep(_StepFields):
     """One step of an account's plan: who does it, by when, and when it was done."""
 
@@ -239,7 +254,16 @@ class PlanStep(_StepFields):
         return self.completed_on is not None
 
     def is_overdue(self, today=None) -> bool:
-        return self.completed_on is None and self.due_on < (today or timezone.localdate())
+        today = today or timezone.localdate()
+        return step_status(completed_on=self.completed_on, due_on=self.due_on, today=today) == (
+            StepStatus.OVERDUE
+        )
+
+    @property
+    def status(self) -> str:
+        return step_status(
+            completed_on=self.completed_on, due_on=self.due_on, today=timezone.localdate()
+        )
 
     @property
     def completed_late(self) -> bool:

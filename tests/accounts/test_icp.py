@@ -35,9 +35,7 @@ def test_fit_is_the_weight_share_of_criteria_met(default_icp):
     account = scored(industry="Fintech", employee_count=50, region="EMEA")
     assert account.icp_fit == 80  # (3 + 1) of 5
     assert account.icp_good_fit is True
-    assert [m["criterion"] for m in account.icp_detail["missed"]] == [
-        "employee_count between (inclusive) [100, None]"
-    ]
+    assert [m["criterion"] for m in account.icp_detail["missed"]] == ["Employee count 100 or more"]
     assert account.icp_detail["icp"] == "Core"
 
 

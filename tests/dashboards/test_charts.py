@@ -1,10 +1,11 @@
 """Account-page charts: chutes and ladders, health history, LTV curve, usage, subscriptions."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.template import Context, Template
 from django.utils import timezone
 
@@ -85,23 +86,24 @@ def test_health_history_chart_draws_the_daily_scores(org):
     assert config["data"]["labels"][-1] == today.isoformat()
 
 
+@time_machine.travel(datetime(2026, 12, 5, 12, tzinfo=UTC), tick=False)
 def test_ltv_curve_accumulates_monthly_revenue_and_projects_to_lifetime_value(org):
+    """Revenue accrues per day (the health snapshot's definition): all of November (30 days
+    of 30.44 in an average month), then 4 days of December, up to the lifetime value."""
     today = timezone.localdate()
     account = org.accounts["csm_a1"][0]
     account.lifetime_value = Decimal("20000")
     factories.SubscriptionFactory(
-        account=account,
-        start_date=(today.replace(day=1) - timedelta(days=1)).replace(day=1),
-        mrr=Decimal("1000"),
+        account=account, start_date=date(2026, 11, 1), mrr=Decimal("1000")
     )
     series = ltv_series(account, today=today)
-    assert series["cumulative"] == [1000.0, 2000.0]
+    assert series["cumulative"] == [985.63, 1117.04]
     assert series["current_mrr"] == 1000.0
-    assert series["projected"][0] == 3000.0
+    assert series["projected"][0] > 1117.04
     assert series["projected"][-1] == 20000.0
     html = render("{% ltv_chart account %}", account)
-    assert "Revenue to date 2,000" in html
-    assert "lifetime value 20,000" in html
+    assert "Revenue to date $1,117" in html
+    assert "lifetime value $20,000" in html
 
 
 def test_usage_trends_sum_each_metric_per_week(org):

@@ -113,12 +113,13 @@ def test_csv_export_has_a_row_per_account_with_the_review_columns(client_manager
     first = rows[0]
     assert first["account"] == "Globex Troubled"
     assert first["relationship_word"] == "Transactional"
-    assert first["last_three_interactions"] == "firefighting | escalation | value_adding"
+    # People read the export: enum values appear as the labels the pages show.
+    assert first["last_three_interactions"] == "Firefighting | Escalation | Value adding"
     assert first["lifetime_value"] == "900000.00"
-    assert first["health"] == "35" and first["band"] == "red"
+    assert first["health"] == "35" and first["band"] == "Red"
     assert first["trend_30d"] == "-12"
-    assert first["decay_status"] == "in_decay"
-    assert first["quadrant"] == "profitable_unhappy"
+    assert first["decay_status"] == "In decay"
+    assert first["quadrant"] == "Profitable, unhappy"
     assert first["something_amiss"] == "yes"
     assert rows[1]["something_amiss"] == "no"
 
