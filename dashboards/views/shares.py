@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Account
 from core.exports import pdf_response
+from core.links import LinkUnavailable, customer_link
 from core.share_tokens import share_token_digest, share_token_is_plausible
 
 from ..forms import ShareCreateForm
@@ -93,7 +93,7 @@ def scorecard_pdf(request, pk: int):
 def _live_share(token: str) -> ScorecardShare:
     """The share behind a token, or 404 for unknown, expired and revoked links alike."""
     if not share_token_is_plausible(token):
-        raise Http404
+        raise LinkUnavailable
     share = (
         ScorecardShare.objects.live()
         .select_related("account__segment")
@@ -101,7 +101,7 @@ def _live_share(token: str) -> ScorecardShare:
         .first()
     )
     if share is None:
-        raise Http404("This link has expired or was revoked.")
+        raise LinkUnavailable("This link has expired or was revoked.")
     return share
 
 
@@ -112,6 +112,7 @@ def _private(response):
     return response
 
 
+@customer_link
 def shared_scorecard(request, token: str):
     """The customer's read-only scorecard: no login, only customer-facing content."""
     share = _live_share(token)
@@ -124,6 +125,7 @@ def shared_scorecard(request, token: str):
     return _private(render(request, "dashboards/scorecard_public.html", context))
 
 
+@customer_link
 def shared_scorecard_pdf(request, token: str):
     share = _live_share(token)
     card = customer_scorecard(share.account, today=timezone.localdate())

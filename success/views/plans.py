@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Account
 from core.exports import pdf_response
+from core.links import LinkUnavailable, customer_link
 from success import selectors, services
 from success.filters import SuccessPlanFilter
 from success.forms import (
@@ -286,10 +287,11 @@ def plan_pdf(request, pk: int):
 def _shared(token: str) -> dict:
     share = services.plan_share_resolve(token=token)
     if share is None:
-        raise Http404("This link is unknown, has expired or was revoked.")
+        raise LinkUnavailable("This link is unknown, has expired or was revoked.")
     return selectors.plan_for_customer(share.plan)
 
 
+@customer_link
 def shared_plan(request, token: str):
     """The customer's read-only view of their plan (no login)."""
     response = render(request, "success/shared_plan.html", {"view": _shared(token), "token": token})
@@ -299,6 +301,7 @@ def shared_plan(request, token: str):
     return response
 
 
+@customer_link
 def shared_plan_pdf(request, token: str):
     view = _shared(token)
     response = _pdf_response(view, _filename(view))

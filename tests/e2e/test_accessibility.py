@@ -1,0 +1,117 @@
+"""Accessibility and phone layout of the key pages, as each role, in a real browser.
+
+axe-core (vendored at static/vendor/axe, see static/vendor/README.md) runs on each page:
+0 critical and 0 serious violations. At 390 px wide (a phone) no page scrolls sideways and
+the header stays within two rows.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests import factories
+from tests.conftest import browser_login
+from tests.e2e.test_dashboard_journeys import _scored_account
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = "/static/vendor/axe/axe.min.js"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1440, "height": 900}
+COMMON = ["home", "accounts", "account", "portfolio", "top10", "ctas", "settings"]
+ROLES = {
+    "csm_a1": COMMON,
+    "manager_a": COMMON,
+    "admin": [*COMMON, "rules", "scorecards"],
+}
+
+
+@pytest.fixture
+def demo(org):
+    """A scored account with history, a plan with an overdue step, a CTA and a share link."""
+    from dashboards.services import scorecard_share_create
+
+    account = _scored_account(org)
+    factories.ContactFactory(account=account, name="Ada Lovelace")
+    plan = factories.SuccessPlanFactory(account=account)
+    factories.PlanStepFactory(plan=plan, due_on=timezone.localdate() - timedelta(days=2))
+    factories.CtaFactory(account=account, title="Renewal near and not green")
+    token = scorecard_share_create(account=account, created_by=org.csm_a1, days=14).token
+    urls = {
+        "home": reverse("dashboards:home"),
+        "accounts": reverse("accounts:list"),
+        "account": reverse("accounts:detail", args=[account.pk]),
+        "portfolio": reverse("dashboards:portfolio"),
+        "top10": reverse("dashboards:top10"),
+        "ctas": reverse("success:cta_list"),
+        "settings": reverse("dashboards:settings"),
+        "rules": reverse("success:rule_settings"),
+        "scorecards": reverse("scorecards:list"),
+        "share": reverse("dashboards:shared_scorecard", args=[token]),
+    }
+    return urls
+
+
+def _serious_violations(page) -> list[str]:
+    page.add_script_tag(url=AXE)
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} ({len(v['nodes'])}×, e.g. {v['nodes'][0]['target']})"
+        for v in result["violations"]
+        if v["impact"] in ("critical", "serious")
+    ]
+
+
+def _phone_problems(page) -> list[str]:
+    problems = []
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    if overflow > 0:
+        problems.append(f"scrolls {overflow}px sideways")
+    header = page.evaluate(
+        "(() => { const h = document.querySelector('.topbar');"
+        " return h ? h.getBoundingClientRect().height : 0; })()"
+    )
+    if header > 100:  # brand + sign-out row, then one row of sections
+        problems.append(f"header is {header:.0f}px tall (wraps)")
+    return problems
+
+
+def _check(browser, live_server, username, pages, urls, screenshot) -> dict:
+    found = {}
+    for viewport in (DESKTOP, PHONE):
+        context = browser.new_context(base_url=live_server.url, viewport=viewport)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        if username:
+            browser_login(page, username)
+        for name in pages:
+            response = page.goto(urls[name])
+            page.wait_for_load_state("networkidle")
+            assert response.status == 200, (username, name, response.status)
+            if viewport is DESKTOP:
+                problems = _serious_violations(page)
+            else:
+                problems = _phone_problems(page)
+                screenshot(page, f"{username or 'customer'}-{name}-phone")
+            if problems:
+                found[f"{username or 'customer'} {name} {viewport['width']}px"] = problems
+        context.close()
+    return found
+
+
+@pytest.mark.parametrize("username", list(ROLES))
+def test_key_pages_have_no_serious_axe_violations_and_fit_a_phone(
+    browser, live_server, org, demo, username, screenshot
+):
+    login = getattr(org, username).username
+    assert _check(browser, live_server, login, ROLES[username], demo, screenshot) == {}
+
+
+def test_the_customer_scorecard_page_is_accessible_and_fits_a_phone(
+    browser, live_server, demo, screenshot
+):
+    assert _check(browser, live_server, None, ["share"], demo, screenshot) == {}
