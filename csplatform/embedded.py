@@ -259,7 +259,8 @@ def main(argv: list[str]) -> int:
         try:
             child = subprocess.Popen(argv)  # noqa: S603 -- the developer's own command
             signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
-            return child.wait()
+            code = child.wait()
+            return 128 - code if code < 0 else code  # killed by signal N: 128 + N, as a shell
         finally:
             signal.signal(signal.SIGINT, previous)
 
