@@ -43,3 +43,30 @@ class ManualValueForm(forms.Form):
     measure_key = forms.SlugField(max_length=40)
     score = forms.IntegerField(min_value=0, max_value=100)
     reason = forms.CharField(max_length=300)
+
+
+class BacktestForm(forms.Form):
+    """A back-test over time: the version, the dates, the churn horizon and the split."""
+
+    version = forms.ModelChoiceField(
+        queryset=ScorecardVersion.objects.none(), label="Scorecard version"
+    )
+    start = forms.DateField(label="First date", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="Last date", widget=forms.DateInput(attrs={"type": "date"}))
+    step_days = forms.IntegerField(label="Every (days)", min_value=1, max_value=365, initial=28)
+    horizon_days = forms.IntegerField(
+        label="Churn horizon (days)", min_value=7, max_value=730, initial=90
+    )
+    split_on = forms.DateField(label="Test from", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].queryset = (
+            ScorecardVersion.objects.exclude(status=VersionStatus.ARCHIVED)
+            .select_related("scorecard")
+            .order_by("scorecard__name", "-number")
+        )
+        today = timezone.localdate()
+        self.fields["end"].initial = today - timedelta(days=91)
+        self.fields["start"].initial = today - timedelta(days=91 + 28 * 11)
+        self.fields["split_on"].initial = today - timedelta(days=91 + 28 * 4)

@@ -260,3 +260,73 @@ class ScoreValidation(models.Model):
 
     def __str__(self) -> str:
         return f"validation of {self.scorecard_version} at {self.as_of}"
+
+
+class BacktestStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ScoreBacktest(models.Model):
+    """A back-test of a scorecard version over many dates, split into training and test periods.
+
+    Every `step_days` from `start` to `end`, each account that was a customer is one
+    observation: its measures as of that date, and whether it churned within `horizon_days`
+    after it. Dates before `split_on` train, the rest test; a training observation whose label
+    window reaches past `split_on` is embargoed. `report` (the version's own score) and
+    `suggestion` (weights learned on the training period, judged on both) are written once, at
+    the end: a failed back-test has neither.
+    """
+
+    scorecard_version = models.ForeignKey(
+        "scorecards.ScorecardVersion", on_delete=models.CASCADE, related_name="backtests"
+    )
+    start = models.DateField()
+    end = models.DateField()
+    step_days = models.PositiveSmallIntegerField(default=28)
+    horizon_days = models.PositiveSmallIntegerField(default=90)
+    split_on = models.DateField()
+    status = models.CharField(
+        max_length=8, choices=BacktestStatus.choices, default=BacktestStatus.QUEUED
+    )
+    progress = models.FloatField(default=0.0, help_text="Share of the dates scored (0-1).")
+    error = models.CharField(max_length=300, blank=True)
+    report = models.JSONField(null=True, blank=True)
+    suggestion = models.JSONField(null=True, blank=True)
+    applied_version = models.ForeignKey(
+        "scorecards.ScorecardVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__lte=models.F("end")), name="backtest_start_before_end"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=BacktestStatus.values), name="backtest_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(report__isnull=False),
+                name="backtest_done_has_report",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"back-test of {self.scorecard_version} {self.start}..{self.end}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("healthscores:backtest_detail", args=[self.pk])

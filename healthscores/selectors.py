@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from .models import ChunkStatus, HealthSnapshot, ScoreRun, ScoreValidation
+from .models import ChunkStatus, HealthSnapshot, ScoreBacktest, ScoreRun, ScoreValidation
 
 
 def snapshot_latest(account_id: int, *, as_of: date | None = None) -> HealthSnapshot | None:
@@ -70,3 +70,72 @@ def validations_recent(limit: int = 20) -> QuerySet:
     return ScoreValidation.objects.select_related("scorecard_version__scorecard").order_by(
         "-created_at"
     )[:limit]
+
+
+def backtests_recent(limit: int = 20) -> QuerySet:
+    return ScoreBacktest.objects.select_related("scorecard_version__scorecard").order_by(
+        "-created_at"
+    )[:limit]
+
+
+def _side_by_side(current: dict, suggested: dict | None, key: str, name: str) -> list[dict]:
+    """Rows of a breakdown (tenure bands, segments) with the current and suggested figures."""
+    theirs = {row[name]: row for row in (suggested or {}).get(key, [])}
+    return [{"current": row, "suggested": theirs.get(row[name])} for row in current.get(key, [])]
+
+
+def backtest_view(backtest: ScoreBacktest) -> dict:
+    """What the back-test page shows: per period the version's and the suggestion's figures
+    side by side, the per-date AUC chart, and the suggested measures."""
+    import json
+
+    report, suggestion = backtest.report, backtest.suggestion or {}
+    if not report:
+        return {"periods": [], "chart": None, "suggested": [], "left_out": []}
+    judged = suggestion.get("judged") or {}
+    periods = []
+    for period, title in (("test", "Test period (out of time)"), ("train", "Training period")):
+        current, suggested = report["current"][period], judged.get(period)
+        periods.append(
+            {
+                "key": period,
+                "title": title,
+                "dates": report["periods"][period]["dates"],
+                "current": current,
+                "suggested": suggested,
+                "tenure": _side_by_side(current, suggested, "tenure", "key"),
+                "segments": _side_by_side(current, suggested, "segments", "name"),
+            }
+        )
+    dates = report["dates"]
+
+    def series(source: dict) -> list:
+        by_date = {}
+        for period in ("train", "test"):
+            for row in (source.get(period) or {}).get("per_date", []):
+                by_date[row["as_of"]] = row["auc"]
+        return [by_date.get(d) for d in dates]
+
+    datasets = [
+        {"label": "This version", "data": series(report["current"]), "borderColor": "#2f5bea"},
+    ]
+    if judged:
+        datasets.append(
+            {"label": "Suggested weights", "data": series(judged), "borderColor": "#1f9d55"}
+        )
+    chart = {
+        "type": "line",
+        "data": {"labels": dates, "datasets": datasets},
+        "options": {
+            "maintainAspectRatio": False,
+            "spanGaps": True,
+            "scales": {"y": {"min": 0.3, "max": 1, "title": {"display": True, "text": "AUC"}}},
+        },
+    }
+    measures = suggestion.get("measures", [])
+    return {
+        "periods": periods,
+        "chart": json.dumps(chart),
+        "suggested": [m for m in measures if "curve" in m],
+        "left_out": [m for m in measures if "left_out" in m],
+    }

@@ -54,3 +54,11 @@ def rescore_accounts(account_ids: list[int] | None = None) -> int:
     from .services import rescore_pending
 
     return rescore_pending(extra_ids=account_ids or ())
+
+
+@shared_task(name="healthscores.tasks.score_backtest", acks_late=True, ignore_result=True)
+def score_backtest(backtest_id: int) -> None:
+    """Run one queued back-test; a failure is recorded on its row (no half report)."""
+    from .services.backtest import score_backtest_process
+
+    score_backtest_process(backtest_id=backtest_id)

@@ -11,5 +11,8 @@ urlpatterns = [
     path("validation/", views.validation_list, name="validation"),
     path("validation/<int:pk>/", views.validation_detail, name="validation_detail"),
     path("validation/<int:pk>/apply/", views.validation_apply, name="validation_apply"),
+    path("backtests/", views.backtest_list, name="backtests"),
+    path("backtests/<int:pk>/", views.backtest_detail, name="backtest_detail"),
+    path("backtests/<int:pk>/apply/", views.backtest_apply, name="backtest_apply"),
     path("accounts/<int:pk>/manual/", views.manual_value, name="manual_value"),
 ]

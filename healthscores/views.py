@@ -15,8 +15,8 @@ from scorecards.services import manual_measure_value_set, scorecard_version_draf
 from users.permissions import require_admin, require_manager
 
 from . import selectors
-from .forms import ManualValueForm, ValidationForm
-from .models import RunTrigger, ScoreRun, ScoreValidation
+from .forms import BacktestForm, ManualValueForm, ValidationForm
+from .models import RunTrigger, ScoreBacktest, ScoreRun, ScoreValidation
 from .services import score_run_start, score_validation_run
 
 # Runs and validation are for admins and managers; acting on them is for admins.
@@ -199,3 +199,65 @@ def manual_value(request, pk: int):
     else:
         messages.success(request, "Saved. The health score updates within a minute.")
     return redirect(account.get_absolute_url())
+
+
+@login_required
+def backtest_list(request):
+    """Back-tests over time: start one (admins), see the recent ones."""
+    require_manager(request)
+    form = BacktestForm(request.POST or None)
+    if request.method == "POST":
+        require_admin(request)
+        if form.is_valid():
+            from .services.backtest import score_backtest_create
+
+            data = form.cleaned_data
+            try:
+                backtest = score_backtest_create(
+                    version=data["version"],
+                    start=data["start"],
+                    end=data["end"],
+                    step_days=data["step_days"],
+                    horizon_days=data["horizon_days"],
+                    split_on=data["split_on"],
+                    user=request.user,
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+                    if field == "scorecard_version":
+                        form.add_error("version", errors)
+            else:
+                return redirect("healthscores:backtest_detail", pk=backtest.pk)
+    return render(
+        request,
+        "healthscores/backtests.html",
+        {"form": form, "backtests": selectors.backtests_recent()},
+    )
+
+
+@login_required
+def backtest_detail(request, pk: int):
+    require_manager(request)
+    backtest = get_object_or_404(
+        ScoreBacktest.objects.select_related("scorecard_version__scorecard", "applied_version"),
+        pk=pk,
+    )
+    context = {"backtest": backtest, "report": backtest.report, **selectors.backtest_view(backtest)}
+    return render(request, "healthscores/backtest_detail.html", context)
+
+
+@login_required
+@require_POST
+def backtest_apply(request, pk: int):
+    require_admin(request)
+    from .services.backtest import backtest_suggestion_apply
+
+    backtest = get_object_or_404(ScoreBacktest, pk=pk)
+    try:
+        draft = backtest_suggestion_apply(backtest=backtest, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("healthscores:backtest_detail", pk=pk)
+    messages.success(request, f"Draft v{draft.number} created with the suggested weights.")
+    return redirect(draft.scorecard.get_absolute_url())

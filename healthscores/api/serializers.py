@@ -11,7 +11,7 @@ from accounts.api.fields import VisibleRelatedField
 from core.api.fields import ApiModelSerializer, StrictBooleanField, StrictIntegerField
 from scorecards.models import ScorecardVersion, VersionStatus
 
-from ..models import HealthSnapshot, ScoreRun, ScoreValidation
+from ..models import HealthSnapshot, ScoreBacktest, ScoreRun, ScoreValidation
 
 EARLIEST_AS_OF = date(2000, 1, 1)
 
@@ -287,4 +287,70 @@ class ScoreValidationRequestSerializer(serializers.Serializer):
                     ]
                 }
             )
+        return attrs
+
+
+class ScoreBacktestSerializer(ApiModelSerializer):
+    """A back-test over time: status and progress while it runs; then the report of the
+    version's own score and the suggested weights, each for the training and the test period
+    (AUC with a 95% interval clustered by account, per-date AUC, top-decile lift, churn per
+    band and per score decile, by tenure band and segment)."""
+
+    report = serializers.JSONField(read_only=True, allow_null=True)
+    suggestion = serializers.JSONField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ScoreBacktest
+        fields = [
+            "id",
+            "scorecard_version",
+            "start",
+            "end",
+            "step_days",
+            "horizon_days",
+            "split_on",
+            "status",
+            "progress",
+            "error",
+            "report",
+            "suggestion",
+            "applied_version",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class ScorecardVersionRefSerializer(serializers.Serializer):
+    """The draft a suggestion was applied to."""
+
+    id = serializers.IntegerField()
+    scorecard = serializers.IntegerField()
+    number = serializers.IntegerField()
+
+
+class ScoreBacktestRequestSerializer(serializers.Serializer):
+    """What to back-test: a version, the dates (start to end every `step_days`), the horizon of
+    the churn label and the split between the training and the test period."""
+
+    scorecard_version = VersionIdField(
+        visible=lambda user: ScorecardVersion.objects.exclude(status=VersionStatus.ARCHIVED),
+        help_text="A draft or published version.",
+    )
+    start = serializers.DateField(help_text="The first observation date.")
+    end = serializers.DateField(help_text="The last observation date (at most).")
+    step_days = StrictIntegerField(min_value=1, max_value=365, default=28)
+    horizon_days = StrictIntegerField(
+        min_value=7, max_value=730, default=90, help_text="Churn counted up to this many days."
+    )
+    split_on = serializers.DateField(
+        help_text="Dates before it train the suggestion; dates on or after it test."
+    )
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        for name in ("start", "end", "split_on"):
+            _past_date(attrs[name])
         return attrs

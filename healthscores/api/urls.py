@@ -3,11 +3,17 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import AccountHealthViewSet, ScoreRunViewSet, ScoreValidationViewSet
+from .views import (
+    AccountHealthViewSet,
+    ScoreBacktestViewSet,
+    ScoreRunViewSet,
+    ScoreValidationViewSet,
+)
 
 router = SimpleRouter(trailing_slash=True)
 router.register("score-runs", ScoreRunViewSet, basename="score-run")
 router.register("score-validation", ScoreValidationViewSet, basename="score-validation")
+router.register("score-backtests", ScoreBacktestViewSet, basename="score-backtest")
 
 # An account's health, by id or by its external_id (a CRM sync never needs a lookup table).
 ACCOUNT_PREFIXES = [

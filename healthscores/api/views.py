@@ -4,6 +4,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
@@ -15,13 +16,16 @@ from core.api.permissions import IsAdminRoleOrReadOnly, IsManagerOrAdmin, TokenH
 from core.api.scopes import Scope
 
 from .. import selectors
-from ..models import RunTrigger, ScoreRun, ScoreValidation
+from ..models import RunTrigger, ScoreBacktest, ScoreRun, ScoreValidation
 from ..services import score_run_start, score_validation_run
 from .filters import ScoreRunFilter, ScoreValidationFilter
 from .serializers import (
     HealthHistorySerializer,
     HealthSnapshotSerializer,
     HistoryQuerySerializer,
+    ScoreBacktestRequestSerializer,
+    ScoreBacktestSerializer,
+    ScorecardVersionRefSerializer,
     ScoreRunSerializer,
     ScoreRunStartSerializer,
     ScoreValidationRequestSerializer,
@@ -188,3 +192,58 @@ class ScoreValidationViewSet(
             user=request.user,
         )
         return Response(self.get_serializer(result).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List back-tests over time, newest first (managers and admins)"),
+    retrieve=extend_schema(
+        summary="One back-test over time: status, progress, then its report and suggestion"
+    ),
+    create=extend_schema(
+        summary="Back-test a scorecard version over many dates (admins); poll it for progress",
+        description="Scores the version's accounts as they stood every `step_days` from `start` "
+        "to `end` and compares with who churned within `horizon_days` after each date. Dates "
+        "before `split_on` train suggested weights (observations whose horizon reaches past "
+        "the split are embargoed); dates on or after it test both the version and the "
+        "suggestion. Runs on a worker: the answer is 202 with the queued back-test.",
+        request=ScoreBacktestRequestSerializer,
+        responses={202: ScoreBacktestSerializer},
+    ),
+    apply=extend_schema(
+        summary="Apply the suggested weights and scoring curves as a new draft (admins)",
+        request=None,
+        responses={201: ScorecardVersionRefSerializer},
+    ),
+)
+class ScoreBacktestViewSet(
+    StaffReadAdminWrite,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    ApiGenericViewSet,
+):
+    serializer_class = ScoreBacktestSerializer
+    ordering_fields = ["id", "created_at"]
+    ordering = ["-id"]
+
+    def get_queryset(self):
+        return ScoreBacktest.objects.all()
+
+    def create(self, request, *args, **kwargs):
+        from ..services.backtest import score_backtest_create
+
+        ask = ScoreBacktestRequestSerializer(data=request.data, context={"request": request})
+        ask.is_valid(raise_exception=True)
+        data = dict(ask.validated_data)
+        backtest = score_backtest_create(
+            version=data.pop("scorecard_version"), **data, user=request.user
+        )
+        return Response(self.get_serializer(backtest).data, status=status.HTTP_202_ACCEPTED)
+
+    @action(detail=True, methods=["post"])
+    def apply(self, request, pk=None):
+        from ..services.backtest import backtest_suggestion_apply
+
+        draft = backtest_suggestion_apply(backtest=self.get_object(), user=request.user)
+        body = {"id": draft.pk, "scorecard": draft.scorecard_id, "number": draft.number}
+        return Response(ScorecardVersionRefSerializer(body).data, status=status.HTTP_201_CREATED)

@@ -124,6 +124,10 @@ class MeasureRule:
     mix_n: int = 10
     curve: tuple[tuple[float, float], ...] | None = None
 
+    @property
+    def higher_is_better(self) -> bool:
+        return self.good > self.bad
+
     def score(self, raw: float) -> float:
         """The 0-100 score of a raw value: the curve if the measure has one, else bad -> good."""
         if self.curve:

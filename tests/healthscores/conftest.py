@@ -81,3 +81,41 @@ def account(db):
     return factories.AccountFactory(
         owner=None, contract_start=AS_OF - timedelta(days=400), icp_fit=75, seats=10
     )
+
+
+def load_simulation(data, segment=None, stage="mature") -> dict[str, int]:
+    """Accounts, one subscription each and weekly usage of a `bench.churnsim` data set, written
+    straight to the database (the bench loads the same through the API). Ids by external id."""
+    from accounts.models import Account, Subscription, UsageMetric
+
+    accounts = Account.objects.bulk_create(
+        Account(
+            name=a.name,
+            external_id=a.external_id,
+            seats=a.seats,
+            contract_start=a.contract_start,
+            churned_on=a.churned_on,
+            stage="churned" if a.churned_on else stage,
+            segment=segment,
+        )
+        for a in data.accounts
+    )
+    ids = {a.external_id: a.pk for a in accounts}
+    Subscription.objects.bulk_create(
+        Subscription(
+            account_id=ids[a.external_id],
+            product="core",
+            start_date=a.contract_start,
+            end_date=a.churned_on,
+            mrr=a.mrr,
+        )
+        for a in data.accounts
+    )
+    UsageMetric.objects.bulk_create(
+        (
+            UsageMetric(account_id=ids[ext], metric=metric, date=day, value=value)
+            for ext, metric, day, value in data.usage
+        ),
+        batch_size=5000,
+    )
+    return ids

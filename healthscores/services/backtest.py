@@ -1,0 +1,439 @@
+"""Back-tests over time: a scorecard version scored at many past dates, judged on later churn.
+
+`score_backtest_create` checks the request and queues it; a worker runs
+`score_backtest_process`, which, for every date, reads each scorable account's measure inputs
+as of that date (the same set-based selectors as the nightly run, only those the version's
+measures need, a block of accounts at a time), scores it, and labels it with churn in the
+`horizon_days` after the date. Nothing after a date is read for its features, nothing after
+date + horizon for its label. Dates before the split train, the rest test; training
+observations whose label window reaches into the test period are embargoed. The report and
+the suggested weights are written together at the end, or not at all.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Account, Segment
+from healthscores.models import BacktestStatus, ScoreBacktest
+from scorecards.models import Band, Measure, MeasureKind, ScorecardVersion, VersionStatus
+from scorecards.selectors import version_with_rules
+
+from . import backtest_metrics as metrics
+from .compute import decay_compute
+from .inputs import (
+    AccountBlock,
+    ChunkInputs,
+    accounts_for_block,
+    interaction_inputs,
+    ledger_aggregates,
+    manual_values,
+    plan_progress,
+    scorable_accounts,
+    snapshot_trend_sums,
+    subscription_rows,
+    survey_aggregates,
+    usage_aggregates_many,
+    usage_first_dates,
+)
+from .measures import MeasureRule, measure_rules, raw_value, tenure_days
+from .suggest import rules_from_suggestion, weights_suggest
+from .validation import _scope
+
+logger = logging.getLogger(__name__)
+
+MAX_DATES = 60
+INTERACTION_KINDS = {MeasureKind.DECAY, MeasureKind.DAYS_SINCE_VALUE, MeasureKind.INTERACTION_MIX}
+LEDGER_KINDS = {MeasureKind.GOODWILL, MeasureKind.DECAY}
+
+
+def backtest_dates(start: date, end: date, step_days: int) -> list[date]:
+    dates, day = [], start
+    while day <= end:
+        dates.append(day)
+        day += timedelta(days=step_days)
+    return dates
+
+
+@transaction.atomic
+def score_backtest_create(
+    *,
+    version: ScorecardVersion,
+    start: date,
+    end: date,
+    split_on: date,
+    step_days: int = 28,
+    horizon_days: int = 90,
+    user=None,
+    today: date | None = None,
+    enqueue: bool = True,
+) -> ScoreBacktest:
+    """Check a back-test request (field errors as a ValidationError) and queue it on a worker
+    (unless `enqueue` is false: the management command runs it in its own process)."""
+    today = today or timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    if not version.measures.exists():
+        errors["scorecard_version"] = ["This scorecard version has no measures to test."]
+    if step_days < 1:
+        errors["step_days"] = ["The step must be at least one day."]
+    if horizon_days < 1:
+        errors["horizon_days"] = ["The horizon must be at least one day."]
+    if start > end:
+        errors["end"] = ["The range must end on or after its start."]
+    elif step_days >= 1:
+        dates = backtest_dates(start, end, step_days)
+        if len(dates) > MAX_DATES:
+            errors["step_days"] = [f"{len(dates)} dates: at most {MAX_DATES}; take a longer step."]
+        elif not (dates[0] < split_on <= dates[-1]):
+            errors["split_on"] = [
+                f"The split date must fall inside the range, after its first date "
+                f"({dates[0]}) and on or before its last ({dates[-1]}), so both periods "
+                "have dates."
+            ]
+        if horizon_days >= 1 and end + timedelta(days=horizon_days) > today:
+            errors["horizon_days"] = [
+                f"The horizon after the last date ends on {end + timedelta(days=horizon_days)}, "
+                f"after today ({today}): churn there is not known yet. End the range by "
+                f"{today - timedelta(days=horizon_days)}."
+            ]
+        elif not errors and not _any_customer(version, dates):
+            errors["start"] = ["No account of this scorecard was a customer in the range."]
+    if errors:
+        raise ValidationError(errors)
+    backtest = ScoreBacktest.objects.create(
+        scorecard_version=version,
+        start=start,
+        end=end,
+        step_days=step_days,
+        horizon_days=horizon_days,
+        split_on=split_on,
+        created_by=user,
+    )
+    if enqueue:
+        from healthscores.tasks import score_backtest
+
+        transaction.on_commit(lambda: score_backtest.delay(backtest.pk))
+    return backtest
+
+
+def _any_customer(version: ScorecardVersion, dates: list[date]) -> bool:
+    scope = _scope(version)
+    return any(scorable_accounts(day).filter(scope).exists() for day in dates)
+
+
+@dataclass
+class Needs:
+    """Which inputs the version's measures read (a back-test loads nothing else)."""
+
+    usage: list
+    surveys: list
+    mixes: list[int]
+    interactions: bool
+    ledger: bool
+    manual: bool
+    plans: bool
+    trend: bool
+
+    @classmethod
+    def of(cls, rules: list[MeasureRule]) -> "Needs":
+        kinds = {r.kind for r in rules}
+        usage = [r.usage for r in rules if r.usage] + [
+            r.usage_denominator for r in rules if r.usage_denominator
+        ]
+        return cls(
+            usage=usage,
+            surveys=[r.survey for r in rules if r.survey],
+            mixes=[r.mix_n for r in rules if r.kind == MeasureKind.INTERACTION_MIX],
+            interactions=bool(kinds & INTERACTION_KINDS),
+            ledger=bool(kinds & LEDGER_KINDS),
+            manual=MeasureKind.MANUAL in kinds,
+            plans=MeasureKind.SUCCESS_PLAN in kinds,
+            trend=MeasureKind.DECAY in kinds,
+        )
+
+
+def measure_inputs_load(block: AccountBlock, as_of: date, needs: Needs) -> ChunkInputs:
+    """The inputs of the block's measures as of `as_of`: a fixed number of queries."""
+    inputs = ChunkInputs(as_of=as_of)
+    inputs.accounts = accounts_for_block(block, as_of)
+    if not inputs.accounts:
+        return inputs
+    inputs.subscriptions = subscription_rows(block, as_of)
+    if needs.usage:
+        inputs.usage = usage_aggregates_many(block, as_of, needs.usage)
+        inputs.usage_first = usage_first_dates(block, as_of, [s.metric for s in needs.usage])
+    if needs.interactions:
+        inputs.interactions, inputs.mix = interaction_inputs(block, as_of, needs.mixes)
+        tz = timezone.get_current_timezone()
+        for row in inputs.interactions.values():
+            last = row["last_value_at"]
+            row["last_value_on"] = None if last is None else last.astimezone(tz).date()
+    if needs.ledger:
+        inputs.ledger = ledger_aggregates(block, as_of)
+    for spec in needs.surveys:
+        inputs.surveys.setdefault(
+            (spec.kind, spec.window_days), survey_aggregates(block, as_of, spec)
+        )
+    if needs.manual:
+        inputs.manual = manual_values(block, as_of)
+    if needs.plans:
+        inputs.plans = plan_progress(block, as_of, [a["id"] for a in inputs.accounts])
+    if needs.trend:
+        scored = AccountBlock(ids=tuple(a["id"] for a in inputs.accounts))
+        inputs.trend = snapshot_trend_sums(scored, as_of)
+    return inputs
+
+
+def observations_collect(
+    *,
+    rules: list[MeasureRule],
+    scope: Q | None,
+    dates: list[date],
+    horizon_days: int,
+    on_date=None,
+) -> metrics.Observations:
+    """One observation per (scorable account, date): raw measure values as of the date,
+    tenure, segment, and churn in (date, date + horizon]."""
+    needs = Needs.of(rules)
+    has_decay = needs.trend
+    size = max(1, int(settings.SCORE_CHUNK_SIZE))
+    columns = {k: [] for k in ("date_index", "account", "segment", "tenure", "label")}
+    raws: list[list[float]] = []
+    for index, day in enumerate(dates):
+        ids = list(
+            scorable_accounts(day).filter(scope or Q()).order_by("pk").values_list("pk", flat=True)
+        )
+        horizon_end = day + timedelta(days=horizon_days)
+        churned = set(
+            Account.objects.filter(
+                pk__in=ids, churned_on__gt=day, churned_on__lte=horizon_end
+            ).values_list("pk", flat=True)
+        )
+        for lo in range(0, len(ids), size):
+            block = AccountBlock(lo=ids[lo], hi=ids[min(lo + size, len(ids)) - 1], extra=scope)
+            inputs = measure_inputs_load(block, day, needs)
+            for account in inputs.accounts:
+                acc = account["id"]
+                decay = decay_compute(acc, inputs)[0] if has_decay else 0
+                values = [raw_value(rule, account, inputs, decay).raw for rule in rules]
+                raws.append([np.nan if v is None else float(v) for v in values])
+                tenure = tenure_days(account, inputs)
+                columns["date_index"].append(index)
+                columns["account"].append(acc)
+                columns["segment"].append(account["segment_id"] or 0)
+                columns["tenure"].append(np.nan if tenure is None else float(tenure))
+                columns["label"].append(1 if acc in churned else 0)
+        if on_date is not None:
+            on_date(index + 1, len(dates))
+    return metrics.Observations(
+        date_index=np.array(columns["date_index"], dtype=np.int64),
+        account=np.array(columns["account"], dtype=np.int64),
+        segment=np.array(columns["segment"], dtype=np.int64),
+        tenure=np.array(columns["tenure"], dtype=float),
+        label=np.array(columns["label"], dtype=np.int64),
+        raws=np.array(raws, dtype=float).reshape(len(raws), len(rules)),
+    )
+
+
+def overall_scores(rules: list[MeasureRule], raws: np.ndarray) -> np.ndarray:
+    """The overall 0-100 score of every observation, rounded as a snapshot stores it: the same
+    arithmetic as `measures.score_measures`, over arrays."""
+    n = raws.shape[0]
+    weighted = np.zeros(n)
+    counted = np.zeros(n)
+    for i, rule in enumerate(rules):
+        raw = raws[:, i]
+        missing = np.isnan(raw)
+        if rule.curve:
+            xs = np.array([p[0] for p in rule.curve])
+            ys = np.array([p[1] for p in rule.curve])
+            score = np.clip(np.interp(np.where(missing, 0.0, raw), xs, ys), 0, 100)
+        else:
+            share = (np.where(missing, rule.bad, raw) - rule.bad) / (rule.good - rule.bad)
+            score = np.clip(share, 0.0, 1.0) * 100.0
+        if rule.missing_policy == "zero":
+            score, counts = np.where(missing, 0.0, score), np.ones(n, dtype=bool)
+        elif rule.missing_policy == "neutral":
+            score, counts = np.where(missing, 50.0, score), np.ones(n, dtype=bool)
+        else:
+            counts = ~missing
+        weighted += np.where(counts, score * rule.weight, 0.0)
+        counted += np.where(counts, rule.weight, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        overall = np.where(counted > 0, weighted / np.where(counted > 0, counted, 1), 50.0)
+    return np.round(overall)
+
+
+def split_periods(
+    obs: metrics.Observations, dates: list[date], split_on: date, horizon_days: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(train, test, embargoed) masks: test is every date on or after the split; train the
+    dates before it whose label window (date, date + horizon] ends by the split."""
+    day = np.array([d.toordinal() for d in dates])[obs.date_index]
+    test = day >= split_on.toordinal()
+    embargoed = ~test & (day + horizon_days > split_on.toordinal())
+    return ~test & ~embargoed, test, embargoed
+
+
+def backtest_compute(backtest: ScoreBacktest, on_date=None) -> tuple[dict, dict]:
+    """The report of the version's own score and the suggestion (judged the same way)."""
+    version = version_with_rules(backtest.scorecard_version_id)
+    rules = measure_rules(version.measures.all())
+    dates = backtest_dates(backtest.start, backtest.end, backtest.step_days)
+    obs = observations_collect(
+        rules=rules,
+        scope=_scope(version),
+        dates=dates,
+        horizon_days=backtest.horizon_days,
+        on_date=on_date,
+    )
+    train, test, embargoed = split_periods(obs, dates, backtest.split_on, backtest.horizon_days)
+    bands = [
+        {"key": b.key, "label": b.label, "colour": b.colour, "min_score": b.min_score}
+        for b in version.bands.all()
+    ]
+    segments = dict(Segment.objects.values_list("pk", "name"))
+    names = [d.isoformat() for d in dates]
+
+    def judged(scores: np.ndarray) -> dict:
+        return {
+            period: metrics.period_report(
+                scores[mask], obs.take(mask), dates=names, bands=bands, segments=segments
+            )
+            for period, mask in (("train", train), ("test", test))
+        }
+
+    report = {
+        "dates": names,
+        "periods": {
+            "train": {
+                "dates": [n for d, n in zip(dates, names, strict=True) if d < backtest.split_on]
+            },
+            "test": {
+                "dates": [n for d, n in zip(dates, names, strict=True) if d >= backtest.split_on]
+            },
+        },
+        "embargoed": int(embargoed.sum()),
+        "observations": len(obs),
+        "current": judged(overall_scores(rules, obs.raws)),
+        "measures": [_coverage(rule, obs.raws[:, i], train, test) for i, rule in enumerate(rules)],
+    }
+    fit = obs.take(train)
+    suggestion = weights_suggest(rules, fit.raws, fit.label, fit.account)
+    suggested_rules = rules_from_suggestion(rules, suggestion)
+    if suggested_rules:
+        suggestion["judged"] = judged(overall_scores(suggested_rules, obs.raws))
+    return report, suggestion
+
+
+def _coverage(rule: MeasureRule, raw: np.ndarray, train: np.ndarray, test: np.ndarray) -> dict:
+    """How much data the measure had in each period."""
+    have = ~np.isnan(raw)
+    return {
+        "key": rule.key,
+        "label": rule.label,
+        "kind": rule.kind,
+        "weight": rule.weight,
+        "coverage_train": round(float(have[train].mean()), 4) if train.any() else None,
+        "coverage_test": round(float(have[test].mean()), 4) if test.any() else None,
+    }
+
+
+def score_backtest_process(*, backtest_id: int) -> ScoreBacktest:
+    """Run a queued back-test: progress as dates finish; report and suggestion at the end."""
+    backtest = ScoreBacktest.objects.get(pk=backtest_id)
+    if backtest.status == BacktestStatus.DONE:
+        return backtest  # a redelivered task: the report exists
+    ScoreBacktest.objects.filter(pk=backtest.pk).update(
+        status=BacktestStatus.RUNNING, progress=0.0, error=""
+    )
+
+    def on_date(done: int, total: int) -> None:
+        # Scoring is 90% of the work; fitting and judging the rest.
+        ScoreBacktest.objects.filter(pk=backtest.pk).update(progress=round(0.9 * done / total, 3))
+
+    try:
+        report, suggestion = backtest_compute(backtest, on_date=on_date)
+    except Exception as exc:
+        logger.exception("back-test %s failed", backtest.pk)
+        ScoreBacktest.objects.filter(pk=backtest.pk).update(
+            status=BacktestStatus.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:300],
+            report=None,
+            suggestion=None,
+            finished_at=timezone.now(),
+        )
+        backtest.refresh_from_db()
+        return backtest
+    ScoreBacktest.objects.filter(pk=backtest.pk).update(
+        status=BacktestStatus.DONE,
+        progress=1.0,
+        report=report,
+        suggestion=suggestion,
+        finished_at=timezone.now(),
+    )
+    backtest.refresh_from_db()
+    return backtest
+
+
+@transaction.atomic
+def backtest_suggestion_apply(*, backtest: ScoreBacktest, user=None) -> ScorecardVersion:
+    """A new draft of the scorecard with the suggested weights and scoring curves; measures
+    the suggestion left out are not copied (the notes say which and why)."""
+    backtest = ScoreBacktest.objects.select_for_update().get(pk=backtest.pk)
+    suggestion = backtest.suggestion or {}
+    kept = {m["key"]: m for m in suggestion.get("measures", []) if "curve" in m}
+    if backtest.status != BacktestStatus.DONE or not kept:
+        raise ValidationError("This back-test has no suggested weights to apply.")
+    source = backtest.scorecard_version
+    scorecard = source.scorecard
+    draft = scorecard.versions.filter(status=VersionStatus.DRAFT).first()
+    if draft is not None:
+        raise ValidationError(
+            f"{scorecard} already has a draft (v{draft.number}); publish or delete it first."
+        )
+    number = (scorecard.versions.order_by("-number").values_list("number", flat=True).first()) + 1
+    left_out = [m for m in suggestion["measures"] if "left_out" in m]
+    notes = (
+        f"Weights and scoring curves suggested by back-test {backtest.pk} "
+        f"(trained on dates before {backtest.split_on})."
+    )
+    if left_out:
+        notes += " Left out: " + "; ".join(f"{m['label']}: {m['left_out']}" for m in left_out)
+    draft = ScorecardVersion.objects.create(
+        scorecard=scorecard, number=number, created_by=user, notes=notes
+    )
+    measures = []
+    for position, m in enumerate(source.measures.order_by("position", "id")):
+        s = kept.get(m.key)
+        if s is None:
+            continue
+        measures.append(
+            Measure(
+                version=draft,
+                key=m.key,
+                label=m.label,
+                kind=m.kind,
+                weight=s["weight"],
+                params={**(m.params or {}), "curve": s["curve"]},
+                bad=s["bad"],
+                good=s["good"],
+                missing_policy=s["missing_policy"],
+                position=position,
+            )
+        )
+    Measure.objects.bulk_create(measures)
+    Band.objects.bulk_create(
+        Band(version=draft, key=b.key, label=b.label, min_score=b.min_score, colour=b.colour)
+        for b in source.bands.all()
+    )
+    backtest.applied_version = draft
+    backtest.save(update_fields=["applied_version"])
+    return draft

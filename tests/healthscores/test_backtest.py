@@ -1,0 +1,352 @@
+"""Back-tests over time: the embargo, grouping by account, no reads after a date, the report,
+the suggestion judged on the test period, bad requests, failures and applying a suggestion."""
+
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from sklearn.metrics import roc_auc_score
+
+from accounts.models import Account, UsageMetric
+from bench.churnsim import simulate
+from healthscores.models import BacktestStatus, ScoreBacktest
+from healthscores.services import AccountBlock, health_compute
+from healthscores.services.backtest import (
+    backtest_dates,
+    backtest_suggestion_apply,
+    observations_collect,
+    overall_scores,
+    score_backtest_create,
+    score_backtest_process,
+    split_periods,
+)
+from healthscores.services.backtest_metrics import auc, auc_interval
+from healthscores.services.measures import measure_rules
+from healthscores.services.suggest import account_folds
+from scorecards.models import VersionStatus
+from tests import factories
+
+from .conftest import load_simulation, make_version
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 12, 1)
+SIM_END = date(2026, 11, 29)
+USAGE_MEASURES = [
+    {
+        "key": "logins",
+        "kind": "usage",
+        "bad": 0,
+        "good": 40,
+        "params": {"metric": "logins", "aggregation": "sum", "window_days": 28, "per_seat": True},
+    },
+    {
+        "key": "reply_rate",
+        "kind": "usage_ratio",
+        "bad": 0,
+        "good": 1,
+        "params": {"metric": "replies", "denominator": "messages", "window_days": 28},
+    },
+    {
+        "key": "logins_trend",
+        "kind": "usage_trend",
+        "bad": -1,
+        "good": 0.5,
+        "params": {"metric": "logins", "window_days": 28},
+    },
+    {"key": "tenure", "kind": "tenure", "bad": 0, "good": 365},
+]
+
+
+@pytest.fixture
+def today():
+    with time_machine.travel(TODAY, tick=False):
+        yield TODAY
+
+
+def test_training_observations_whose_horizon_reaches_the_test_period_are_embargoed():
+    """GIVEN dates every 28 days and a split WHEN periods are cut THEN a training date counts
+    only if date + horizon <= split; dates on or after the split test."""
+    dates = backtest_dates(date(2026, 1, 1), date(2026, 6, 30), 28)
+    obs = type("O", (), {"date_index": np.arange(len(dates))})()
+    split = date(2026, 5, 1)
+    train, test, embargoed = split_periods(obs, dates, split, 90)
+    assert [d for d, t in zip(dates, train, strict=True) if t] == [
+        d for d in dates if d + timedelta(days=90) <= split
+    ]
+    assert [d for d, t in zip(dates, test, strict=True) if t] == [d for d in dates if d >= split]
+    assert embargoed.sum() == len(dates) - train.sum() - test.sum() > 0
+
+
+def test_cross_validation_folds_never_split_an_account():
+    accounts = np.repeat(np.arange(40), 6)
+    for train, held in account_folds(accounts):
+        assert not set(accounts[train]) & set(accounts[held])
+
+
+def test_auc_from_score_histograms_matches_sklearn_with_ties():
+    rng = np.random.default_rng(1)
+    scores = rng.integers(0, 101, 3000)
+    labels = (rng.random(3000) < 0.2 + 0.004 * (50 - scores).clip(0)).astype(int)
+    assert auc(scores, labels) == pytest.approx(roc_auc_score(labels, -scores), abs=1e-9)
+    low, high = auc_interval(scores, labels, np.arange(3000) // 3)
+    assert low < auc(scores, labels) < high
+
+
+def test_array_scoring_matches_the_nightly_scoring(today, account):
+    """The back-test's vectorised overall score is the score a snapshot stores."""
+    UsageMetric.objects.bulk_create(
+        UsageMetric(account=account, metric="logins", date=today - timedelta(days=d), value=v)
+        for d, v in [(2, 30.0), (9, 50.0), (40, 90.0)]
+    )
+    version = make_version(
+        [
+            USAGE_MEASURES[0],
+            USAGE_MEASURES[2],
+            {
+                "key": "tenure",
+                "kind": "tenure",
+                "bad": 0,
+                "good": 900,
+                "params": {"curve": [[0, 0], [300, 70], [900, 100]]},
+            },
+            {"key": "nps", "kind": "survey", "bad": 0, "good": 10, "missing_policy": "neutral"},
+        ]
+    )
+    [result] = health_compute(block=AccountBlock(ids=(account.pk,)), as_of=today, version=version)
+    rules = measure_rules(version.measures.all())
+    obs = observations_collect(rules=rules, scope=None, dates=[today], horizon_days=90)
+    assert overall_scores(rules, obs.raws).tolist() == [result.overall]
+
+
+def test_features_never_read_after_the_date_and_labels_never_after_the_horizon(today, account):
+    """GIVEN usage and a churn after the date + horizon WHEN observed THEN neither counts."""
+    day = today - timedelta(days=120)
+    version = make_version([USAGE_MEASURES[0]])
+    rules = measure_rules(version.measures.all())
+
+    def observe():
+        return observations_collect(rules=rules, scope=None, dates=[day], horizon_days=90)
+
+    UsageMetric.objects.create(account=account, metric="logins", date=day, value=50)
+    before = observe()
+    UsageMetric.objects.create(
+        account=account, metric="logins", date=day + timedelta(days=1), value=9
+    )
+    Account.objects.filter(pk=account.pk).update(churned_on=day + timedelta(days=91))
+    after = observe()
+    assert after.raws.tolist() == before.raws.tolist() == [[5.0]]  # 50 logins / 10 seats
+    assert after.label.tolist() == [0]
+    Account.objects.filter(pk=account.pk).update(churned_on=day + timedelta(days=90))
+    assert observe().label.tolist() == [1]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"end": TODAY - timedelta(days=30)}, "horizon_days"),
+        ({"split_on": date(2024, 1, 1)}, "split_on"),
+        (
+            {"start": date(2010, 1, 1), "end": date(2010, 6, 1), "split_on": date(2010, 3, 1)},
+            "start",
+        ),
+    ],
+)
+def test_bad_requests_name_the_field_and_queue_nothing(today, account, change, field):
+    version = make_version([USAGE_MEASURES[0]])
+    ask = {"start": date(2025, 6, 1), "end": date(2026, 6, 1), "split_on": date(2026, 1, 1)}
+    with pytest.raises(ValidationError) as error:
+        score_backtest_create(version=version, **{**ask, **change})
+    assert field in error.value.message_dict
+    assert not ScoreBacktest.objects.exists()
+
+
+def test_a_version_without_measures_cannot_be_back_tested(today, account):
+    version = make_version([])
+    with pytest.raises(ValidationError) as error:
+        score_backtest_create(
+            version=version, start=date(2025, 6, 1), end=date(2026, 6, 1), split_on=date(2026, 1, 1)
+        )
+    assert "scorecard_version" in error.value.message_dict
+
+
+def test_a_failing_back_test_leaves_no_report(today, account, monkeypatch):
+    from healthscores.services import backtest as service
+
+    version = make_version([USAGE_MEASURES[0]])
+    backtest = ScoreBacktest.objects.create(
+        scorecard_version=version,
+        start=date(2025, 6, 1),
+        end=date(2026, 6, 1),
+        split_on=date(2026, 1, 1),
+    )
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(service, "weights_suggest", lambda *a: broken())
+    result = score_backtest_process(backtest_id=backtest.pk)
+    assert result.status == BacktestStatus.FAILED and "database went away" in result.error
+    assert result.report is None and result.suggestion is None
+
+
+@pytest.fixture
+def simulated(today):
+    """400 simulated accounts with behaviour-driven churn, a published equal-weight card."""
+    data = simulate(accounts=400, weeks=70, end=SIM_END, seed=3)
+    load_simulation(data)
+    version = make_version(USAGE_MEASURES, status="published")
+    return data, version
+
+
+def test_back_test_reports_both_periods_and_the_suggestion_judged_out_of_time(
+    simulated, django_capture_on_commit_callbacks
+):
+    """GIVEN behaviour-driven churn WHEN back-tested over 12 dates THEN the report has the
+    training and test periods (per date, tenure band, segment, band and decile) and the
+    suggestion, fitted on training dates only, ranks the test period at least as well."""
+    data, version = simulated
+    start = data.first_week + timedelta(weeks=10)
+    with django_capture_on_commit_callbacks(execute=True):  # the task runs eagerly in tests
+        backtest = score_backtest_create(
+            version=version,
+            start=start,
+            end=start + timedelta(days=28 * 11),
+            split_on=start + timedelta(days=28 * 7),
+        )
+    backtest.refresh_from_db()
+    assert backtest.status == BacktestStatus.DONE and backtest.progress == 1.0
+    report, suggestion = backtest.report, backtest.suggestion
+    assert len(report["dates"]) == 12 and len(report["periods"]["test"]["dates"]) == 5
+    test = report["current"]["test"]
+    assert test["auc"] > 0.6 and test["auc_ci"][0] < test["auc"] < test["auc_ci"][1]
+    assert [t["key"] for t in test["tenure"]] == ["new", "growing", "established"]
+    assert sum(b["observations"] for b in test["bands"]) == test["observations"]
+    assert sum(c["observations"] for c in test["calibration"]) == test["observations"]
+    assert len(test["per_date"]) == 5 and report["embargoed"] > 0
+    judged = suggestion["judged"]["test"]
+    assert judged["observations"] == test["observations"]
+    assert judged["auc"] >= test["auc"] - 0.01
+    kept = [m for m in suggestion["measures"] if "curve" in m]
+    assert kept and all(m["weight"] > 0 for m in kept)
+    for m in kept:  # curves rise from 0 to 100 in the direction the scorecard calls good
+        scores = [p[1] for p in m["curve"]]
+        assert (
+            min(scores) == 0
+            and max(scores) == 100
+            and scores in (sorted(scores), sorted(scores)[::-1])
+        )
+
+
+def test_a_counter_intuitive_measure_is_shown_and_left_out_not_floored(simulated):
+    """GIVEN a measure saying fewer logins is better WHEN suggested THEN it is listed as
+    counter-intuitive with no weight, and applying the suggestion leaves it out of the draft."""
+    data, _ = simulated
+    quiet = {**USAGE_MEASURES[0], "key": "quiet", "label": "Quiet", "bad": 40, "good": 0}
+    version = make_version([*USAGE_MEASURES[1:3], quiet], status="published")
+    start = data.first_week + timedelta(weeks=10)
+    backtest = score_backtest_create(
+        version=version,
+        start=start,
+        end=start + timedelta(days=28 * 11),
+        split_on=start + timedelta(days=28 * 7),
+    )
+    backtest = score_backtest_process(backtest_id=backtest.pk)
+    left = next(m for m in backtest.suggestion["measures"] if m["key"] == "quiet")
+    assert "weight" not in left and left["left_out"].startswith("Counter-intuitive")
+    draft = backtest_suggestion_apply(backtest=backtest)
+    assert draft.status == VersionStatus.DRAFT and "Counter-intuitive" in draft.notes
+    assert "quiet" not in {m.key for m in draft.measures.all()}
+    ratio = draft.measures.get(key="reply_rate")
+    assert ratio.params["curve"] and ratio.weight > 0
+    with pytest.raises(ValidationError):  # one draft at a time
+        backtest_suggestion_apply(backtest=backtest)
+
+
+def test_segments_are_reported_separately(today):
+    segment = factories.SegmentFactory()
+    data = simulate(accounts=120, weeks=40, end=SIM_END, seed=5)
+    load_simulation(data, segment=segment)
+    version = make_version(USAGE_MEASURES)
+    start = data.first_week + timedelta(weeks=10)
+    rules = measure_rules(version.measures.all())
+    obs = observations_collect(rules=rules, scope=None, dates=[start], horizon_days=90)
+    assert set(obs.segment.tolist()) == {segment.pk}
+
+
+def test_api_starts_a_back_test_and_reads_its_report_then_applies_the_suggestion(
+    simulated, org, django_capture_on_commit_callbacks
+):
+    from tests.api.conftest import token_client
+
+    data, version = simulated
+    admin_api = token_client(org.admin)
+    start = data.first_week + timedelta(weeks=10)
+    ask = {
+        "scorecard_version": version.pk,
+        "start": start.isoformat(),
+        "end": (start + timedelta(days=28 * 11)).isoformat(),
+        "split_on": (start + timedelta(days=28 * 7)).isoformat(),
+    }
+    bad = admin_api.post(
+        "/api/v1/score-backtests/", {**ask, "split_on": "2020-01-01"}, format="json"
+    )
+    assert bad.status_code == 400 and "split_on" in bad.json()["errors"]
+    unknown = admin_api.post("/api/v1/score-backtests/", {**ask, "folds": 3}, format="json")
+    assert unknown.status_code == 400 and "folds" in unknown.json()["errors"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_api.post("/api/v1/score-backtests/", ask, format="json")
+    assert response.status_code == 202 and response.json()["status"] == "queued"
+    body = admin_api.get(f"/api/v1/score-backtests/{response.json()['id']}/").json()
+    assert body["status"] == "done" and body["report"]["current"]["test"]["auc"] > 0.5
+    assert body["suggestion"]["judged"]["test"]["observations"] > 0
+    applied = admin_api.post(f"/api/v1/score-backtests/{body['id']}/apply/")
+    assert applied.status_code == 201 and applied.json()["scorecard"] == version.scorecard_id
+    again = admin_api.post(f"/api/v1/score-backtests/{body['id']}/apply/")
+    assert again.status_code == 400
+
+
+def test_the_back_test_page_shows_both_periods_and_the_chart(simulated, client, org):
+    data, version = simulated
+    start = data.first_week + timedelta(weeks=10)
+    backtest = score_backtest_create(
+        version=version,
+        start=start,
+        end=start + timedelta(days=28 * 11),
+        split_on=start + timedelta(days=28 * 7),
+        enqueue=False,
+    )
+    score_backtest_process(backtest_id=backtest.pk)
+    client.force_login(org.admin)
+    page = client.get(f"/health/backtests/{backtest.pk}/").content.decode()
+    assert "Test period (out of time)" in page and 'data-chart="backtest-dates"' in page
+    assert "Suggested weights" in page and "Create a draft" in page
+    listing = client.get("/health/backtests/").content.decode()
+    assert f"/health/backtests/{backtest.pk}/" in listing
+
+
+def test_the_command_prints_both_periods_and_fails_clearly_on_bad_input(simulated, capsys):
+    from django.core.management import CommandError, call_command
+
+    data, version = simulated
+    start = data.first_week + timedelta(weeks=10)
+    end, split = start + timedelta(days=28 * 11), start + timedelta(days=28 * 7)
+    with pytest.raises(CommandError, match="split_on"):
+        call_command(
+            "backtest_scorecard",
+            str(version.pk),
+            f"--start={start}",
+            f"--end={end}",
+            "--split=2020-01-01",
+        )
+    call_command(
+        "backtest_scorecard",
+        str(version.pk),
+        f"--start={start}",
+        f"--end={end}",
+        f"--split={split}",
+    )
+    out = capsys.readouterr().out
+    assert "test  suggested AUC" in out and "train version" in out
