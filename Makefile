@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve setup install install-dev migrate seed test test-fast lint format bench bench-quick faults security worker beat clean vendor
+.PHONY: run serve setup install install-dev migrate seed test test-fast lint format bench bench-quick validate-bench faults security worker beat clean vendor
 
 $(BIN)/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
@@ -92,3 +92,7 @@ security: install-dev
 clean:
 	@if [ -x $(PY) ]; then $(PY) -m csplatform.embedded clean; fi
 	rm -rf $(VENV) .data staticfiles artifacts
+
+## validate-bench: the product's back-test and suggested weights on simulated churn (own database) -> BENCHMARKS.md
+validate-bench: install-dev
+	$(PY) -m bench.validate
