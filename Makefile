@@ -83,9 +83,9 @@ bench-quick: install-dev
 faults: install-dev
 	RUN_FAULTS=1 $(BIN)/pytest tests/faults
 
-## security: check --deploy, headers/cookies, secrets scan, authz matrix, lockout, pip-audit
+## security: check --deploy, headers/cookies, CSP (in Chromium), secrets scan, authz matrix, lockout on every login form, tokens, rate limits, XSS, SSRF, date bounds, pip-audit
 security: install-dev
-	$(BIN)/pytest tests/security tests/test_configuration.py tests/api/test_authorization_matrix.py tests/users/test_login.py
+	$(BIN)/pytest tests/security tests/test_configuration.py tests/api/test_authorization_matrix.py tests/users/test_login.py tests/e2e/test_content_security_policy.py
 	$(PY) -m tests.security.dependency_audit requirements.txt requirements-dev.txt
 
 ## clean: stop the embedded servers if they run, remove the venv and the data folder (.data/)

@@ -2,7 +2,14 @@ from django.apps import AppConfig
 
 
 class CoreConfig(AppConfig):
-    """The bottom layer: shared plumbing (the API's errors, fields, paging, idempotency)."""
+    """The bottom layer: shared plumbing (the API's errors, fields, paging, idempotency), the
+    event outbox and the shared counters."""
 
     name = "core"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from .dates import install_date_bounds
+
+        # Every date/datetime a form, filter or serializer accepts is held to sane years.
+        install_date_bounds()

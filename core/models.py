@@ -1,7 +1,9 @@
-"""Records the shared API plumbing keeps (the app's other pieces hold no data)."""
+"""Core tables: the API's idempotency records, the transactional event outbox and the
+database fallback for shared counters."""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class IdempotencyRecord(models.Model):
@@ -30,3 +32,53 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class OutboxMessage(models.Model):
+    """One domain event for one subscriber, written in the transaction that caused it, so an
+    event exists exactly when its cause committed. A worker runs the subscriber in the same
+    transaction that marks the row done (so its effects happen once); the sweeper retries
+    whatever is still pending (broker down, crash, deploy)."""
+
+    event = models.CharField(max_length=100)
+    handler = models.CharField(max_length=200)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    available_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["available_at"],
+                name="outbox_pending_idx",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(fields=["status", "processed_at"], name="outbox_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.handler} ({self.status})"
+
+
+class RateCounter(models.Model):
+    """A fixed-window counter (rate limits, failed logins) kept in the database while Redis is
+    unreachable; the row is reset when its window has passed."""
+
+    key = models.CharField(max_length=250, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.count}"

@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlparse
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from csplatform import embedded
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "csp",
     "core",
     "users",
     "accounts",
@@ -80,7 +82,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Lost PostgreSQL connection in a view -> a clean 503 (JSON or HTML), never a 500 (issue 8).
+    "csp.middleware.CSPMiddleware",
+    # API responses are never stored by a browser or proxy (Cache-Control: no-store).
+    "core.middleware.ApiNoStoreMiddleware",
+    # Lost PostgreSQL or Redis connection in a view -> a clean 503 (JSON or HTML) with
+    # Retry-After, never a 500 (issues 8 and 14).
     "core.middleware.DatabaseUnavailableMiddleware",
     # /api/: the body-size limit, and JSON errors from outside the views (core/api/).
     "core.api.middleware.ApiErrorMiddleware",
@@ -137,13 +143,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache -----------------------------------------------------------------------------
 # Redis in every environment: without REDIS_URL, the embedded Valkey's unix socket (db 1).
 REDIS_URL = env("REDIS_URL", default="")
+# Redis down: the cache misses and drops writes (core.cache), counters move to the database
+# (core.counters), and after a failure Redis is not tried again for CACHE_RETRY_SECONDS.
+CACHE_RETRY_SECONDS = env.int("CACHE_RETRY_SECONDS", default=5)
 if PRODUCTION and not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL must be set when CSPLATFORM_ENV=production")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.ResilientRedisCache",
         "LOCATION": REDIS_URL or embedded.redis_url(embedded.CACHE_DB),
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="csp"),
+        "OPTIONS": {
+            "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=0.5),
+            "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT", default=1.0),
+        },
     }
 }
 
@@ -161,6 +174,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # Failed logins per username+address before a temporary lockout (see users/services.py).
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+
+# Every date/datetime input (forms, filters, serializers, CSV) must fall in these years.
+DATE_INPUT_MIN_YEAR = env.int("DATE_INPUT_MIN_YEAR", default=1900)
+DATE_INPUT_MAX_YEAR = env.int("DATE_INPUT_MAX_YEAR", default=2200)
 
 # --- I18N / time ------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -200,6 +217,23 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files;
+# style attributes (progress bars, band colours) are allowed, <style> blocks need the nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -242,6 +276,9 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_EAGER_MAX_ATTEMPTS = env.int("WEBHOOK_EAGER_MAX_ATTEMPTS", default=3)
 WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Webhook targets must resolve to public addresses; an operator may allow private networks
+# (CIDRs, e.g. "10.0.0.0/8,127.0.0.1/32") for receivers inside their own network.
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
 SPECTACULAR_SETTINGS = {
     "TITLE": "csplatform API",
     "DESCRIPTION": (
@@ -289,6 +326,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900),
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request never waits on a dead broker: one quick try, then the outbox sweeper sends it.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": env.int("CELERY_PUBLISH_MAX_RETRIES", default=1),
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_TIMEZONE = TIME_ZONE
 NIGHTLY_RUN_HOUR = env.int("NIGHTLY_RUN_HOUR", default=2)
 NIGHTLY_RUN_MINUTE = env.int("NIGHTLY_RUN_MINUTE", default=0)
@@ -309,6 +353,21 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 SCORE_CHUNK_SIZE = env.int("SCORE_CHUNK_SIZE", default=2000)
+
+# --- Event outbox (core.outbox) ----------------------------------------------------------
+# A pending event older than the grace period is the sweeper's to deliver (its dispatch was
+# lost: broker down, crash, deploy); a failing subscriber is retried with back-off.
+OUTBOX_SWEEP_EVERY_SECONDS = env.int("OUTBOX_SWEEP_EVERY_SECONDS", default=60)
+OUTBOX_SWEEP_GRACE_SECONDS = env.int("OUTBOX_SWEEP_GRACE_SECONDS", default=30)
+OUTBOX_SWEEP_BATCH = env.int("OUTBOX_SWEEP_BATCH", default=500)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
+# Delivered events are kept this many days (the retention purge removes older ones).
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=14)
+CELERY_BEAT_SCHEDULE["outbox-sweeper"] = {
+    "task": "core.tasks.outbox_sweep",
+    "schedule": OUTBOX_SWEEP_EVERY_SECONDS,
+}
 
 # --- Health scoring (healthscores) ------------------------------------------------------
 # A chunk still pending/running after this long is presumed lost and the sweeper scores it.

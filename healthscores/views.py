@@ -1,7 +1,5 @@
 """Health pages: score runs (with "Recompute now"), validation, and manual score entry."""
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -88,7 +86,7 @@ def validation_list(request):
     )
 
 
-def _validation_charts(result: ScoreValidation) -> tuple[str, str]:
+def _validation_charts(result: ScoreValidation) -> tuple[dict, dict]:
     bands = {
         "type": "bar",
         "data": {
@@ -140,7 +138,7 @@ def _validation_charts(result: ScoreValidation) -> tuple[str, str]:
             },
         },
     }
-    return json.dumps(bands), json.dumps(roc)
+    return bands, roc
 
 
 @login_required

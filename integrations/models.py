@@ -3,7 +3,6 @@
 import hashlib
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -49,9 +48,11 @@ class WebhookEvent(models.TextChoices):
 
 
 def validate_webhook_url(url: str) -> None:
-    """Webhooks POST over http(s) only (a URL field alone also admits ftp)."""
-    if not str(url).lower().startswith(("http://", "https://")):
-        raise ValidationError("Use an http:// or https:// URL.")
+    """Webhooks POST over http(s) only (a URL field alone also admits ftp), to a host that
+    resolves to public addresses (see integrations.targets)."""
+    from .targets import webhook_target_check
+
+    webhook_target_check(url)
 
 
 class Webhook(models.Model):
@@ -95,13 +96,23 @@ class WebhookDelivery(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_excerpt = models.TextField(blank=True)
     next_retry_at = models.DateTimeField(null=True, blank=True)
+    # While an attempt is in flight its worker holds the delivery until then: no second
+    # worker (a duplicate task, the sweeper) POSTs it at the same time.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "webhook deliveries"
-        indexes = [models.Index(fields=["webhook", "-created_at"])]
+        indexes = [
+            models.Index(fields=["webhook", "-created_at"]),
+            models.Index(
+                fields=["created_at"],
+                name="webhook_delivery_open_idx",
+                condition=Q(status__in=["pending", "retrying"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} → {self.webhook_id} ({self.status})"

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 from collections.abc import Iterable
@@ -10,10 +11,10 @@ from datetime import timedelta
 
 import requests
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.api.scopes import Scope
@@ -25,7 +26,11 @@ from .models import (
     WebhookDelivery,
     WebhookEvent,
     hash_key,
+    validate_webhook_url,
 )
+from .targets import webhook_session
+
+logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "csp_"
 SIGNATURE_HEADER = "X-Csplatform-Signature"
@@ -61,45 +66,30 @@ def api_token_create(*, user, name: str, scopes: Iterable[str]) -> tuple[ApiToke
     return token, key
 
 
-# An active token (with its user) is cached by key hash for this long, so a request costs no
-# token query; revoking through `api_token_revoke` drops the entry at once.
-TOKEN_CACHE_SECONDS = 30
-
-
-def _token_cache_key(key_hash: str) -> str:
-    return f"integrations:apitoken:{key_hash}"
-
-
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
-    """Revoke a token at once; requests using it answer 401 from now on."""
+    """Revoke a token at once; requests using it answer 401 from the next one on."""
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-    cache.delete(_token_cache_key(token.key_hash))
-    transaction.on_commit(lambda: cache.delete(_token_cache_key(token.key_hash)))
     return token
 
 
 def api_token_authenticate(*, key: str) -> ApiToken | None:
-    """The active token for a plain key (touching last_used_at at most once a minute)."""
-    key_hash = hash_key(key)
-    cache_key = _token_cache_key(key_hash)
-    token = cache.get(cache_key)
+    """The active token of an active user for a plain key (touching last_used_at at most once
+    a minute). Read from the database on every request: no cache, so a revoked token or a
+    deactivated user is refused at once, and a Redis outage cannot lock anyone out."""
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=hash_key(key), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
     if token is None:
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=key_hash, revoked_at__isnull=True)
-            .first()
-        )
-        if token is None or not token.user.is_active:
-            return None
-        cache.set(cache_key, token, TOKEN_CACHE_SECONDS)
+        return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
-        cache.set(cache_key, token, TOKEN_CACHE_SECONDS)
     return token
 
 
@@ -135,9 +125,44 @@ def webhook_deliveries_create_many(*, event: str, payloads: list[dict]) -> list[
         [WebhookDelivery(webhook=h, event=event, payload=body) for body in bodies for h in hooks],
         batch_size=1000,
     )
-    for delivery in deliveries:
-        transaction.on_commit(lambda pk=delivery.pk: webhook_deliver.delay(pk))
+    ids = [delivery.pk for delivery in deliveries]
+    transaction.on_commit(lambda: _webhook_send(webhook_deliver, ids))
     return deliveries
+
+
+def _webhook_send(task, ids: list[int], attempts: dict[int, int] | None = None) -> None:
+    """Queue deliveries; a broker that does not answer leaves them pending for the sweeper."""
+    for pk in ids:
+        try:
+            task.delay(pk, attempt=(attempts or {}).get(pk, 1))
+        except Exception as exc:
+            if getattr(task.app.conf, "task_always_eager", False):
+                raise
+            logger.warning("webhooks: %d delivery(ies) left for the sweeper (%s)", len(ids), exc)
+            return
+
+
+def webhook_deliveries_sweep() -> int:
+    """Re-queue deliveries whose task was lost (broker down, crash, deploy): pending ones older
+    than the grace period and retrying ones overdue by it, not held by a worker. The task's
+    attempt number makes a duplicate of a task that was not lost a no-op."""
+    from .tasks import webhook_deliver
+
+    now = timezone.now()
+    grace = now - timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS)
+    Status = WebhookDelivery.Status
+    due = (
+        WebhookDelivery.objects.filter(
+            Q(status=Status.PENDING, created_at__lte=grace)
+            | Q(status=Status.RETRYING, next_retry_at__lte=grace)
+        )
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .order_by("created_at")
+        .values_list("pk", "attempts")[: settings.OUTBOX_SWEEP_BATCH]
+    )
+    attempts = {pk: done + 1 for pk, done in due}
+    _webhook_send(webhook_deliver, list(attempts), attempts)
+    return len(attempts)
 
 
 def webhook_event_handler(event: str):
@@ -178,13 +203,32 @@ def webhook_retry_delay(attempt: int) -> int:
     return min(base * 2 ** (attempt - 1), 6 * 3600)
 
 
+def _delivery_claim(delivery_id: int, attempt: int | None) -> bool:
+    """Hold the delivery for one attempt (a lease a dead worker's claim outlives by little);
+    False when it is final, held by another worker, or past attempt number `attempt`."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 2 + 30)
+    open_ = WebhookDelivery.objects.filter(
+        pk=delivery_id,
+        status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING],
+    ).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    if attempt is not None:
+        open_ = open_.filter(attempts=attempt - 1)
+    return bool(open_.update(claimed_until=lease))
+
+
 def webhook_delivery_attempt(
-    *, delivery_id: int, max_attempts: int | None = None
+    *, delivery_id: int, max_attempts: int | None = None, attempt: int | None = None
 ) -> WebhookDelivery:
-    """POST the delivery once, log the attempt and set its status (retrying or final)."""
+    """POST the delivery once, log the attempt and set its status (retrying or final).
+
+    `attempt` is the attempt number the caller means to make: a duplicate task for an attempt
+    already made (or being made by another worker) changes nothing. Only the status code of the
+    answer is kept: a receiver's body never reaches our delivery log."""
     max_attempts = max_attempts or settings.WEBHOOK_MAX_ATTEMPTS
+    claimed = _delivery_claim(delivery_id, attempt)
     delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
-    if delivery.status in {WebhookDelivery.Status.DELIVERED, WebhookDelivery.Status.FAILED}:
+    if not claimed:
         return delivery
     hook = delivery.webhook
     number = delivery.attempts + 1
@@ -206,19 +250,22 @@ def webhook_delivery_attempt(
         TIMESTAMP_HEADER: timestamp,
         SIGNATURE_HEADER: webhook_signature(secret=hook.secret, timestamp=timestamp, body=body),
     }
-    status, excerpt, error = None, "", ""
+    status, error = None, ""
     started = time.monotonic()
     try:
-        response = requests.post(
-            hook.url,
-            data=body,
-            headers=headers,
-            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-            allow_redirects=False,
-        )
-        status, excerpt = response.status_code, response.text[:500]
+        with webhook_session() as session:
+            response = session.post(
+                hook.url,
+                data=body,
+                headers=headers,
+                timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+                allow_redirects=False,
+                stream=True,  # the body is never read: only the status code is kept
+            )
+            status = response.status_code
+            response.close()
     except requests.RequestException as exc:
-        error = f"{type(exc).__name__}: {exc}"[:300]
+        error = _request_error(exc)
     duration_ms = int((time.monotonic() - started) * 1000)
     ok = status is not None and 200 <= status < 300
     with transaction.atomic():
@@ -226,13 +273,13 @@ def webhook_delivery_attempt(
             delivery=delivery,
             number=number,
             response_status=status,
-            response_excerpt=excerpt,
             error=error,
             duration_ms=duration_ms,
         )
         delivery.attempts = number
+        delivery.claimed_until = None
         delivery.response_status = status
-        delivery.response_excerpt = excerpt or error
+        delivery.response_excerpt = error
         now = timezone.now()
         if ok:
             delivery.status, delivery.delivered_at, delivery.next_retry_at = (
@@ -249,6 +296,14 @@ def webhook_delivery_attempt(
     return delivery
 
 
+def _request_error(exc: requests.RequestException) -> str:
+    """What went wrong, in our words: a refused target says so; otherwise the error class."""
+    text = str(exc)
+    if "refused target:" in text:
+        return "refused target: " + text.split("refused target:", 1)[1].split("'")[0].strip()
+    return type(exc).__name__
+
+
 @transaction.atomic
 def webhook_create(
     *, name: str, url: str, events: list[str], created_by=None, secret: str = "", active=True
@@ -257,6 +312,10 @@ def webhook_create(
     unknown = [e for e in events if e not in WebhookEvent.values]
     if unknown or not events:
         raise ValidationError({"events": f"choose from {', '.join(WebhookEvent.values)}"})
+    try:
+        validate_webhook_url(url)
+    except ValidationError as exc:
+        raise ValidationError({"url": exc.messages}) from None
     return Webhook.objects.create(
         name=name,
         url=url,

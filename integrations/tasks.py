@@ -10,19 +10,31 @@ from .services import webhook_delivery_attempt, webhook_retry_delay
 
 
 @shared_task(name="integrations.tasks.webhook_deliver", bind=True, max_retries=None)
-def webhook_deliver(self, delivery_id: int) -> str:
-    """Send one delivery; a failed attempt re-queues itself after the back-off delay."""
+def webhook_deliver(self, delivery_id: int, attempt: int | None = None) -> str:
+    """Send one delivery (attempt number `attempt`: a duplicate task is a no-op); a failed
+    attempt re-queues itself after the back-off delay (the sweeper re-sends it if lost)."""
     if self.request.is_eager:
         # Eager mode (CELERY_TASK_ALWAYS_EAGER, as most tests run) has no worker to wait for a
         # countdown: retry inline, capped, so a request never stalls long on a dead receiver.
         cap = settings.WEBHOOK_EAGER_MAX_ATTEMPTS
-        delivery = webhook_delivery_attempt(delivery_id=delivery_id, max_attempts=cap)
-        while delivery.status == WebhookDelivery.Status.RETRYING:
+        made, delivery = -1, None
+        while delivery is None or (
+            delivery.status == WebhookDelivery.Status.RETRYING and delivery.attempts > made
+        ):
+            made = delivery.attempts if delivery else -1
             delivery = webhook_delivery_attempt(delivery_id=delivery_id, max_attempts=cap)
         return delivery.status
-    delivery = webhook_delivery_attempt(delivery_id=delivery_id)
-    if delivery.status == WebhookDelivery.Status.RETRYING:
-        raise self.retry(countdown=webhook_retry_delay(delivery.attempts), max_retries=None)
+    if attempt is None:  # a task queued before attempt numbers: this is the next one
+        done = WebhookDelivery.objects.filter(pk=delivery_id).values_list("attempts", flat=True)
+        attempt = (done.first() or 0) + 1
+    delivery = webhook_delivery_attempt(delivery_id=delivery_id, attempt=attempt)
+    if delivery.status == WebhookDelivery.Status.RETRYING and delivery.attempts == attempt:
+        raise self.retry(
+            args=(delivery_id,),
+            kwargs={"attempt": delivery.attempts + 1},
+            countdown=webhook_retry_delay(delivery.attempts),
+            max_retries=None,
+        )
     return delivery.status
 
 

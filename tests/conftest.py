@@ -130,6 +130,28 @@ def _clear_cache():
     yield
 
 
+# What the test machine's (absent) DNS would answer for the public names tests use.
+PUBLIC_TEST_ADDRESS = "93.184.215.14"
+
+
+@pytest.fixture(autouse=True)
+def _webhook_targets(settings, monkeypatch):
+    """Test receivers listen on loopback, which production refuses (SSRF): allow it here, as
+    an operator would for an internal receiver; names under example(.com) resolve to a public
+    address without DNS. tests/security/test_webhook_targets.py checks the real rule."""
+    from integrations import targets
+
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    real = targets.resolve
+
+    def resolve(host: str, port: int) -> list[str]:
+        if host.endswith((".example", ".example.com", ".example.org")):
+            return [PUBLIC_TEST_ADDRESS]
+        return real(host, port)
+
+    monkeypatch.setattr(targets, "resolve", resolve)
+
+
 @pytest.fixture
 def scratch_database_url(db):
     """An empty database on the test server, for a child process that migrates its own."""
@@ -164,6 +186,8 @@ def celery_worker(transactional_db, redis_url):
         "CACHE_KEY_PREFIX": CACHE_PREFIX,
         "CELERY_BROKER_URL": redis_url,
         "CONN_MAX_AGE": "0",
+        # Test receivers listen on loopback (refused by default: SSRF).
+        "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
     }
     app.control.purge()
     worker_name = f"test-{os.getpid()}@{socket.gethostname()}"

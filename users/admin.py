@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from .forms import AdminLockoutAuthenticationForm
 from .models import Team, User
+
+# /admin/login/ locks out after the same failures as /login/ (one shared counter).
+admin.site.login_form = AdminLockoutAuthenticationForm
 
 
 @admin.register(User)

@@ -1,7 +1,11 @@
-"""Login throttling: too many failed logins for one username from one address lock it out."""
+"""Login throttling: too many failed logins for one username from one address lock it out.
+
+Every sign-in form (/login/ and /admin/login/) counts into the same counter, shared by all
+web processes (core.counters: Redis, or the database while Redis is down)."""
 
 from django.conf import settings
-from django.core.cache import cache
+
+from core.counters import counter_clear, counter_hit, counter_value
 
 
 def _key(*, username: str, address: str) -> str:
@@ -9,18 +13,14 @@ def _key(*, username: str, address: str) -> str:
 
 
 def login_is_locked(*, username: str, address: str) -> bool:
-    return cache.get(_key(username=username, address=address), 0) >= settings.LOGIN_FAILURE_LIMIT
+    count = counter_value(_key(username=username, address=address))
+    return count >= settings.LOGIN_FAILURE_LIMIT
 
 
 def login_failure_record(*, username: str, address: str) -> int:
     key = _key(username=username, address=address)
-    cache.add(key, 0, timeout=settings.LOGIN_LOCKOUT_SECONDS)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS)
-        return 1
+    return counter_hit(key, window_seconds=settings.LOGIN_LOCKOUT_SECONDS).value
 
 
 def login_failures_clear(*, username: str, address: str) -> None:
-    cache.delete(_key(username=username, address=address))
+    counter_clear(_key(username=username, address=address))

@@ -27,6 +27,7 @@ from accounts.models import (
     TrustPolicy,
     WorkType,
 )
+from core.dates import validate_sane_date
 from core.events import publish
 from core.progress import Progress
 from users.models import User
@@ -191,23 +192,34 @@ def _date(value: str) -> date | None:
         return None
     for fmt in DATE_FORMATS:
         try:
-            return datetime.strptime(value, fmt).date()
+            parsed = datetime.strptime(value, fmt).date()
         except ValueError:
             continue
+        return _sane(parsed)
     raise _Invalid("Enter a date as YYYY-MM-DD.")
+
+
+def _sane(value):
+    """The value, if its year is within the configured bounds (core.dates)."""
+    try:
+        validate_sane_date(value)
+    except ValidationError as exc:
+        raise _Invalid(exc.messages[0]) from None
+    return value
 
 
 def _datetime(value: str) -> datetime:
     for fmt in DATETIME_FORMATS + DATE_FORMATS:
         try:
             parsed = datetime.strptime(value.replace("Z", ""), fmt)
-            return timezone.make_aware(parsed)
         except ValueError:
             continue
+        return timezone.make_aware(_sane(parsed))
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise _Invalid("Enter a date and time as YYYY-MM-DD HH:MM.") from None
+    _sane(parsed)
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
 
 

@@ -1,7 +1,12 @@
-"""Rate limits per API token (or per user for the browser): 429 with Retry-After."""
+"""Rate limits per API token (or per user for the browser): 429 with Retry-After.
+
+The count is shared by every web process and atomic under parallel requests (core.counters:
+Redis INCR with expiry, the database while Redis is down)."""
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
+
+from core.counters import counter_hit
 
 
 class ApiTokenRateThrottle(SimpleRateThrottle):
@@ -9,14 +14,25 @@ class ApiTokenRateThrottle(SimpleRateThrottle):
 
     scope = "api"
 
-    def get_rate(self):
-        return settings.API_THROTTLE_RATE
+    def __init__(self):
+        # The rate is read on every request so it can be changed at run time (and in tests).
+        self.wait_seconds = None
 
     def allow_request(self, request, view):
-        # Read the rate on every request so it can be changed at run time (and in tests).
-        self.rate = self.get_rate()
+        self.rate = settings.API_THROTTLE_RATE
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        # One fixed window per token: the count and its expiry move together, atomically.
+        count = counter_hit(key, window_seconds=self.duration)
+        if count.value > self.num_requests:
+            self.wait_seconds = count.seconds_left
+            return False
+        return True
+
+    def wait(self):
+        return self.wait_seconds
 
     def get_cache_key(self, request, view):
         if getattr(request.auth, "pk", None) is not None:  # an API token

@@ -1,7 +1,5 @@
 """`{% load health %}{% account_health_panel account %}`: score, breakdown, why it changed."""
 
-import json
-
 from django import template
 
 from healthscores.models import DecayStatus, Quadrant
@@ -54,7 +52,7 @@ def account_health_panel(context, account):
         "snapshot": snapshot,
         "band": band,
         "bands": bands,
-        "chart_json": json.dumps(chart) if chart else "",
+        "chart_json": chart or None,
         "chart_id": f"health-history-{account.pk}",
         "decay_label": dict(DecayStatus.choices).get(snapshot.decay_status) if snapshot else "",
         "quadrant_label": dict(Quadrant.choices).get(snapshot.quadrant) if snapshot else "",

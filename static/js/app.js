@@ -85,4 +85,9 @@
   document.addEventListener("DOMContentLoaded", function () { renderCharts(document); });
   document.addEventListener("htmx:afterSettle", function (e) { renderCharts(e.target); });
   window.cspRenderCharts = renderCharts;
+  // <form data-confirm="Question?">: ask before submitting (no inline handlers under the CSP).
+  document.addEventListener("submit", function (e) {
+    var question = e.target.dataset && e.target.dataset.confirm;
+    if (question && !window.confirm(question)) e.preventDefault();
+  });
 })();

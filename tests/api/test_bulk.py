@@ -124,7 +124,7 @@ def test_bulk_interactions_tell_subscribers_and_webhooks_about_every_row(
     webhook_create(name="BI", url="http://127.0.0.1:9/", events=["ledger.entry_appended"])
     logged, queued, sent = [], [], []
     monkeypatch.setitem(events._handlers, "interaction.logged", [lambda **p: logged.append(p)])
-    monkeypatch.setattr(tasks.webhook_deliver, "delay", sent.append)
+    monkeypatch.setattr(tasks.webhook_deliver, "delay", lambda pk, **_: sent.append(pk))
     monkeypatch.setattr(rescore, "rescore_queue", lambda *, account_ids: queued.extend(account_ids))
     mine, other = org.accounts["csm_a1"][0], org.accounts["csm_a1"][1]
     rows = [_ticket(mine, 1), _ticket(other, 2, category="value_adding"), _ticket(mine, 3)]

@@ -107,6 +107,8 @@ class Workers:
             "CELERY_RESULT_BACKEND": broker_url,
             "REDIS_URL": broker_url,
             "CONN_MAX_AGE": "0",
+            # Test receivers listen on loopback (refused by default: SSRF).
+            "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
             # Unacknowledged messages of a dead worker come back after this many seconds.
             "CELERY_VISIBILITY_TIMEOUT": "5",
             # A chunk left running this long is the sweeper's to finish (900 s in production).
