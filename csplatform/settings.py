@@ -276,6 +276,9 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_EAGER_MAX_ATTEMPTS = env.int("WEBHOOK_EAGER_MAX_ATTEMPTS", default=3)
 WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# A worker making an attempt holds its delivery this long (longer than any attempt takes);
+# a worker killed mid-attempt releases it when the hold runs out, and the sweeper re-sends it.
+WEBHOOK_CLAIM_SECONDS = env.int("WEBHOOK_CLAIM_SECONDS", default=60)
 # Webhook targets must resolve to public addresses; an operator may allow private networks
 # (CIDRs, e.g. "10.0.0.0/8,127.0.0.1/32") for receivers inside their own network.
 WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])

@@ -207,7 +207,7 @@ def _delivery_claim(delivery_id: int, attempt: int | None) -> bool:
     """Hold the delivery for one attempt (a lease a dead worker's claim outlives by little);
     False when it is final, held by another worker, or past attempt number `attempt`."""
     now = timezone.now()
-    lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 2 + 30)
+    lease = now + timedelta(seconds=settings.WEBHOOK_CLAIM_SECONDS)
     open_ = WebhookDelivery.objects.filter(
         pk=delivery_id,
         status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING],

@@ -31,7 +31,7 @@ def token_key(transactional_db, org):
 
 
 def test_parallel_requests_are_limited_exactly_with_redis(
-    live_server, token_key, settings, redis_url, require_postgres
+    live_server, token_key, settings, redis_url
 ):
     """GIVEN a limit of 40/min WHEN 8 clients send 120 requests at once THEN exactly 40 pass."""
     settings.API_THROTTLE_RATE = f"{LIMIT}/min"
@@ -41,7 +41,7 @@ def test_parallel_requests_are_limited_exactly_with_redis(
 
 
 def test_parallel_requests_are_limited_exactly_by_the_database_while_redis_is_down(
-    live_server, token_key, settings, redis_url, require_postgres, monkeypatch
+    live_server, token_key, settings, redis_url, monkeypatch
 ):
     """GIVEN Redis marked unreachable (the cache and counters fall back) THEN the same burst
     is limited exactly by PostgreSQL's atomic upsert, and no request fails."""
