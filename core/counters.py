@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.utils import timezone
@@ -27,7 +27,7 @@ class Count:
 
 
 def _uses_redis() -> bool:
-    return isinstance(cache, RedisCache) and not redis_is_down()
+    return isinstance(caches["default"], RedisCache) and not redis_is_down()
 
 
 def _redis_hit(key: str, window: int) -> Count:
