@@ -345,6 +345,6 @@ def interactions_bulk_upsert(*, rows: list[dict], author=None, notify: bool = Tr
         logged = [
             (v["account_id"], pk, v["category"]) for v, pk in zip(new_rows, new_ids, strict=True)
         ]
-        transaction.on_commit(lambda: _publish_logged(logged))
+        _publish_logged(logged)  # into the outbox, in this transaction
     result.created, result.updated = len(to_create), len(to_update)
     return result
