@@ -323,6 +323,7 @@ def test_the_back_test_page_shows_both_periods_and_the_chart(simulated, client, 
     page = client.get(f"/health/backtests/{backtest.pk}/").content.decode()
     assert "Test period (out of time)" in page and 'data-chart="backtest-dates"' in page
     assert "Suggested weights" in page and "Create a draft" in page
+    assert "With data (training)" in page  # each measure's coverage
     listing = client.get("/health/backtests/").content.decode()
     assert f"/health/backtests/{backtest.pk}/" in listing
 
