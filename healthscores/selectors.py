@@ -87,8 +87,6 @@ def _side_by_side(current: dict, suggested: dict | None, key: str, name: str) ->
 def backtest_view(backtest: ScoreBacktest) -> dict:
     """What the back-test page shows: per period the version's and the suggestion's figures
     side by side, the per-date AUC chart, and the suggested measures."""
-    import json
-
     report, suggestion = backtest.report, backtest.suggestion or {}
     if not report:
         return {"periods": [], "chart": None, "suggested": [], "left_out": []}
@@ -135,7 +133,7 @@ def backtest_view(backtest: ScoreBacktest) -> dict:
     measures = suggestion.get("measures", [])
     return {
         "periods": periods,
-        "chart": json.dumps(chart),
+        "chart": chart,
         "suggested": [m for m in measures if "curve" in m],
         "left_out": [m for m in measures if "left_out" in m],
     }
