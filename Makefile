@@ -33,6 +33,7 @@ migrate: install
 
 seed: install
 	$(EMBEDDED) sh -c '$(PY) manage.py migrate --noinput && $(PY) manage.py seed_demo'
+	@[ -n "$$DATABASE_URL" ] || touch .data/demo-seeded
 
 ## run: the whole system: web on http://$(HOST):$(PORT)/, a Celery worker and beat (honcho +
 ## Procfile), after migrating and seeding the demo once. Ctrl-C stops all of it.
