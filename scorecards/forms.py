@@ -4,6 +4,7 @@ from django import forms
 
 from accounts.models import Segment
 
+from .kinds import kind_params
 from .models import MeasureKind, MissingPolicy, UsageAggregation
 
 PARAM_FIELDS = (
@@ -73,8 +74,11 @@ class MeasureForm(forms.Form):
 
     def as_measure(self) -> dict:
         data = self.cleaned_data
+        # Only the settings this kind takes: a field left filled in from another kind is dropped.
         params = {
-            name: data[name] for name in PARAM_FIELDS if data.get(name) not in (None, "", False)
+            p.name: data[p.name]
+            for p in kind_params(data["kind"])
+            if data.get(p.name) not in (None, "", False)
         }
         return {
             "key": data["key"],

@@ -4,16 +4,19 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from core.events import publish
 
 from .defaults import build_default_scorecard
+from .kinds import measure_params_clean
 from .models import (
     Band,
     ManualMeasureValue,
     Measure,
     MeasureKind,
+    MissingPolicy,
     Scorecard,
     ScorecardVersion,
     VersionStatus,
@@ -52,13 +55,13 @@ def _copy_rules(*, source: ScorecardVersion, target: ScorecardVersion, weights=N
 
 
 @transaction.atomic
-def scorecard_create(*, name: str, segment, user) -> Scorecard:
+def scorecard_create(*, name: str, segment, user, description: str = "") -> Scorecard:
     """Create a segment's scorecard with a draft copied from the default's published rules."""
     if Scorecard.objects.filter(segment=segment).exists():
         raise ValidationError({"segment": ["This segment already has a scorecard."]})
     if Scorecard.objects.filter(name=name).exists():
         raise ValidationError({"name": ["A scorecard with this name exists."]})
-    scorecard = Scorecard.objects.create(name=name, segment=segment)
+    scorecard = Scorecard.objects.create(name=name, segment=segment, description=description)
     draft = ScorecardVersion.objects.create(scorecard=scorecard, number=1, created_by=user)
     _copy_rules(source=scorecard_default_ensure(), target=draft)
     return scorecard
@@ -103,6 +106,123 @@ def scorecard_version_draft_create(
     return draft
 
 
+class VersionLocked(ValidationError):
+    """A change to a published or archived version: those are immutable (start a draft)."""
+
+    def __init__(self, version: ScorecardVersion):
+        super().__init__(
+            f"Version {version.number} is {version.status}; only a draft can change. "
+            "Create a draft of the scorecard and edit that."
+        )
+
+
+def _draft_locked(version_id: int) -> ScorecardVersion:
+    """The version under a row lock, or VersionLocked when it is not a draft."""
+    version = ScorecardVersion.objects.select_for_update().get(pk=version_id)
+    if version.status != VersionStatus.DRAFT:
+        raise VersionLocked(version)
+    return version
+
+
+MEASURE_FIELDS = ("key", "label", "kind", "weight", "params", "bad", "good", "missing_policy")
+
+
+def _measure_errors(fields: dict) -> dict[str, list]:
+    """Field errors of one measure's settings (params checked against its kind's definition)."""
+    errors: dict[str, list] = {}
+    if fields["kind"] not in MeasureKind.values:
+        errors["kind"] = [f"Choose one of: {', '.join(MeasureKind.values)}."]
+    else:
+        fields["params"], param_errors = measure_params_clean(fields["kind"], fields["params"])
+        if param_errors:
+            errors["params"] = [
+                f"{name}: {message}"
+                for name, messages in param_errors.items()
+                for message in messages
+            ]
+    if fields["weight"] is None or fields["weight"] <= 0:
+        errors["weight"] = ["The weight must be positive."]
+    if fields["bad"] == fields["good"]:
+        errors["good"] = ["The bad and good thresholds must differ."]
+    return errors
+
+
+@transaction.atomic
+def measure_save(
+    *, version: ScorecardVersion | None = None, measure: Measure | None = None, **changes
+) -> Measure:
+    """Add a measure to a draft (`version`) or change one of a draft's measures (`measure`).
+
+    `changes` are any of MEASURE_FIELDS and `position`; params must fit the (new) kind.
+    """
+    unknown = set(changes) - {*MEASURE_FIELDS, "position"}
+    if unknown:
+        raise ValueError(f"Unknown measure fields: {sorted(unknown)}")
+    draft = _draft_locked(measure.version_id if measure is not None else version.pk)
+    if measure is None:
+        measure = Measure(
+            version=draft,
+            params={},
+            missing_policy=MissingPolicy.EXCLUDE,
+            weight=10,
+            position=(draft.measures.aggregate(top=Max("position"))["top"] or 0) + 1,
+        )
+    fields = {name: getattr(measure, name) for name in (*MEASURE_FIELDS, "position")}
+    fields.update(changes)
+    errors = _measure_errors(fields)
+    if draft.measures.filter(key=fields["key"]).exclude(pk=measure.pk).exists():
+        errors["key"] = ["Another measure of this draft has this key."]
+    if errors:
+        raise ValidationError(errors)
+    for name, value in fields.items():
+        setattr(measure, name, value)
+    measure.save()
+    return measure
+
+
+@transaction.atomic
+def measure_delete(*, measure: Measure) -> None:
+    """Remove a measure from a draft (a draft may end up empty; publishing then refuses)."""
+    _draft_locked(measure.version_id)
+    measure.delete()
+
+
+def _band_errors(bands: list[dict]) -> dict[str, list]:
+    errors: dict[str, list] = {}
+    mins = [b["min_score"] for b in bands]
+    if not bands:
+        errors["bands"] = ["A scorecard needs at least one band."]
+    elif 0 not in mins:
+        errors["bands"] = ["The lowest band must start at 0."]
+    elif len(set(mins)) != len(mins):
+        errors["bands"] = ["Two bands cannot start at the same score."]
+    elif len({b["key"] for b in bands}) != len(bands):
+        errors["bands"] = ["Band keys must be unique."]
+    return errors
+
+
+@transaction.atomic
+def bands_replace(*, version: ScorecardVersion, bands: list[dict]) -> list[Band]:
+    """Replace a draft's grading bands (key, label, min_score, colour) as one set."""
+    draft = _draft_locked(version.pk)
+    errors = _band_errors(bands)
+    if errors:
+        raise ValidationError(errors)
+    draft.bands.all().delete()
+    return Band.objects.bulk_create(
+        Band(version=draft, **b) for b in sorted(bands, key=lambda b: b["min_score"])
+    )
+
+
+@transaction.atomic
+def scorecard_version_notes_set(*, version: ScorecardVersion, notes: str) -> ScorecardVersion:
+    """Change what a draft says about itself (what changed and why)."""
+    draft = _draft_locked(version.pk)
+    draft.notes = notes
+    draft.save(update_fields=["notes"])
+    return draft
+
+
 def _validate_rules(measures: list[dict], bands: list[dict]) -> None:
     errors = []
     keys = [m["key"] for m in measures]
@@ -115,11 +235,12 @@ def _validate_rules(measures: list[dict], bands: list[dict]) -> None:
             errors.append(f"{m['label']}: the weight must be positive.")
         if m["bad"] == m["good"]:
             errors.append(f"{m['label']}: the bad and good thresholds must differ.")
-        params = m.get("params") or {}
-        if m["kind"] in MeasureKind.usage_kinds() and not params.get("metric"):
-            errors.append(f"{m['label']}: a usage measure needs a metric name.")
-        if m["kind"] == MeasureKind.USAGE_RATIO and not params.get("denominator"):
-            errors.append(f"{m['label']}: a usage ratio needs the metric it divides by.")
+        if m["kind"] not in MeasureKind.values:
+            errors.append(f"{m['label']}: unknown kind {m['kind']!r}.")
+            continue
+        _, param_errors = measure_params_clean(m["kind"], m.get("params"))
+        for name, messages in param_errors.items():
+            errors.extend(f"{m['label']}: {name}: {message}" for message in messages)
     mins = [b["min_score"] for b in bands]
     if not bands:
         errors.append("A scorecard needs at least one band.")
@@ -138,9 +259,7 @@ def scorecard_version_update(
     *, version: ScorecardVersion, notes: str, measures: list[dict], bands: list[dict]
 ) -> ScorecardVersion:
     """Replace a draft's measures and bands (published and archived versions never change)."""
-    version = ScorecardVersion.objects.select_for_update().get(pk=version.pk)
-    if version.status != VersionStatus.DRAFT:
-        raise ValidationError("Only a draft can be edited; create a new draft instead.")
+    version = _draft_locked(version.pk)
     _validate_rules(measures, bands)
     version.notes = notes
     version.save(update_fields=["notes"])
@@ -157,9 +276,7 @@ def scorecard_version_update(
 def scorecard_version_publish(*, version: ScorecardVersion, user) -> ScorecardVersion:
     """Publish a draft: the previously published version is archived, history is kept."""
     Scorecard.objects.select_for_update().get(pk=version.scorecard_id)
-    version = ScorecardVersion.objects.get(pk=version.pk)
-    if version.status != VersionStatus.DRAFT:
-        raise ValidationError("Only a draft can be published.")
+    version = _draft_locked(version.pk)
     _validate_rules(
         list(version.measures.values("key", "label", "kind", "weight", "bad", "good", "params")),
         list(version.bands.values("key", "min_score")),

@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from accounts.models import Account
 from healthscores.models import ScoreValidation
-from scorecards.models import Scorecard, ScorecardVersion, VersionStatus
+from scorecards.models import MissingPolicy, Scorecard, ScorecardVersion, VersionStatus
 from scorecards.selectors import published_scorecards, version_with_rules
 
 from .compute import AccountHealth, health_compute
@@ -56,6 +56,9 @@ def scorecard_impact_preview(*, version: ScorecardVersion, as_of: date) -> dict:
     version = version_with_rules(version.pk)
     scope = _scope(version)
     published = version.scorecard.versions.filter(status=VersionStatus.PUBLISHED).first()
+    if published is None:
+        # A new segment scorecard: its accounts are scored by the default until it publishes.
+        published = published_scorecards().default
     after = {r.account_id: r for r in health_compute_all(as_of=as_of, version=version, scope=scope)}
     before = (
         {
@@ -83,7 +86,7 @@ def scorecard_impact_preview(*, version: ScorecardVersion, as_of: date) -> dict:
                 up += 1
             else:
                 down += 1
-        if old is not None:
+        if old is not None and new.overall != old.overall:
             movers.append((new.overall - old.overall, acc, old, new))
     movers.sort(key=lambda m: -abs(m[0]))
     names = dict(
@@ -114,7 +117,40 @@ def scorecard_impact_preview(*, version: ScorecardVersion, as_of: date) -> dict:
             for _, acc, old, new in movers[:15]
         ],
         "published": published,
+        "published_version": published.number if published else None,
+        "compared_with": f"{published.scorecard.name} v{published.number}" if published else "",
+        "coverage": measure_coverage(version=version, results=list(after.values())),
     }
+
+
+MISSING_EFFECTS = {
+    MissingPolicy.EXCLUDE: "left out: their score leans on the other measures, confidence drops",
+    MissingPolicy.ZERO: "scored 0: they count with the full weight, pulling the score down",
+    MissingPolicy.NEUTRAL: "scored 50: they count with the full weight at a neutral score",
+}
+
+
+def measure_coverage(*, version: ScorecardVersion, results: list[AccountHealth]) -> list[dict]:
+    """Per measure: how many accounts had data for it, and what its missing-data policy does to
+    the others (the editor shows this next to each measure's policy)."""
+    with_data = Counter(
+        doc["key"] for r in results for doc in r.measures if doc.get("raw") is not None
+    )
+    total = len(results)
+    return [
+        {
+            "key": m.key,
+            "label": m.label,
+            "missing_policy": m.missing_policy,
+            "with_data": with_data[m.key],
+            "without_data": total - with_data[m.key],
+            "share_with_data": round(with_data[m.key] / total, 4) if total else 0.0,
+            "effect": MISSING_EFFECTS.get(
+                m.missing_policy, dict(MissingPolicy.choices).get(m.missing_policy, "")
+            ),
+        }
+        for m in version.measures.all()
+    ]
 
 
 def _roc_auc(labels: list[int], risk: list[float]) -> tuple[float | None, list[dict]]:

@@ -2,7 +2,7 @@
 
 import django_filters as filters
 
-from scorecards.models import Scorecard, ScorecardVersion
+from scorecards.models import Measure, Scorecard, ScorecardVersion
 
 
 class ScorecardFilter(filters.FilterSet):
@@ -19,3 +19,11 @@ class ScorecardVersionFilter(filters.FilterSet):
     class Meta:
         model = ScorecardVersion
         fields = ["status"]
+
+
+class MeasureFilter(filters.FilterSet):
+    version = filters.NumberFilter(field_name="version_id")
+
+    class Meta:
+        model = Measure
+        fields = ["kind"]

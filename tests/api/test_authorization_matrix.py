@@ -83,6 +83,7 @@ def _health_targets(account) -> dict:
     return {
         "sc": version.scorecard_id,
         "sv": version.pk,
+        "sm": version.measures.first().pk,
         "run": run.pk,
         "val": validation.pk,
         "p": plan.pk,
@@ -158,8 +159,16 @@ CASES = [
     ("get", "/api/v1/scorecards/{sc}/", None, CONFIG_READ),
     ("get", "/api/v1/scorecard-versions/", None, CONFIG_READ),
     ("get", "/api/v1/scorecard-versions/{sv}/", None, CONFIG_READ),
-    # Admins may publish, but this version is already published: 400.
-    ("post", "/api/v1/scorecard-versions/{sv}/publish/", {}, (403, 403, 403, 400, 403, 401)),
+    # Admins may publish, but this version is already published (immutable): 409.
+    ("post", "/api/v1/scorecard-versions/{sv}/publish/", {}, (403, 403, 403, 409, 403, 401)),
+    ("patch", "/api/v1/scorecard-versions/{sv}/", {"notes": "n"}, (403, 403, 403, 409, 403, 401)),
+    ("get", "/api/v1/scorecard-versions/{sv}/preview/", None, (403, 403, 403, 200, 403, 401)),
+    ("post", "/api/v1/scorecards/{sc}/draft/", {}, (403, 403, 403, 201, 403, 401)),
+    ("get", "/api/v1/scorecard-measures/", None, CONFIG_READ),
+    ("get", "/api/v1/scorecard-measures/{sm}/", None, CONFIG_READ),
+    ("patch", "/api/v1/scorecard-measures/{sm}/", {"weight": 3}, (403, 403, 403, 409, 403, 401)),
+    ("delete", "/api/v1/scorecard-measures/{sm}/", None, (403, 403, 403, 409, 403, 401)),
+    ("get", "/api/v1/scorecard-measure-kinds/", None, CONFIG_READ),
     ("get", "/api/v1/score-runs/", None, STAFF_READ),
     ("get", "/api/v1/score-runs/{run}/", None, STAFF_READ),
     ("post", "/api/v1/score-runs/", {"as_of": "{past}"}, (403, 403, 403, 202, 403, 401)),

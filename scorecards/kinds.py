@@ -1,0 +1,285 @@
+"""What each measure kind takes: the one definition the editor, the API and the services read.
+
+A measure keeps its kind's settings in `Measure.params`. `KIND_PARAMS` says, per kind, which
+settings exist, their type, bounds, choices and default, so the browser editor shows only the
+fields a kind uses, the API rejects settings that do not fit the kind with a field error, and
+the schema documents them. A new kind adds its entry here (a test checks every `MeasureKind`
+has one).
+"""
+
+from dataclasses import dataclass
+
+from .models import MeasureKind, UsageAggregation
+
+SURVEY_CHOICES = (("nps", "NPS"), ("csat", "CSAT"))
+
+
+@dataclass(frozen=True)
+class Param:
+    """One setting of a measure kind, stored under `name` in `Measure.params`."""
+
+    name: str
+    label: str
+    type: type  # int, float, str or bool
+    required: bool = False
+    default: object = None
+    choices: tuple[tuple[str, str], ...] = ()
+    min_value: float | None = None
+    max_value: float | None = None
+    max_length: int | None = None
+    help_text: str = ""
+
+    def clean(self, value) -> tuple[object, str | None]:
+        """(the value as stored, None) or (None, an error message)."""
+        if self.type is list:
+            return _clean_curve(value)
+        if self.type is bool:
+            return (value, None) if isinstance(value, bool) else (None, "Use true or false.")
+        if self.type is str:
+            if not isinstance(value, str):
+                return None, "Enter text."
+            value = value.strip()
+            if self.required and not value:
+                return None, "This field may not be blank."
+            if self.max_length is not None and len(value) > self.max_length:
+                return None, f"Use at most {self.max_length} characters."
+            if self.choices and value not in {c for c, _ in self.choices}:
+                options = ", ".join(c for c, _ in self.choices)
+                return None, f"Choose one of: {options}."
+            return value, None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None, "Enter a number."
+        if self.type is int:
+            if isinstance(value, float) and not value.is_integer():
+                return None, "Enter a whole number."
+            value = int(value)
+        else:
+            value = float(value)
+        if self.min_value is not None and value < self.min_value:
+            return None, f"Use at least {self.min_value:g}."
+        if self.max_value is not None and value > self.max_value:
+            return None, f"Use at most {self.max_value:g}."
+        return value, None
+
+
+def _clean_curve(value) -> tuple[list | None, str | None]:
+    """A scoring curve: at least two [raw, score] pairs of numbers, scores 0-100."""
+    message = "Send at least two [raw value, score 0-100] pairs."
+    if not isinstance(value, list) or len(value) < 2:
+        return None, message
+    points = []
+    for point in value:
+        if not isinstance(point, list | tuple) or len(point) != 2:
+            return None, message
+        raw, score = point
+        if any(isinstance(v, bool) or not isinstance(v, int | float) for v in (raw, score)):
+            return None, message
+        if not 0 <= score <= 100:
+            return None, "Curve scores run from 0 to 100."
+        points.append([raw, score])
+    return sorted(points), None
+
+
+UNIT = Param(
+    "unit", "Unit", str, max_length=10, help_text="Shown after the raw value, e.g. % or days."
+)
+CURVE = Param(
+    "curve",
+    "Scoring curve",
+    list,
+    help_text="[[raw, score], ...]: a piecewise-linear curve used instead of the straight line "
+    "from bad to good (suggested weights write it).",
+)
+NO_ROWS = Param(
+    "no_rows",
+    "No usage rows",
+    str,
+    default="zero",
+    choices=(
+        ("zero", "No rows in the window = no use (if it has usage history)"),
+        ("missing", "No rows in the window = no data (missing policy)"),
+    ),
+    help_text="What a window without rows means for an account with usage history.",
+)
+
+
+def _metric(label: str = "Metric") -> Param:
+    return Param(
+        "metric",
+        label,
+        str,
+        required=True,
+        max_length=60,
+        help_text="The usage metric name as the pipeline sends it.",
+    )
+
+
+def _window(default: int, help_text: str) -> Param:
+    return Param(
+        "window_days",
+        "Window (days)",
+        int,
+        default=default,
+        min_value=1,
+        max_value=730,
+        help_text=help_text,
+    )
+
+
+KIND_PARAMS: dict[str, tuple[Param, ...]] = {
+    MeasureKind.ICP_FIT: (UNIT,),
+    MeasureKind.GOODWILL: (UNIT,),
+    MeasureKind.DECAY: (UNIT,),
+    MeasureKind.INTERACTION_MIX: (
+        Param(
+            "n",
+            "Last N interactions",
+            int,
+            default=10,
+            min_value=1,
+            max_value=200,
+            help_text="Share of relationship-building and value-adding among the last N.",
+        ),
+        UNIT,
+    ),
+    MeasureKind.DAYS_SINCE_VALUE: (UNIT,),
+    MeasureKind.USAGE: (
+        _metric(),
+        Param(
+            "aggregation",
+            "Aggregation",
+            str,
+            required=True,
+            choices=tuple(UsageAggregation.choices),
+            help_text="How the window's daily values become one number.",
+        ),
+        _window(30, "Days of usage up to the run date."),
+        Param(
+            "per_seat",
+            "Per seat",
+            bool,
+            default=False,
+            help_text="Divide by the account's seats (sum and average only).",
+        ),
+        NO_ROWS,
+        UNIT,
+    ),
+    MeasureKind.SURVEY: (
+        Param("survey", "Survey", str, default="nps", choices=SURVEY_CHOICES),
+        _window(180, "Answers from this many days up to the run date."),
+        UNIT,
+    ),
+    MeasureKind.SUCCESS_PLAN: (UNIT,),
+    MeasureKind.MRR_TREND: (
+        _window(90, "MRR now compared with MRR this many days before."),
+        UNIT,
+    ),
+    MeasureKind.MANUAL: (
+        Param(
+            "valid_days",
+            "Valid for (days)",
+            int,
+            default=30,
+            min_value=1,
+            max_value=365,
+            help_text="A CSM's value goes stale after this many days.",
+        ),
+        UNIT,
+    ),
+    MeasureKind.TENURE: (UNIT,),
+    MeasureKind.LIFECYCLE: (
+        Param(
+            "new_days",
+            "New for (days)",
+            int,
+            default=90,
+            min_value=1,
+            max_value=3650,
+            help_text="Stage 0 (new) for this many days of tenure.",
+        ),
+        Param(
+            "established_days",
+            "Established after (days)",
+            int,
+            default=365,
+            min_value=1,
+            max_value=3650,
+            help_text="Stage 2 (established) from this many days of tenure.",
+        ),
+        UNIT,
+    ),
+    MeasureKind.USAGE_TREND: (
+        _metric(),
+        _window(30, "Each of the two windows compared, in days."),
+        NO_ROWS,
+        UNIT,
+    ),
+    MeasureKind.USAGE_RATIO: (
+        _metric("Metric (numerator)"),
+        Param(
+            "denominator",
+            "Divided by (metric)",
+            str,
+            required=True,
+            max_length=60,
+            help_text="The metric the first one is divided by.",
+        ),
+        _window(30, "Both metrics summed over this many days."),
+        NO_ROWS,
+        UNIT,
+    ),
+}
+# Any kind may carry a learned scoring curve.
+KIND_PARAMS = {kind: (*params, CURVE) for kind, params in KIND_PARAMS.items()}
+
+
+def kind_params(kind: str) -> tuple[Param, ...]:
+    """The settings a kind takes (the unit and curve for a kind nobody described yet)."""
+    return KIND_PARAMS.get(kind, (UNIT, CURVE))
+
+
+def all_params() -> dict[str, Param]:
+    """Every setting any kind takes, by name (the first definition of a shared name wins)."""
+    found: dict[str, Param] = {}
+    for params in KIND_PARAMS.values():
+        for param in params:
+            found.setdefault(param.name, param)
+    return found
+
+
+def kinds_using(name: str) -> list[str]:
+    """The kinds that take the setting `name`."""
+    return [kind for kind, params in KIND_PARAMS.items() if any(p.name == name for p in params)]
+
+
+def measure_params_clean(kind: str, params) -> tuple[dict, dict[str, list[str]]]:
+    """(cleaned params, errors by setting name) for a measure of `kind`.
+
+    Settings the kind does not take are errors, not silently dropped; required settings must
+    be present; blank optional ones (None, "") are left out so the kind's default applies.
+    """
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        return {}, {"non_field_errors": ["Send the settings as a JSON object."]}
+    allowed = {p.name: p for p in kind_params(kind)}
+    cleaned: dict = {}
+    errors: dict[str, list[str]] = {}
+    for name in params:
+        if name not in allowed:
+            label = MeasureKind(kind).label if kind in MeasureKind.values else kind
+            users = kinds_using(name)
+            hint = f" It belongs to: {', '.join(users)}." if users else ""
+            errors[str(name)] = [f"A {label} measure does not take this setting.{hint}"]
+    for name, param in allowed.items():
+        value = params.get(name)
+        if value is None or (value == "" and not param.required):
+            if param.required:
+                errors[name] = ["This setting is required for this kind."]
+            continue
+        value, error = param.clean(value)
+        if error:
+            errors[name] = [error]
+        elif value != "":
+            cleaned[name] = value
+    return cleaned, errors
