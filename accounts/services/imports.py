@@ -33,7 +33,7 @@ from core.progress import Progress
 from users.models import User
 
 from . import ledger
-from .accounts import STARTING_TRUST_REASON
+from .accounts import STARTING_TRUST_REASON, opening_trust_at
 from .icp import icp_scores_refresh
 from .interactions import interaction_rows_clean, interactions_bulk_upsert
 
@@ -413,7 +413,6 @@ def _write_accounts(plans, author) -> tuple[int, int]:
     if changed and columns:
         Account.objects.bulk_update(changed, columns, batch_size=500)
     starting = TrustPolicy.current().starting_balance
-    now = timezone.now()
     if starting:
         ledger.trust_entries_bulk_append(
             pending=[
@@ -422,7 +421,7 @@ def _write_accounts(plans, author) -> tuple[int, int]:
                     points=starting,
                     reason=STARTING_TRUST_REASON,
                     source=EntrySource.MILESTONE,
-                    occurred_at=now,
+                    occurred_at=opening_trust_at(a),
                     author=author,
                     apply_cushion=False,
                 )

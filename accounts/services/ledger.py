@@ -202,8 +202,14 @@ def trust_entry_append(
 
 
 @transaction.atomic
-def trust_entry_reverse(*, entry: TrustEntry, reason: str, author=None) -> TrustEntry:
-    """Cancel an entry with an opposite one; an entry is reversed at most once."""
+def trust_entry_reverse(
+    *, entry: TrustEntry, reason: str, author=None, occurred_at: datetime | None = None
+) -> TrustEntry:
+    """Cancel an entry with an opposite one; an entry is reversed at most once.
+
+    The reversal takes effect now, or at `occurred_at` (e.g. the reversed entry's own instant,
+    so the two cancel out at every date a back-dated run may read).
+    """
     reason = _clean_reason(reason)
     account = Account.objects.select_for_update().get(pk=entry.account_id)
     if entry.source == EntrySource.REVERSAL:
@@ -216,6 +222,7 @@ def trust_entry_reverse(*, entry: TrustEntry, reason: str, author=None) -> Trust
         reason=f"Reverses #{entry.seq}: {reason}"[:300],
         source=EntrySource.REVERSAL,
         author=author,
+        occurred_at=occurred_at,
         apply_cushion=False,
         reverses=entry,
     )
