@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from .models import ChunkStatus, HealthSnapshot, ScoreBacktest, ScoreRun, ScoreValidation
@@ -136,4 +136,34 @@ def backtest_view(backtest: ScoreBacktest) -> dict:
         "chart": chart,
         "suggested": [m for m in measures if "curve" in m],
         "left_out": [m for m in measures if "left_out" in m],
+    }
+
+
+def portfolio_health_at(accounts: QuerySet, as_of: date) -> QuerySet:
+    """`accounts` (already scoped to what the caller may see) that have a snapshot on or before
+    `as_of`, ordered by id, each annotated with that latest snapshot's id and band.
+
+    Driven from the accounts, so a page of 50 probes the (account, as_of) index 50-odd times
+    instead of ranking every snapshot of the history.
+    """
+    latest = HealthSnapshot.objects.filter(account=OuterRef("pk"), as_of__lte=as_of).order_by(
+        "-as_of"
+    )
+    return (
+        accounts.annotate(
+            snapshot_id=Subquery(latest.values("pk")[:1]),
+            snapshot_band=Subquery(latest.values("band")[:1]),
+        )
+        .filter(snapshot_id__isnull=False)
+        .only("pk", "external_id", "name")
+    )
+
+
+def snapshots_by_id(ids: list[int]) -> dict[int, HealthSnapshot]:
+    """The snapshots with these ids (their scorecard version joined), in one query."""
+    return {
+        s.pk: s
+        for s in HealthSnapshot.objects.filter(pk__in=ids).select_related(
+            "scorecard_version__scorecard"
+        )
     }

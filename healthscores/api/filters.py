@@ -2,6 +2,8 @@
 
 import django_filters as filters
 
+from accounts.models import Account
+
 from ..models import ScoreRun, ScoreValidation
 
 
@@ -20,3 +22,16 @@ class ScoreValidationFilter(filters.FilterSet):
     class Meta:
         model = ScoreValidation
         fields = ["as_of"]
+
+
+class PortfolioHealthFilter(filters.FilterSet):
+    """Filters of `/health/?as_of=`: the account's segment, owner, stage, and the band of the
+    snapshot that was in force on `as_of` (not today's band)."""
+
+    segment = filters.NumberFilter(field_name="segment_id")
+    owner = filters.NumberFilter(field_name="owner_id")
+    band = filters.CharFilter(field_name="snapshot_band", help_text="e.g. red, yellow, green.")
+
+    class Meta:
+        model = Account
+        fields = ["stage"]

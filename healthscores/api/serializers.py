@@ -354,3 +354,35 @@ class ScoreBacktestRequestSerializer(serializers.Serializer):
         for name in ("start", "end", "split_on"):
             _past_date(attrs[name])
         return attrs
+
+
+class PortfolioHealthQuerySerializer(serializers.Serializer):
+    as_of = serializers.DateField(
+        help_text="The day to read: each account's latest snapshot on or before it."
+    )
+
+    def validate_as_of(self, value: date) -> date:
+        if value > timezone.localdate():
+            raise serializers.ValidationError("Pick today or a past date.")
+        return _past_date(value)
+
+
+class PortfolioHealthRowSerializer(serializers.Serializer):
+    """One account's health as it stood on the requested day."""
+
+    account = serializers.IntegerField(source="account_id")
+    account_external_id = serializers.CharField(allow_null=True)
+    account_name = serializers.CharField()
+    as_of = serializers.DateField(
+        help_text="The snapshot's own date: the requested day, or the latest day before it "
+        "that the account was scored."
+    )
+    overall = serializers.IntegerField()
+    band = serializers.CharField()
+    confidence = serializers.FloatField()
+    decay_score = serializers.IntegerField()
+    decay_status = serializers.CharField()
+    churn_risk = serializers.FloatField()
+    scorecard_version = serializers.IntegerField(source="scorecard_version_id")
+    scorecard_version_number = serializers.IntegerField(source="scorecard_version.number")
+    measures = MeasureScoreSerializer(many=True)

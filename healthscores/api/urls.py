@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from .views import (
     AccountHealthViewSet,
+    PortfolioHealthViewSet,
     ScoreBacktestViewSet,
     ScoreRunViewSet,
     ScoreValidationViewSet,
@@ -14,6 +15,7 @@ router = SimpleRouter(trailing_slash=True)
 router.register("score-runs", ScoreRunViewSet, basename="score-run")
 router.register("score-validation", ScoreValidationViewSet, basename="score-validation")
 router.register("score-backtests", ScoreBacktestViewSet, basename="score-backtest")
+router.register("health", PortfolioHealthViewSet, basename="portfolio-health")
 
 # An account's health, by id or by its external_id (a CRM sync never needs a lookup table).
 ACCOUNT_PREFIXES = [

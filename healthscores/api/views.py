@@ -18,11 +18,13 @@ from core.api.scopes import Scope
 from .. import selectors
 from ..models import RunTrigger, ScoreBacktest, ScoreRun, ScoreValidation
 from ..services import score_run_start, score_validation_run
-from .filters import ScoreRunFilter, ScoreValidationFilter
+from .filters import PortfolioHealthFilter, ScoreRunFilter, ScoreValidationFilter
 from .serializers import (
     HealthHistorySerializer,
     HealthSnapshotSerializer,
     HistoryQuerySerializer,
+    PortfolioHealthQuerySerializer,
+    PortfolioHealthRowSerializer,
     ScoreBacktestRequestSerializer,
     ScoreBacktestSerializer,
     ScorecardVersionRefSerializer,
@@ -34,6 +36,43 @@ from .serializers import (
 )
 
 NOT_SCORED = "This account has no health snapshot yet."
+
+
+class PortfolioHealthViewSet(ApiGenericViewSet):
+    """`/health/?as_of=YYYY-MM-DD`: every visible account's health as it stood on a day."""
+
+    serializer_class = PortfolioHealthRowSerializer
+    filterset_class = PortfolioHealthFilter
+    ordering_fields = ["id"]
+    ordering = ["id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request
+            return Account.objects.none()
+        query = PortfolioHealthQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        visible = Account.objects.for_user(self.request.user)
+        return selectors.portfolio_health_at(visible, query.validated_data["as_of"])
+
+    @extend_schema(
+        summary="Every account's score on a past date (one paginated call)",
+        description="For each account you may see, the latest snapshot on or before `as_of` "
+        "(the row's own `as_of` says which day that was; an account not scored by then is "
+        "left out). Filter by `segment`, `owner`, `stage` and by `band` as it stood on "
+        "`as_of`; cursor-paginated by account id. Back-dated runs (`POST /score-runs/`) "
+        "fill in days that were never scored.",
+        parameters=[PortfolioHealthQuerySerializer],
+    )
+    def list(self, request, *args, **kwargs):
+        accounts = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        snapshots = selectors.snapshots_by_id([a.snapshot_id for a in accounts])
+        rows = []
+        for account in accounts:
+            snapshot = snapshots[account.snapshot_id]
+            snapshot.account_external_id = account.external_id
+            snapshot.account_name = account.name
+            rows.append(snapshot)
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
 
 class AccountHealthViewSet(ApiGenericViewSet):
