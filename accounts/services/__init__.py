@@ -11,7 +11,12 @@ from .ledger import (
     trust_entry_reverse,
     trust_points_for_interaction,
 )
-from .signals import subscription_upsert, survey_record, usage_bulk_upsert
+from .signals import (
+    subscription_upsert,
+    subscriptions_bulk_upsert,
+    survey_record,
+    usage_bulk_upsert,
+)
 
 __all__ = [
     "BulkResult",
@@ -25,6 +30,7 @@ __all__ = [
     "interactions_bulk_upsert",
     "ledger_reconcile",
     "subscription_upsert",
+    "subscriptions_bulk_upsert",
     "survey_record",
     "trust_entry_append",
     "trust_entry_reverse",

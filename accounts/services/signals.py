@@ -2,7 +2,7 @@
 
 import math
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,7 +13,7 @@ from django.utils.dateparse import parse_date
 from accounts.models import Account, Contact, Subscription, SurveyKind, SurveyResponse, UsageMetric
 from core.events import publish
 
-from .common import BulkResult
+from .common import BulkResult, rows_update
 
 
 def _as_date(value) -> date | None:
@@ -189,3 +189,135 @@ def subscription_upsert(
     account_mrr_sync(account_ids=[account.pk])
     publish("account.inputs_changed", account_ids=[account.pk])
     return subscription
+
+
+MRR_MAX = Decimal("9999999999.99")  # the column's max_digits=12, decimal_places=2
+
+
+def _as_mrr(value) -> Decimal | None:
+    """A JSON number or numeric string as money with cents, or None when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        return None
+    try:
+        mrr = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    if not mrr.is_finite() or mrr < 0 or mrr > MRR_MAX or mrr != mrr.quantize(Decimal("0.01")):
+        return None
+    return mrr.quantize(Decimal("0.01"))
+
+
+def subscription_rows_clean(rows: list[dict]) -> tuple[list[tuple[int, Subscription]], list[dict]]:
+    """Validate subscription rows: ([(index, unsaved subscription)], errors by index).
+
+    A row names its subscription by `external_id`, else by account + product + start_date; two
+    rows naming the same subscription in one batch are an error on the second.
+    """
+    valid, errors, seen = [], [], {}
+    for index, row in enumerate(rows):
+        row_errors: dict[str, list[str]] = {}
+        account = row.get("account")
+        if not isinstance(account, Account):
+            row_errors["account"] = ["Unknown account."]
+        product = str(row.get("product") or "").strip()
+        if not product:
+            row_errors["product"] = ["This field is required."]
+        elif len(product) > 100:
+            row_errors["product"] = ["At most 100 characters."]
+        start = _as_date(row.get("start_date"))
+        if start is None:
+            row_errors["start_date"] = ["Enter a valid date (YYYY-MM-DD)."]
+        end = None
+        if row.get("end_date") not in (None, ""):
+            end = _as_date(row.get("end_date"))
+            if end is None:
+                row_errors["end_date"] = ["Enter a valid date (YYYY-MM-DD)."]
+            elif start is not None and end < start:
+                row_errors["end_date"] = ["Ends before it starts."]
+        mrr = _as_mrr(row.get("mrr"))
+        if mrr is None:
+            row_errors["mrr"] = ["Enter an amount of at least 0 with at most 2 decimals."]
+        external_id = str(row.get("external_id") or "").strip() or None
+        if external_id and len(external_id) > 100:
+            row_errors["external_id"] = ["At most 100 characters."]
+        if not row_errors:
+            key = ("ext", external_id) if external_id else ("nat", account.pk, product, start)
+            if key in seen:
+                field = "external_id" if external_id else "start_date"
+                row_errors[field] = [f"Duplicate of row {seen[key]} in this batch."]
+            else:
+                seen[key] = index
+        if row_errors:
+            errors.append({"index": index, "errors": row_errors})
+        else:
+            valid.append(
+                (
+                    index,
+                    Subscription(
+                        account_id=account.pk,
+                        product=product,
+                        start_date=start,
+                        end_date=end,
+                        mrr=mrr,
+                        external_id=external_id,
+                    ),
+                )
+            )
+    return valid, errors
+
+
+@transaction.atomic
+def subscriptions_bulk_upsert(*, rows: list[dict]) -> BulkResult:
+    """Insert or update many subscriptions (by external_id, else account + product + start
+    date) in a few set-based queries; bad rows are reported. MRR/ARR follow once per account.
+
+    A row without external_id keeps the external_id the stored subscription already has.
+    """
+    valid, errors = subscription_rows_clean(rows)
+    result = BulkResult(errors=errors)
+    if not valid:
+        return result
+    by_ext = {
+        s.external_id: s
+        for s in Subscription.objects.filter(
+            external_id__in=[s.external_id for _, s in valid if s.external_id]
+        )
+    }
+    natural = [s for _, s in valid if not s.external_id]
+    by_key = (
+        {
+            (s.account_id, s.product, s.start_date): s
+            for s in Subscription.objects.filter(
+                account_id__in={s.account_id for s in natural},
+                product__in={s.product for s in natural},
+                start_date__in={s.start_date for s in natural},
+            ).order_by("-id")  # the oldest of duplicates wins, as in subscription_upsert
+        }
+        if natural
+        else {}
+    )
+    new, changed, touched = [], [], set()
+    for index, row in valid:
+        if row.external_id:
+            stored = by_ext.get(row.external_id)
+            if stored is not None and stored.account_id != row.account_id:
+                message = "This external_id belongs to another account's subscription."
+                result.errors.append({"index": index, "errors": {"external_id": [message]}})
+                continue
+        else:
+            stored = by_key.get((row.account_id, row.product, row.start_date))
+        touched.add(row.account_id)
+        if stored is None:
+            new.append(row)
+            continue
+        for name in ("product", "start_date", "end_date", "mrr"):
+            setattr(stored, name, getattr(row, name))
+        changed.append(stored)
+    Subscription.objects.bulk_create(new, batch_size=1000)
+    rows_update(Subscription, changed, ["product", "start_date", "end_date", "mrr"])
+    result.created, result.updated = len(new), len(changed)
+    result.errors.sort(key=lambda e: e["index"])
+    if touched:
+        account_mrr_sync(account_ids=sorted(touched))
+        publish("account.inputs_changed", account_ids=sorted(touched))
+    return result

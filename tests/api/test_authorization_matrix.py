@@ -140,6 +140,8 @@ CASES = [
     ),
     ("put", "/api/v1/accounts/{a}/ledger/{e}/", {}, (405, 405, 405, 405, 403, 401)),
     ("get", "/api/v1/subscriptions/{sub}/", None, VISIBLE_READ),
+    ("post", "/api/v1/subscriptions/bulk/", {"rows": []}, (200, 200, 200, 200, 403, 401)),
+    ("get", "/api/v1/health/?as_of={past}", None, LIST),
     ("get", "/api/v1/usage/{u}/", None, VISIBLE_READ),
     ("post", "/api/v1/usage/bulk/", {"rows": []}, (200, 200, 200, 200, 403, 401)),
     ("get", "/api/v1/surveys/{s}/", None, VISIBLE_READ),

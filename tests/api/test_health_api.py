@@ -197,7 +197,8 @@ def test_only_admins_publish_and_only_drafts_can_be_published(api, admin_api, or
     assert response.status_code == 200 and response.json()["status"] == "published"
     published.refresh_from_db()
     assert published.status == VersionStatus.ARCHIVED
-    assert admin_api.post(f"/api/v1/scorecard-versions/{draft.pk}/publish/").status_code == 400
+    # Published now, so immutable: publishing it again is a conflict with its state.
+    assert admin_api.post(f"/api/v1/scorecard-versions/{draft.pk}/publish/").status_code == 409
 
 
 @pytest.mark.parametrize("rows", [2, 25])

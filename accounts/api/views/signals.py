@@ -7,7 +7,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.models import Account, Subscription, SurveyResponse, UsageMetric
-from accounts.services import subscription_upsert, survey_record, usage_bulk_upsert
+from accounts.services import (
+    subscription_upsert,
+    subscriptions_bulk_upsert,
+    survey_record,
+    usage_bulk_upsert,
+)
 from core.api.base import ApiGenericViewSet
 from core.api.scopes import Scope
 
@@ -36,6 +41,17 @@ USAGE_ROW_TYPES = {
     "value": (int, float),
 }
 
+SUBSCRIPTION_ROW_TYPES = {
+    "account": (int,),
+    "account_external_id": (str,),
+    "external_id": (str, type(None)),
+    "product": (str,),
+    "start_date": (str,),
+    "end_date": (str, type(None)),
+    "mrr": (int, float, str),
+}
+SUBSCRIPTION_FIELDS = ("external_id", "product", "start_date", "end_date", "mrr")
+
 
 class _CreateListRetrieve(
     mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiGenericViewSet
@@ -61,8 +77,61 @@ class SubscriptionViewSet(_CreateListRetrieve):
     ordering_fields = ["id", "start_date"]
     ordering = ["id"]
 
+    action_scopes = {"bulk": Scope.INGEST}
+
     def perform_create(self, serializer):
         serializer.instance = subscription_upsert(**serializer.validated_data)
+
+    @extend_schema(
+        summary="Upsert up to 1,000 subscriptions",
+        description=BULK_DESCRIPTION
+        + " Row fields: `account` (id) or `account_external_id`; `product`; `start_date` and "
+        "optional `end_date` (YYYY-MM-DD); `mrr` (a number or a decimal string, at least 0); "
+        "optional `external_id`. The upsert key is `external_id` when the row has one, else "
+        "account + product + start_date (a row without external_id keeps the stored one). "
+        "Needs the `ingest` scope. MRR and ARR of each touched account follow its active "
+        "subscriptions.",
+        request=BulkEnvelopeSerializer,
+        responses={200: BulkResultSerializer, 207: BulkResultSerializer},
+        examples=[
+            OpenApiExample(
+                "Two product lines",
+                request_only=True,
+                value={
+                    "rows": [
+                        {
+                            "account_external_id": "crm-001",
+                            "external_id": "sub-9001",
+                            "product": "Platform",
+                            "start_date": "2025-04-01",
+                            "mrr": "2500.00",
+                        },
+                        {
+                            "account_external_id": "crm-001",
+                            "product": "Analytics add-on",
+                            "start_date": "2025-10-01",
+                            "end_date": "2026-03-31",
+                            "mrr": 400,
+                        },
+                    ]
+                },
+            )
+        ],
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        rows = bulk_rows(request)
+        pre_errors, kept, index = rows_split(rows, SUBSCRIPTION_ROW_TYPES)
+        by_id, by_ext = resolve_accounts(request.user, kept)
+        prepared = [
+            {
+                **{k: row.get(k) for k in SUBSCRIPTION_FIELDS},
+                "account": row_account(row, by_id, by_ext),
+            }
+            for row in kept
+        ]
+        result = subscriptions_bulk_upsert(rows=prepared)
+        return bulk_response(result, index, pre_errors)
 
 
 @extend_schema_view(
