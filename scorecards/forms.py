@@ -1,85 +1,83 @@
-"""Scorecard editing forms: one row per measure (params flattened) and per band."""
+"""Scorecard editing forms: one row per measure (its kind's settings flattened) and per band."""
 
 from django import forms
 
 from accounts.models import Segment
 
-from .kinds import kind_params
-from .models import MeasureKind, MissingPolicy, UsageAggregation
+from .kinds import Param, all_params, kind_params, kinds_using, measure_params_clean
+from .models import MeasureKind, MissingPolicy
 
-PARAM_FIELDS = (
-    "metric",
-    "aggregation",
-    "window_days",
-    "n",
-    "per_seat",
-    "survey",
-    "valid_days",
-    "unit",
-    "denominator",
-    "no_rows",
-    "new_days",
-    "established_days",
-    "curve",
-)
+
+def _param_field(param: Param) -> forms.Field:
+    """The form field for one kind setting, from its definition in scorecards/kinds.py."""
+    common = {"required": False, "label": param.label, "help_text": param.help_text}
+    if param.type is list:
+        # A learned scoring curve ([[raw, score], ...]) is kept across edits, not typed in.
+        return forms.JSONField(widget=forms.HiddenInput, **common)
+    if param.type is bool:
+        return forms.BooleanField(**common)
+    if param.choices:
+        return forms.ChoiceField(choices=[("", "–"), *param.choices], **common)
+    if param.type is int:
+        return forms.IntegerField(min_value=param.min_value, max_value=param.max_value, **common)
+    if param.type is float:
+        return forms.FloatField(min_value=param.min_value, max_value=param.max_value, **common)
+    return forms.CharField(max_length=param.max_length, **common)
+
+
+PARAMS = all_params()
 
 
 class MeasureForm(forms.Form):
+    """One measure row; its settings are the union of every kind's, and only the ones of the
+    chosen kind are shown (static/js/app.js) and kept (`as_measure`)."""
+
     key = forms.SlugField(max_length=40)
     label = forms.CharField(max_length=100)
-    kind = forms.ChoiceField(choices=MeasureKind.choices, initial=MeasureKind.ICP_FIT)
+    kind = forms.ChoiceField(
+        choices=MeasureKind.choices,
+        initial=MeasureKind.ICP_FIT,
+        widget=forms.Select(attrs={"data-measure-kind": ""}),
+    )
     weight = forms.FloatField(min_value=0.1)
     bad = forms.FloatField(help_text="Raw value scoring 0")
     good = forms.FloatField(help_text="Raw value scoring 100")
-    missing_policy = forms.ChoiceField(choices=MissingPolicy.choices, initial=MissingPolicy.EXCLUDE)
-    metric = forms.CharField(max_length=60, required=False, help_text="usage: metric name")
-    aggregation = forms.ChoiceField(choices=[("", "–"), *UsageAggregation.choices], required=False)
-    window_days = forms.IntegerField(min_value=1, max_value=730, required=False)
-    n = forms.IntegerField(min_value=1, max_value=200, required=False, label="Last N")
-    per_seat = forms.BooleanField(required=False)
-    survey = forms.ChoiceField(
-        choices=[("", "–"), ("nps", "NPS"), ("csat", "CSAT")], required=False
+    missing_policy = forms.ChoiceField(
+        choices=MissingPolicy.choices, initial=MissingPolicy.EXCLUDE, label="If missing"
     )
-    valid_days = forms.IntegerField(min_value=1, max_value=365, required=False)
-    unit = forms.CharField(max_length=10, required=False)
-    denominator = forms.CharField(
-        max_length=60, required=False, help_text="usage ratio: the metric divided by"
-    )
-    no_rows = forms.ChoiceField(
-        choices=[
-            ("", "–"),
-            ("zero", "No rows in the window = no use (if it has usage history)"),
-            ("missing", "No rows in the window = no data (missing policy)"),
-        ],
-        required=False,
-        label="No usage rows",
-    )
-    new_days = forms.IntegerField(min_value=1, max_value=3650, required=False)
-    # A learned scoring curve ([[raw, score], ...], from suggested weights) kept across edits.
-    curve = forms.JSONField(required=False, widget=forms.HiddenInput)
-    established_days = forms.IntegerField(min_value=1, max_value=3650, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, param in PARAMS.items():
+            self.fields[name] = _param_field(param)
+
+    def param_fields(self) -> list[tuple]:
+        """(bound field, the kinds that use it as a space-separated list) per setting."""
+        return [(self[name], " ".join(kinds_using(name))) for name in PARAMS]
+
+    def _raw_params(self, kind: str) -> dict:
+        data = self.cleaned_data
+        return {
+            p.name: data[p.name]
+            for p in kind_params(kind)
+            if data.get(p.name) not in (None, "", False)
+        }
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("bad") is not None and cleaned.get("bad") == cleaned.get("good"):
             self.add_error("good", "Bad and good thresholds must differ.")
         kind = cleaned.get("kind")
-        if kind in MeasureKind.usage_kinds() and not cleaned.get("metric"):
-            self.add_error("metric", "A usage measure needs a metric name.")
-        if kind == MeasureKind.USAGE and not cleaned.get("aggregation"):
-            self.add_error("aggregation", "Choose how usage is aggregated.")
-        if kind == MeasureKind.USAGE_RATIO and not cleaned.get("denominator"):
-            self.add_error("denominator", "A usage ratio needs the metric it divides by.")
+        if kind:
+            _, errors = measure_params_clean(kind, self._raw_params(kind))
+            for name, messages in errors.items():
+                self.add_error(name if name in self.fields else None, messages)
         return cleaned
 
     def as_measure(self) -> dict:
         data = self.cleaned_data
         # Only the settings this kind takes: a field left filled in from another kind is dropped.
-        params = {
-            p.name: data[p.name]
-            for p in kind_params(data["kind"])
-            if data.get(p.name) not in (None, "", False)
-        }
+        params, _ = measure_params_clean(data["kind"], self._raw_params(data["kind"]))
         return {
             "key": data["key"],
             "label": data["label"],
@@ -101,7 +99,7 @@ class MeasureForm(forms.Form):
             "bad": measure.bad,
             "good": measure.good,
             "missing_policy": measure.missing_policy,
-            **{name: (measure.params or {}).get(name) for name in PARAM_FIELDS},
+            **{name: (measure.params or {}).get(name) for name in PARAMS},
         }
 
 

@@ -244,7 +244,11 @@ def all_params() -> dict[str, Param]:
     for params in KIND_PARAMS.values():
         for param in params:
             found.setdefault(param.name, param)
-    return found
+    # Settings every kind shares (unit, curve) come after the kind's own.
+    shared = {name for name in found if len(kinds_using(name)) == len(KIND_PARAMS)}
+    return {n: p for n, p in found.items() if n not in shared} | {
+        n: p for n, p in found.items() if n in shared
+    }
 
 
 def kinds_using(name: str) -> list[str]:

@@ -95,6 +95,7 @@ def version_edit(request, pk: int):
         notes = VersionNotesForm(request.POST)
         measures = MeasureFormSet(request.POST, prefix="measures")
         bands = BandFormSet(request.POST, prefix="bands")
+        publishing = request.POST.get("action") == "publish"
         if notes.is_valid() and measures.is_valid() and bands.is_valid():
             try:
                 scorecard_version_update(
@@ -103,10 +104,15 @@ def version_edit(request, pk: int):
                     measures=[f.as_measure() for f in _filled(measures)],
                     bands=[f.as_band() for f in _filled(bands)],
                 )
+                if publishing:
+                    scorecard_version_publish(version=version, user=request.user)
             except ValidationError as exc:
                 for message in exc.messages:
                     notes.add_error(None, message)
             else:
+                if publishing:
+                    messages.success(request, _published_message(version))
+                    return redirect("scorecards:detail", pk=version.scorecard_id)
                 messages.success(request, "Draft saved. Preview its impact before publishing.")
                 return redirect("scorecards:version_edit", pk=version.pk)
     else:
@@ -154,9 +160,24 @@ def version_publish(request, pk: int):
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
         return redirect("scorecards:version_edit", pk=version.pk)
-    messages.success(
-        request,
-        f"Version {version.number} published. Tonight's run scores with it; "
-        "press Recompute now on the score runs page to apply it today.",
-    )
+    messages.success(request, _published_message(version))
     return redirect("scorecards:detail", pk=version.scorecard_id)
+
+
+def _published_message(version: ScorecardVersion) -> str:
+    return (
+        f"Version {version.number} published. Tonight's run scores with it; "
+        "press Recompute now on the score runs page to apply it today."
+    )
+
+
+@login_required
+def version_coverage(request, pk: int):
+    """The editor's coverage panel (loaded after the page): per measure, the share of the
+    scorecard's accounts with data today and what each missing-data choice does to the rest."""
+    require_admin(request)
+    from healthscores.services import scorecard_coverage
+
+    version = get_object_or_404(ScorecardVersion.objects.select_related("scorecard"), pk=pk)
+    coverage = scorecard_coverage(version=version, as_of=timezone.localdate())
+    return render(request, "scorecards/_coverage.html", {"coverage": coverage})

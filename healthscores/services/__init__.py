@@ -13,7 +13,7 @@ from .runs import (
     score_run_start,
     score_run_sweep,
 )
-from .validation import score_validation_run, scorecard_impact_preview
+from .validation import score_validation_run, scorecard_coverage, scorecard_impact_preview
 
 __all__ = [
     "AccountBlock",
@@ -31,5 +31,6 @@ __all__ = [
     "score_run_start",
     "score_run_sweep",
     "score_validation_run",
+    "scorecard_coverage",
     "scorecard_impact_preview",
 ]

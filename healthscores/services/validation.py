@@ -93,6 +93,7 @@ def scorecard_impact_preview(*, version: ScorecardVersion, as_of: date) -> dict:
         Account.objects.filter(pk__in=[m[1] for m in movers[:15]]).values_list("pk", "name")
     )
     old_bands = sorted({k[0] for k in moves})
+    coverage = measure_coverage(version=version, results=list(after.values()))
     return {
         "as_of": as_of,
         "accounts": len(after),
@@ -111,6 +112,7 @@ def scorecard_impact_preview(*, version: ScorecardVersion, as_of: date) -> dict:
                 "name": names.get(acc, str(acc)),
                 "from_score": old.overall,
                 "to_score": new.overall,
+                "change": new.overall - old.overall,
                 "from_band": old.band,
                 "to_band": new.band,
             }
@@ -119,8 +121,18 @@ def scorecard_impact_preview(*, version: ScorecardVersion, as_of: date) -> dict:
         "published": published,
         "published_version": published.number if published else None,
         "compared_with": f"{published.scorecard.name} v{published.number}" if published else "",
-        "coverage": measure_coverage(version=version, results=list(after.values())),
+        "coverage": coverage,
+        "coverage_panel": {"as_of": as_of, "accounts": len(after), "measures": coverage},
     }
+
+
+def scorecard_coverage(*, version: ScorecardVersion, as_of: date) -> dict:
+    """Per measure of `version`: accounts with data on `as_of` among those it would score, and
+    what each missing-data choice does to the others (the editor's coverage panel)."""
+    version = version_with_rules(version.pk)
+    results = health_compute_all(as_of=as_of, version=version, scope=_scope(version))
+    rows = measure_coverage(version=version, results=results)
+    return {"as_of": as_of, "accounts": len(results), "measures": rows}
 
 
 MISSING_EFFECTS = {
@@ -137,6 +149,19 @@ def measure_coverage(*, version: ScorecardVersion, results: list[AccountHealth])
         doc["key"] for r in results for doc in r.measures if doc.get("raw") is not None
     )
     total = len(results)
+
+    def choices(measure) -> list[dict]:
+        return [
+            {
+                "policy": policy,
+                "label": label,
+                "chosen": policy == measure.missing_policy,
+                "counted": with_data[measure.key] if policy == MissingPolicy.EXCLUDE else total,
+                "effect": MISSING_EFFECTS.get(policy, label),
+            }
+            for policy, label in MissingPolicy.choices
+        ]
+
     return [
         {
             "key": m.key,
@@ -148,6 +173,7 @@ def measure_coverage(*, version: ScorecardVersion, results: list[AccountHealth])
             "effect": MISSING_EFFECTS.get(
                 m.missing_policy, dict(MissingPolicy.choices).get(m.missing_policy, "")
             ),
+            "choices": choices(m),
         }
         for m in version.measures.all()
     ]

@@ -166,6 +166,7 @@ class _MoverSerializer(serializers.Serializer):
     name = serializers.CharField()
     from_score = serializers.IntegerField()
     to_score = serializers.IntegerField()
+    change = serializers.IntegerField()
     from_band = serializers.CharField()
     to_band = serializers.CharField()
 

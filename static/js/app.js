@@ -91,3 +91,32 @@
     if (question && !window.confirm(question)) e.preventDefault();
   });
 })();
+
+// Scorecard editor: each measure row shows only the settings its kind uses (the kinds come
+// from scorecards/kinds.py as data-kinds on each setting); hidden settings are disabled so they
+// are not sent.
+(function () {
+  function syncRow(select) {
+    var row = select.closest("tr");
+    if (!row) return;
+    row.querySelectorAll("[data-kinds]").forEach(function (el) {
+      var used = el.getAttribute("data-kinds").split(" ").indexOf(select.value) !== -1;
+      el.hidden = !used;
+      el.querySelectorAll("input, select, textarea").forEach(function (input) {
+        input.disabled = !used;
+      });
+    });
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("select[data-measure-kind]")) syncRow(e.target);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("select[data-measure-kind]").forEach(syncRow);
+  });
+})();
+
+// Buttons with data-confirm ask before they submit (e.g. publishing a scorecard version).
+document.addEventListener("click", function (e) {
+  var button = e.target.closest && e.target.closest("[data-confirm]");
+  if (button && !window.confirm(button.getAttribute("data-confirm"))) e.preventDefault();
+});

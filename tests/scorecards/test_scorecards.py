@@ -189,3 +189,65 @@ def test_a_bad_edit_shows_field_errors_instead_of_failing(client, org, default):
     errors = response.context["measures"].forms[0].errors
     assert {"weight", "good", "metric"} <= set(errors)
     assert draft.measures.count() == 11
+
+
+def _edit_data(page) -> dict:
+    """The editor's formsets as the browser would post them, unchanged."""
+    data = {"notes": ""}
+    for prefix in ("measures", "bands"):
+        formset = page.context[prefix]
+        data[f"{prefix}-TOTAL_FORMS"] = formset.total_form_count()
+        data[f"{prefix}-INITIAL_FORMS"] = formset.initial_form_count()
+        for i, form in enumerate(formset.forms):
+            for name, field in form.fields.items():
+                value = form.initial.get(name, field.initial)
+                if value is not None and value is not False and name != "DELETE":
+                    data[f"{prefix}-{i}-{name}"] = value
+    return data
+
+
+def test_the_editor_keeps_only_the_settings_of_a_measures_kind_and_publishes_in_one_step(
+    client, org, default
+):
+    """GIVEN a draft WHEN the admin switches the interaction-mix measure to a usage ratio with
+    a leftover "last N" and presses Publish THEN the draft is saved with only the ratio's
+    settings and published in the same request."""
+    client.force_login(org.admin)
+    client.post(reverse("scorecards:version_draft", args=[default.pk]))
+    draft = ScorecardVersion.objects.get(scorecard=default, status="draft")
+    url = reverse("scorecards:version_edit", args=[draft.pk])
+    page = client.get(url)
+    html = page.content.decode()
+    assert 'data-kinds="interaction_mix"' in html and "data-measure-kind" in html
+    data = _edit_data(page)
+    kinds = [f.initial.get("kind") for f in page.context["measures"].forms]
+    index = kinds.index("interaction_mix")
+    data |= {
+        f"measures-{index}-kind": "usage_ratio",
+        f"measures-{index}-metric": "replies",
+        f"measures-{index}-denominator": "messages",
+        "action": "publish",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302 and response.url == reverse(
+        "scorecards:detail", args=[default.pk]
+    )
+    draft.refresh_from_db()
+    assert draft.status == VersionStatus.PUBLISHED
+    measure = draft.measures.get(kind="usage_ratio")
+    # "last N" (n=10) is gone; the unit every kind takes stays.
+    assert measure.params == {"metric": "replies", "denominator": "messages", "unit": "%"}
+
+
+def test_the_editor_names_a_missing_required_setting_of_the_kind(client, org, default):
+    client.force_login(org.admin)
+    client.post(reverse("scorecards:version_draft", args=[default.pk]))
+    draft = ScorecardVersion.objects.get(scorecard=default, status="draft")
+    url = reverse("scorecards:version_edit", args=[draft.pk])
+    data = _edit_data(client.get(url))
+    data |= {"measures-0-kind": "usage_ratio", "measures-0-metric": "replies", "action": "publish"}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "denominator" in response.context["measures"].forms[0].errors
+    draft.refresh_from_db()
+    assert draft.status == VersionStatus.DRAFT
