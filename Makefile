@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve setup install install-dev migrate seed test test-fast lint format bench bench-quick validate-bench faults security worker beat clean vendor
+.PHONY: run serve setup install install-dev migrate seed test test-fast lint format bench bench-quick validate-bench faults security prodcheck worker beat clean vendor
 
 $(BIN)/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
@@ -88,6 +88,11 @@ faults: install-dev
 security: install-dev
 	$(BIN)/pytest tests/security tests/test_configuration.py tests/api/test_authorization_matrix.py tests/users/test_login.py tests/e2e/test_content_security_policy.py
 	$(PY) -m tests.security.dependency_audit requirements.txt requirements-dev.txt
+
+## prodcheck: the deployed path on PostgreSQL: production static build, gunicorn, a fresh
+## database seeded outside any test transaction, and a crawl of the demo as each role (no 5xx)
+prodcheck: install-dev
+	$(PY) .ci/prodcheck.py
 
 ## clean: stop the embedded servers if they run, remove the venv and the data folder (.data/)
 clean:

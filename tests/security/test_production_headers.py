@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,13 +16,8 @@ import json, django
 django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
+import re
 from django.test import Client
-from django.test.utils import override_settings
-# The real deploy runs collectstatic first; the manifest is not this check's subject.
-override_settings(STORAGES={
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}).enable()
 from users.models import User
 User.objects.create_user("ops", password="header-check-pass-1", role="csm")
 client = Client(enforce_csrf_checks=True)
@@ -35,6 +31,9 @@ signed_in = client.post(
     HTTP_REFERER="https://cs.example.com/login/",
 )
 plain = Client().get("/login/", HTTP_HOST="cs.example.com")
+# The page links its stylesheet by the manifest's hashed name; WhiteNoise serves it.
+stylesheet = re.search(r'href="(/static/[^"]+\.css)"', page.content.decode()).group(1)
+served = Client().get(stylesheet, secure=True, HTTP_HOST="cs.example.com")
 def cookie(morsel):
     return {"secure": bool(morsel["secure"]), "httponly": bool(morsel["httponly"]),
             "samesite": morsel["samesite"]}
@@ -48,11 +47,15 @@ print(json.dumps({
     ),
     "http_status": plain.status_code,
     "http_location": plain.headers.get("Location", ""),
+    "stylesheet": stylesheet,
+    "stylesheet_status": served.status_code,
 }))
 """
 
 
-def production_probe(database_url: str) -> dict:
+def production_probe(database_url: str, static_root: Path) -> dict:
+    """Build the static files as the Dockerfile does (the manifest storage, nothing
+    overridden), then sign in under production settings."""
     from django.conf import settings
 
     dropped = {"DATABASE_URL", "CSPLATFORM_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG"}
@@ -67,7 +70,17 @@ def production_probe(database_url: str) -> dict:
         DJANGO_SETTINGS_MODULE="csplatform.settings",
         PYTHONPATH=str(BASE_DIR),
         CELERY_TASK_ALWAYS_EAGER="true",
+        STATIC_ROOT=str(static_root),
     )
+    collected = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert collected.returncode == 0, collected.stderr[-3000:]
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT],
         cwd=BASE_DIR,
@@ -80,11 +93,13 @@ def production_probe(database_url: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_production_responses_are_hardened_and_cookies_are_secure(scratch_database_url):
-    """GIVEN production settings WHEN someone opens the sign-in page over HTTPS and signs in
-    THEN the page carries HSTS, nosniff, DENY framing and a referrer policy, both cookies are
-    Secure (the session one HttpOnly too), and plain HTTP is redirected to HTTPS."""
-    probe = production_probe(scratch_database_url)
+def test_production_responses_are_hardened_and_cookies_are_secure(scratch_database_url, tmp_path):
+    """GIVEN production settings and the static files collected with the manifest storage, as
+    the Dockerfile does WHEN someone opens the sign-in page over HTTPS and signs in THEN the
+    page carries HSTS, nosniff, DENY framing and a referrer policy, both cookies are Secure
+    (the session one HttpOnly too), plain HTTP is redirected to HTTPS, and the page links its
+    stylesheet by content hash and WhiteNoise serves it."""
+    probe = production_probe(scratch_database_url, tmp_path / "staticfiles")
     assert probe["login_status"] == 200
     assert probe["signed_in_status"] == 302
     headers = {k.lower(): v for k, v in probe["headers"].items()}
@@ -97,3 +112,5 @@ def test_production_responses_are_hardened_and_cookies_are_secure(scratch_databa
     assert probe["session_cookie"] == {"secure": True, "httponly": True, "samesite": "Lax"}
     assert probe["http_status"] == 301
     assert probe["http_location"].startswith("https://cs.example.com/")
+    assert re.fullmatch(r"/static/css/\S+\.[0-9a-f]{12}\.css", probe["stylesheet"])
+    assert probe["stylesheet_status"] == 200

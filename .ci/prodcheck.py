@@ -1,0 +1,365 @@
+"""`make prodcheck`: the path a team deploys, end to end, in a few minutes.
+
+1. Copy the project as a fresh clone has it (tracked files only: no .env, no db.sqlite3).
+2. Build what the Dockerfile builds: production settings, `collectstatic` with the manifest
+   storage.
+3. On a fresh PostgreSQL database, outside any test transaction: `migrate`, `seed_demo`,
+   `recompute_scores`.
+4. Serve it with gunicorn under production settings, fetch the sign-in page and the static
+   files it links, then sign in as a CSM, a manager and an admin and crawl the demo by following
+   the links found on each page. Any 5xx fails the check; so does a page that links a static
+   file the server cannot find.
+
+Environment: DATABASE_URL names the server (the check uses its own database next to it,
+PRODCHECK_DATABASE_URL overrides); PRODCHECK_PER_SHAPE caps how many pages of one URL shape
+(same path with other ids or query values) each role opens; PRODCHECK_BUDGET_SECONDS bounds the
+crawl. The report is written to artifacts/prodcheck/report.txt.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter, deque
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import parse_qsl, urldefrag, urljoin, urlparse
+
+import psycopg2
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts" / "prodcheck"
+DEMO_PASSWORD = "demo-pass-2026"  # users/demo.py
+ROLES = {"csm": "alice", "manager": "maria", "admin": "admin"}
+PER_SHAPE = int(os.environ.get("PRODCHECK_PER_SHAPE", "10"))
+BUDGET_SECONDS = float(os.environ.get("PRODCHECK_BUDGET_SECONDS", "240"))
+# Links a crawler must not follow: signing out ends the crawl's session.
+SKIP_PATHS = ("/logout/", "/admin/logout/")
+
+
+def log(message: str) -> None:
+    print(f"prodcheck: {message}", flush=True)
+
+
+def fail(message: str) -> None:
+    log(f"FAILED: {message}")
+    sys.exit(1)
+
+
+def database_url() -> str:
+    explicit = os.environ.get("PRODCHECK_DATABASE_URL")
+    if explicit:
+        return explicit
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/csplatform")
+    parsed = urlparse(base)
+    if not parsed.scheme.startswith("postgres"):
+        fail("DATABASE_URL must point at PostgreSQL (the check runs the deployed path)")
+    return parsed._replace(path=f"{parsed.path.rstrip('/')}_prodcheck").geturl()
+
+
+def recreate_database(url: str) -> None:
+    """Drop and create the check's own database, so every run starts from nothing."""
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    if not name.endswith("prodcheck"):
+        fail(f"refusing to recreate {name!r}: the check's database name ends in 'prodcheck'")
+    connection = psycopg2.connect(
+        host=parsed.hostname,
+        port=parsed.port or 5432,
+        user=parsed.username,
+        password=parsed.password,
+        dbname="postgres",
+    )
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+
+
+def fresh_clone(target: Path) -> None:
+    """The files git would commit, as they are in the working tree (no .env, no db.sqlite3,
+    no .venv): what a fresh clone has once the work in progress is committed."""
+    if target.exists():
+        shutil.rmtree(target)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout
+    for name in filter(None, listed.decode().split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+
+
+def run(args: list[str], *, cwd: Path, env: dict, timeout: int, step: str) -> float:
+    started = time.monotonic()
+    log(f"{step}: {' '.join(args)}")
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    seconds = time.monotonic() - started
+    if result.returncode != 0:
+        print(result.stdout[-4000:], result.stderr[-8000:], sep="\n", file=sys.stderr)
+        fail(f"{step} exited with {result.returncode} after {seconds:.1f}s")
+    log(f"{step}: ok in {seconds:.1f}s")
+    return seconds
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LinkParser(HTMLParser):
+    """Collects href/src targets of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.assets: list[str] = []
+        self.csrf = ""
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "a" and attributes.get("href"):
+            self.links.append(attributes["href"])
+        elif tag == "link" and attributes.get("href"):
+            self.assets.append(attributes["href"])
+        elif tag == "script" and attributes.get("src"):
+            self.assets.append(attributes["src"])
+        elif tag == "input" and attributes.get("name") == "csrfmiddlewaretoken":
+            self.csrf = attributes.get("value") or ""
+
+
+class Browser:
+    """A cookie-keeping client for a server behind an HTTPS proxy (Secure cookies, no TLS)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = requests.Session()
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        headers = {
+            "X-Forwarded-Proto": "https",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+            "Referer": f"https://{urlparse(self.base).netloc}/",
+            **kwargs.pop("headers", {}),
+        }
+        response = self.http.request(
+            method, self.base + path, headers=headers, allow_redirects=False, timeout=60, **kwargs
+        )
+        self.http.cookies.clear()
+        for cookie in response.cookies:
+            self.cookies[cookie.name] = cookie.value
+        return response
+
+    def sign_in(self, username: str, password: str) -> None:
+        page = self.request("GET", "/login/")
+        parser = LinkParser()
+        parser.feed(page.text)
+        response = self.request(
+            "POST",
+            "/login/",
+            data={
+                "username": username,
+                "password": password,
+                "csrfmiddlewaretoken": parser.csrf,
+            },
+        )
+        if response.status_code != 302 or "sessionid" not in self.cookies:
+            fail(f"signing in as {username} answered {response.status_code}")
+
+
+def shape(path: str) -> str:
+    """A URL with its ids and query values blanked: pages of one kind share a shape."""
+    parsed = urlparse(path)
+    keys = sorted({key for key, _ in parse_qsl(parsed.query, keep_blank_values=True)})
+    return re.sub(r"/\d+(?=/|$)", "/<id>", parsed.path) + ("?" + "&".join(keys) if keys else "")
+
+
+def crawl(browser: Browser, role: str, deadline: float, problems: list[str]) -> Counter:
+    """Follow every link from the home page; the first page of each shape goes first, so a
+    budget that runs out drops only more pages of shapes already opened."""
+    host = urlparse(browser.base).netloc
+    seen = {"/"}
+    per_shape: Counter = Counter({"/": 1})
+    statuses: Counter = Counter()
+    first_of_shape, more_of_shape = deque(["/"]), deque()
+    assets_checked: set[str] = set()
+    while (first_of_shape or more_of_shape) and time.monotonic() < deadline:
+        path = (first_of_shape or more_of_shape).popleft()
+        response = browser.request("GET", path)
+        statuses[response.status_code // 100 * 100] += 1
+        if response.status_code >= 500:
+            problems.append(f"{role}: GET {path} -> {response.status_code}")
+            continue
+        if response.status_code >= 400:
+            log(f"note: {role}: GET {path} -> {response.status_code}")
+        if response.status_code in (301, 302, 303, 307, 308):
+            targets = [response.headers.get("Location", "")]
+        elif "text/html" in response.headers.get("Content-Type", ""):
+            parser = LinkParser()
+            parser.feed(response.text)
+            targets = parser.links
+            for asset in parser.assets:
+                if asset.startswith("/static/") and asset not in assets_checked:
+                    assets_checked.add(asset)
+                    if browser.request("GET", asset).status_code != 200:
+                        problems.append(f"{role}: {path} links {asset}, which is not served")
+        else:
+            targets = []
+        for target in targets:
+            absolute = urldefrag(urljoin(f"https://{host}{path}", target)).url
+            parsed = urlparse(absolute)
+            if parsed.netloc not in (host, "") or parsed.scheme not in ("http", "https"):
+                continue
+            local = parsed.path + (f"?{parsed.query}" if parsed.query else "")
+            if local in seen or parsed.path.startswith(("/static/", *SKIP_PATHS)):
+                continue
+            seen.add(local)
+            kind = shape(local)
+            if per_shape[kind] >= PER_SHAPE:
+                continue
+            per_shape[kind] += 1
+            (first_of_shape if per_shape[kind] == 1 else more_of_shape).append(local)
+    if first_of_shape:
+        problems.append(
+            f"{role}: the crawl budget ran out before {len(first_of_shape)} kinds of page "
+            f"were opened, e.g. {first_of_shape[0]}"
+        )
+    log(
+        f"{role}: {sum(statuses.values())} pages of {len(per_shape)} shapes"
+        + (f" ({len(more_of_shape)} more left for lack of time)" if more_of_shape else "")
+        + ": "
+        + ", ".join(f"{code // 100}xx: {n}" for code, n in sorted(statuses.items()))
+    )
+    return statuses
+
+
+def main() -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    clone = ARTIFACTS / "clone"
+    fresh_clone(clone)
+    url = database_url()
+    recreate_database(url)
+    python = sys.executable
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DJANGO_SETTINGS_MODULE", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    env.update(
+        CSPLATFORM_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(48),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="false",
+        DATABASE_URL=url,
+        STATIC_ROOT=str(clone / "staticfiles"),
+        # Tasks run in-process: the check needs no worker, and leaves nothing on the broker.
+        CELERY_TASK_ALWAYS_EAGER="true",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    timings = {
+        "collectstatic": run(
+            [python, "manage.py", "collectstatic", "--noinput"],
+            cwd=clone,
+            env=env,
+            timeout=300,
+            step="collectstatic (manifest storage)",
+        ),
+        "migrate": run(
+            [python, "manage.py", "migrate", "--noinput"],
+            cwd=clone,
+            env=env,
+            timeout=300,
+            step="migrate",
+        ),
+        "seed_demo": run(
+            [python, "manage.py", "seed_demo"], cwd=clone, env=env, timeout=600, step="seed_demo"
+        ),
+        "recompute_scores": run(
+            [python, "manage.py", "recompute_scores"],
+            cwd=clone,
+            env=env,
+            timeout=300,
+            step="recompute_scores",
+        ),
+    }
+    port = free_port()
+    gunicorn = subprocess.Popen(
+        [
+            str(Path(python).parent / "gunicorn"),
+            "csplatform.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--timeout",
+            "120",
+            # The default control socket is one path per user: parallel checks would share it.
+            "--no-control-socket",
+        ],
+        cwd=clone,
+        env=env,
+        stdout=open(ARTIFACTS / "gunicorn.log", "w"),  # noqa: SIM115 - lives as long as gunicorn
+        stderr=subprocess.STDOUT,
+    )
+    problems: list[str] = []
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(60):
+            try:
+                if requests.get(f"{base}/healthz/", timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:  # still booting
+                pass
+            time.sleep(0.5)
+        else:
+            fail("gunicorn did not answer /healthz/ within 30 s (see gunicorn.log)")
+        login = Browser(base).request("GET", "/login/")
+        hashed = re.findall(r'(?:href|src)="(/static/[^"]+\.[0-9a-f]{12}\.(?:css|js))"', login.text)
+        if login.status_code != 200 or not hashed:
+            fail(f"the sign-in page answered {login.status_code} with {len(hashed)} hashed assets")
+        for asset in hashed:
+            if requests.get(base + asset, timeout=10).status_code != 200:
+                problems.append(f"/login/ links {asset}, which gunicorn does not serve")
+        log(f"gunicorn serves /login/ with {len(hashed)} hashed static files")
+        totals: Counter = Counter()
+        for role, username in ROLES.items():
+            deadline = time.monotonic() + BUDGET_SECONDS / len(ROLES)
+            browser = Browser(base)
+            browser.sign_in(username, DEMO_PASSWORD)
+            totals.update(crawl(browser, role, deadline, problems))
+    finally:
+        gunicorn.send_signal(signal.SIGTERM)
+        try:
+            gunicorn.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            gunicorn.kill()
+    report = [
+        "prodcheck report",
+        *(f"{step}: {seconds:.1f}s" for step, seconds in timings.items()),
+        "pages by status: " + ", ".join(f"{c // 100}xx={n}" for c, n in sorted(totals.items())),
+        *problems,
+    ]
+    (ARTIFACTS / "report.txt").write_text("\n".join(report) + "\n")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        fail(f"{len(problems)} problems (artifacts/prodcheck/report.txt)")
+    log("ok: " + report[-1 - len(problems)])
+
+
+if __name__ == "__main__":
+    main()
