@@ -108,6 +108,17 @@ class TrustEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="trust_entry",
     )
+    corrects = models.ForeignKey(
+        "accounts.Interaction",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        help_text=(
+            "The interaction whose re-classification this entry corrects: its effect is its "
+            "own entry's base points plus these corrections."
+        ),
+    )
     reverses = models.OneToOneField(
         "self",
         null=True,

@@ -238,8 +238,10 @@ def interactions_bulk_upsert(*, rows: list[dict], author=None, notify: bool = Tr
     Each row holds `account` (an Account instance), the interaction fields and optionally its
     own `author` (a User; defaults to `author`). Valid rows are written; invalid ones are
     reported by index. An update changes only the fields the row names (a retry without
-    `occurred_at` keeps the original time). Updating an interaction whose rule points changed
-    appends a correcting entry (the original entry stays, as history). `notify=False` (history
+    `occurred_at` keeps the original time). Updating an interaction whose rule points differ
+    from its current effect (its entry's base points plus the corrections already linked to
+    it) appends one correcting entry linked to it, so re-sending the same row again, even
+    concurrently, changes nothing (the original entry stays, as history). `notify=False` (history
     backfills) publishes only `account.inputs_changed`, not the per-row `interaction.logged` /
     `ledger.entry_appended`.
     """
@@ -248,14 +250,16 @@ def interactions_bulk_upsert(*, rows: list[dict], author=None, notify: bool = Tr
     if not valid:
         return result
     external_ids = [r.cleaned["external_id"] for r in valid if r.cleaned.get("external_id")]
+    # Locked (in pk order, so concurrent re-sends queue instead of deadlocking) before their
+    # effect is read: a second re-send of the same ticket waits for the first to commit, then
+    # sees its correction. Not joined to anything: PostgreSQL probes the external_id index.
     existing = {
         i.external_id: i
-        # Prefetched, not joined: with the join (or the default ordering) PostgreSQL scans the
-        # whole table instead of probing the external_id index.
         for i in Interaction.objects.filter(external_id__in=external_ids)
-        .prefetch_related("trust_entry")
-        .order_by()
+        .select_for_update()
+        .order_by("pk")
     }
+    effects = ledger.interaction_effects(interaction_ids=[i.pk for i in existing.values()])
     keep = []
     for row in valid:
         row.existing = existing.get(row.cleaned.get("external_id"))
@@ -288,7 +292,6 @@ def interactions_bulk_upsert(*, rows: list[dict], author=None, notify: bool = Tr
             to_create.append(row)
             continue
         instance = row.existing
-        old_entry = getattr(instance, "trust_entry", None)
         # A re-sent row changes what it names and keeps the rest: a retry without
         # `occurred_at` must not move the interaction to now.
         for name, value in row.cleaned.items():
@@ -298,12 +301,13 @@ def interactions_bulk_upsert(*, rows: list[dict], author=None, notify: bool = Tr
             instance.author = row.author
         to_update.append(instance)
         new_points = price(vars(instance))
-        old_points = old_entry.base_points if old_entry else 0
+        old_points = effects.get(instance.pk, 0)
         if new_points != old_points:
             pending.append(
                 ledger.PendingEntry(
                     account_id=instance.account_id,
                     points=new_points - old_points,
+                    corrects_id=instance.pk,
                     reason=(
                         f"Re-classified interaction {instance.external_id}: "
                         f"{_reason(vars(instance))}"

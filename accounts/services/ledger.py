@@ -11,7 +11,19 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, IntegerField, Max, Min, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -67,6 +79,22 @@ def trust_points_for_interaction(
     return trust_points_from_rules(
         trust_rules_load(), category=category, sentiment=sentiment, severity=severity
     )
+
+
+def interaction_effects(*, interaction_ids: Iterable[int]) -> dict[int, int]:
+    """What each interaction has moved goodwill by so far, before any cushion: its own entry's
+    base points plus the points of the corrections linked to it (missing: no entry at all)."""
+    ids = list(interaction_ids)
+    if not ids:
+        return {}
+    effects: dict[int, int] = {}
+    rows = TrustEntry.objects.filter(Q(interaction_id__in=ids) | Q(corrects_id__in=ids))
+    for interaction_id, corrects_id, base_points in rows.values_list(
+        "interaction_id", "corrects_id", "base_points"
+    ):
+        key = interaction_id if interaction_id is not None else corrects_id
+        effects[key] = effects.get(key, 0) + base_points
+    return effects
 
 
 # --- the cushion -------------------------------------------------------------------------
@@ -240,6 +268,7 @@ class PendingEntry:
     interaction_id: int | None = None
     author: object = None
     apply_cushion: bool = True
+    corrects_id: int | None = None  # the interaction a re-classification entry corrects
 
 
 @dataclass(slots=True)
@@ -313,6 +342,7 @@ def trust_entries_bulk_append(*, pending: list[PendingEntry], notify: bool = Tru
                 "reason": item.reason,
                 "balance_after": head.balance,
                 "interaction_id": item.interaction_id,
+                "corrects_id": item.corrects_id,
                 "author_id": getattr(item.author, "pk", None),
                 "reverses_id": None,
             }
@@ -443,6 +473,56 @@ def ledger_reconcile() -> list[dict]:
             "ledger_seq": row["ledger_seq"],
             "entries": row["entry_count"],
             "last_seq": row["last_seq"],
+        }
+        for row in rows
+    ]
+
+
+def interaction_effects_reconcile() -> list[dict]:
+    """Interactions whose entries (own base points + linked corrections) differ from what their
+    trust rule prices them at now (empty = healthy). One set-based query.
+
+    The balance check cannot see a correction appended twice: the running totals still add up.
+    This one can. Interactions with a reversed entry are left out: a reversal cancels on purpose.
+    """
+    rule_points = (
+        TrustRule.objects.filter(category=OuterRef("category"))
+        .filter(Q(sentiment__isnull=True) | Q(sentiment=OuterRef("sentiment")))
+        .filter(Q(severity__isnull=True) | Q(severity=OuterRef("severity")))
+        # The most specific rule wins: a severity beats a sentiment beats the category alone.
+        .order_by(F("severity").asc(nulls_last=True), F("sentiment").asc(nulls_last=True))
+        .values("points")[:1]
+    )
+    own = TrustEntry.objects.filter(interaction=OuterRef("pk")).values("base_points")[:1]
+    corrected = (
+        TrustEntry.objects.filter(corrects=OuterRef("pk"))
+        .order_by()
+        .values("corrects")
+        .annotate(v=Sum("base_points"))
+        .values("v")
+    )
+    reversed_entry = TrustEntry.objects.filter(
+        Q(reverses__interaction=OuterRef("pk")) | Q(reverses__corrects=OuterRef("pk"))
+    )
+    zero = Value(0)
+    rows = (
+        Interaction.objects.annotate(
+            expected=Coalesce(Subquery(rule_points, output_field=IntegerField()), zero),
+            effect=Coalesce(Subquery(own, output_field=IntegerField()), zero)
+            + Coalesce(Subquery(corrected, output_field=IntegerField()), zero),
+        )
+        .exclude(effect=F("expected"))
+        .exclude(Exists(reversed_entry))
+        .order_by("pk")
+        .values("pk", "account_id", "external_id", "effect", "expected")
+    )
+    return [
+        {
+            "interaction_id": row["pk"],
+            "account_id": row["account_id"],
+            "external_id": row["external_id"],
+            "effect": row["effect"],
+            "expected": row["expected"],
         }
         for row in rows
     ]
