@@ -3,12 +3,13 @@
 1. Copy the project as a fresh clone has it (tracked files only: no .env, no db.sqlite3).
 2. Build what the Dockerfile builds: production settings, `collectstatic` with the manifest
    storage.
-3. On a fresh PostgreSQL database, outside any test transaction: `migrate`, `seed_demo`,
-   `recompute_scores`.
-4. Serve it with gunicorn under production settings, fetch the sign-in page and the static
-   files it links, then sign in as a CSM, a manager and an admin and crawl the demo by following
-   the links found on each page. Any 5xx fails the check; so does a page that links a static
-   file the server cannot find.
+3. On a fresh PostgreSQL database, outside any test transaction: `migrate` as the owner role,
+   `grant_app_role`, then `seed_demo` and `recompute_scores` as the app's plain role (the one
+   that cannot disable the ledger's trigger), as docker-compose.yml runs them.
+4. Serve it with gunicorn under production settings and the app role, fetch the sign-in page
+   and the static files it links, then sign in as a CSM, a manager and an admin and crawl the
+   demo by following the links found on each page. Any 5xx fails the check; so does a page
+   that links a static file the server cannot find.
 
 Environment: DATABASE_URL names the server (the check uses its own database next to it,
 PRODCHECK_DATABASE_URL overrides); PRODCHECK_PER_SHAPE caps how many pages of one URL shape
@@ -65,8 +66,9 @@ def database_url() -> str:
     return parsed._replace(path=f"{parsed.path.rstrip('/')}_prodcheck").geturl()
 
 
-def recreate_database(url: str) -> None:
-    """Drop and create the check's own database, so every run starts from nothing."""
+def recreate_database(url: str) -> str:
+    """Drop and create the check's own database, so every run starts from nothing, and a plain
+    login role for the app (as deploy/postgres-initdb does); returns the app's DATABASE_URL."""
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")
     if not name.endswith("prodcheck"):
@@ -79,10 +81,19 @@ def recreate_database(url: str) -> None:
         dbname="postgres",
     )
     connection.autocommit = True
+    app_role, app_password = f"{name}_app", secrets.token_urlsafe(16)
     with connection.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'DROP ROLE IF EXISTS "{app_role}"')
         cursor.execute(f'CREATE DATABASE "{name}"')
+        cursor.execute(
+            f'CREATE ROLE "{app_role}" LOGIN PASSWORD %s NOSUPERUSER NOCREATEDB NOCREATEROLE',
+            [app_password],
+        )
+        cursor.execute(f'GRANT CONNECT, TEMPORARY ON DATABASE "{name}" TO "{app_role}"')
     connection.close()
+    netloc = f"{app_role}:{app_password}@{parsed.hostname}:{parsed.port or 5432}"
+    return parsed._replace(netloc=netloc).geturl()
 
 
 def fresh_clone(target: Path) -> None:
@@ -253,7 +264,7 @@ def main() -> None:
     clone = ARTIFACTS / "clone"
     fresh_clone(clone)
     url = database_url()
-    recreate_database(url)
+    app_url = recreate_database(url)
     python = sys.executable
     env = {
         key: value
@@ -271,6 +282,9 @@ def main() -> None:
         CELERY_TASK_ALWAYS_EAGER="true",
         PYTHONDONTWRITEBYTECODE="1",
     )
+    # Migrations run as the owner; everything after as the app's plain role (OPERATIONS.md).
+    owner_env = env
+    env = {**owner_env, "DATABASE_URL": app_url}
     timings = {
         "collectstatic": run(
             [python, "manage.py", "collectstatic", "--noinput"],
@@ -282,9 +296,16 @@ def main() -> None:
         "migrate": run(
             [python, "manage.py", "migrate", "--noinput"],
             cwd=clone,
-            env=env,
+            env=owner_env,
             timeout=300,
-            step="migrate",
+            step="migrate (owner role)",
+        ),
+        "grant_app_role": run(
+            [python, "manage.py", "grant_app_role", urlparse(app_url).username],
+            cwd=clone,
+            env=owner_env,
+            timeout=60,
+            step="grant_app_role",
         ),
         "seed_demo": run(
             [python, "manage.py", "seed_demo"], cwd=clone, env=env, timeout=600, step="seed_demo"
