@@ -389,6 +389,37 @@ CELERY_BEAT_SCHEDULE["score-run-sweeper"] = {
     "schedule": env.int("SCORE_SWEEP_EVERY_SECONDS", default=300),
 }
 
+# --- Retention (scheduled purges; OPERATIONS.md) ----------------------------------------
+# Finished webhook deliveries (delivered or failed) and their attempt logs, by creation date.
+WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", default=30)
+# Health alerts, by the day they were raised for.
+HEALTH_ALERT_RETENTION_DAYS = env.int("HEALTH_ALERT_RETENTION_DAYS", default=365)
+# Share links (scorecards, success plans), once expired or revoked this long.
+SHARE_LINK_RETENTION_DAYS = env.int("SHARE_LINK_RETENTION_DAYS", default=30)
+RETENTION_PURGE_HOUR = env.int("RETENTION_PURGE_HOUR", default=(NIGHTLY_RUN_HOUR + 2) % 24)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Idempotency records replay for 24 hours; forget the expired ones hourly.
+        "idempotency-purge": {
+            "task": "integrations.tasks.idempotency_purge",
+            "schedule": crontab(minute=40),
+        },
+        **{
+            f"retention-{name}": {
+                "task": task,
+                "schedule": crontab(hour=RETENTION_PURGE_HOUR, minute=minute),
+            }
+            for name, task, minute in [
+                ("webhook-deliveries", "integrations.tasks.webhook_deliveries_purge", 0),
+                ("health-alerts", "healthscores.tasks.health_alerts_purge", 10),
+                ("scorecard-shares", "dashboards.tasks.scorecard_shares_purge", 20),
+                ("plan-shares", "success.tasks.plan_shares_purge", 25),
+                ("expired-sessions", "users.tasks.sessions_clear_expired", 30),
+            ]
+        },
+    }
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -3,12 +3,14 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Account
+from core.retention import rows_purge
 from core.share_tokens import share_token_digest, share_token_new
 from users.models import User
 
@@ -58,4 +60,13 @@ def scorecard_share_record_view(*, share: ScorecardShare) -> None:
     """Count a customer's visit (one UPDATE, safe under concurrent views)."""
     ScorecardShare.objects.filter(pk=share.pk).update(
         view_count=F("view_count") + 1, last_viewed_at=timezone.now()
+    )
+
+
+def scorecard_shares_purge(*, now=None) -> int:
+    """Delete scorecard share links expired or revoked more than SHARE_LINK_RETENTION_DAYS ago
+    (until then their owners still see them listed as expired or revoked)."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.SHARE_LINK_RETENTION_DAYS)
+    return rows_purge(
+        ScorecardShare.objects.filter(Q(expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff))
     )

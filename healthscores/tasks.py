@@ -62,3 +62,11 @@ def score_backtest(backtest_id: int) -> None:
     from .services.backtest import score_backtest_process
 
     score_backtest_process(backtest_id=backtest_id)
+
+
+@shared_task(name="healthscores.tasks.health_alerts_purge")
+def health_alerts_purge_task() -> int:
+    """Forget health alerts older than HEALTH_ALERT_RETENTION_DAYS."""
+    from healthscores.services.persist import health_alerts_purge
+
+    return health_alerts_purge()

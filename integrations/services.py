@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.api.scopes import Scope
+from core.retention import rows_purge
 
 from .models import (
     ApiToken,
@@ -91,6 +92,17 @@ def api_token_authenticate(*, key: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+def webhook_deliveries_purge(*, now=None) -> int:
+    """Delete finished deliveries (delivered or failed) older than
+    WEBHOOK_DELIVERY_RETENTION_DAYS, with their attempt logs; pending and retrying ones stay."""
+    now = now or timezone.now()
+    finished = WebhookDelivery.objects.filter(
+        status__in=[WebhookDelivery.Status.DELIVERED, WebhookDelivery.Status.FAILED],
+        created_at__lt=now - timedelta(days=settings.WEBHOOK_DELIVERY_RETENTION_DAYS),
+    )
+    return rows_purge(finished)
 
 
 # --- Webhooks -----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.conf import settings
 from core.services import idempotency_records_purge
 
 from .models import WebhookDelivery
-from .services import webhook_delivery_attempt, webhook_retry_delay
+from .services import webhook_deliveries_purge, webhook_delivery_attempt, webhook_retry_delay
 
 
 @shared_task(name="integrations.tasks.webhook_deliver", bind=True, max_retries=None)
@@ -42,3 +42,9 @@ def webhook_deliver(self, delivery_id: int, attempt: int | None = None) -> str:
 def idempotency_purge() -> int:
     """Forget idempotency records older than the 24-hour replay window."""
     return idempotency_records_purge()
+
+
+@shared_task(name="integrations.tasks.webhook_deliveries_purge")
+def webhook_deliveries_purge_task() -> int:
+    """Forget finished webhook deliveries past WEBHOOK_DELIVERY_RETENTION_DAYS."""
+    return webhook_deliveries_purge()

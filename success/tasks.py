@@ -21,3 +21,11 @@ def interventions_evaluate_task(as_of: str) -> dict[str, int]:
     from success.services import interventions_evaluate
 
     return interventions_evaluate(as_of=date.fromisoformat(as_of))
+
+
+@shared_task(name="success.tasks.plan_shares_purge")
+def plan_shares_purge_task() -> int:
+    """Forget plan share links expired or revoked past SHARE_LINK_RETENTION_DAYS."""
+    from success.services.plans import plan_shares_purge
+
+    return plan_shares_purge()

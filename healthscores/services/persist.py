@@ -1,14 +1,16 @@
 """Writing computed health: snapshot upserts, the denormalised account fields, alerts."""
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import orjson
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account
 from core.events import publish
+from core.retention import rows_purge
 from healthscores.models import AlertKind, HealthAlert, HealthSnapshot
 
 from .compute import DECAY_ORDER, AccountHealth
@@ -278,6 +280,13 @@ def _transitions(r: AccountHealth, bands_rank: dict[str, int]) -> list[HealthAle
             )
         )
     return alerts
+
+
+def health_alerts_purge(*, today: date | None = None) -> int:
+    """Delete health alerts dated more than HEALTH_ALERT_RETENTION_DAYS before `today`."""
+    today = today or timezone.localdate()
+    cutoff = today - timedelta(days=settings.HEALTH_ALERT_RETENTION_DAYS)
+    return rows_purge(HealthAlert.objects.filter(as_of__lt=cutoff))
 
 
 def alerts_create(*, results: list[AccountHealth], as_of: date) -> list[HealthAlert]:

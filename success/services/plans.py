@@ -2,12 +2,14 @@
 
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Account
+from core.retention import rows_purge
 from core.share_tokens import share_token_digest, share_token_is_plausible, share_token_new
 from success.models import (
     PlanShare,
@@ -267,3 +269,9 @@ def plan_share_resolve(*, token: str) -> PlanShare | None:
         view_count=F("view_count") + 1, last_viewed_at=timezone.now()
     )
     return share
+
+
+def plan_shares_purge(*, now=None) -> int:
+    """Delete plan share links expired or revoked more than SHARE_LINK_RETENTION_DAYS ago."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.SHARE_LINK_RETENTION_DAYS)
+    return rows_purge(PlanShare.objects.filter(Q(expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff)))
