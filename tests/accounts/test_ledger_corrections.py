@@ -108,7 +108,7 @@ def test_a_reimported_csv_corrects_a_reclassified_row_once():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_ten_concurrent_resends_of_a_reclassified_ticket_correct_it_once(require_postgres):
+def test_ten_concurrent_resends_of_a_reclassified_ticket_correct_it_once():
     """GIVEN a firefighting ticket committed on PostgreSQL WHEN 10 threads re-send it as value
     adding at the same moment, each in its own transaction THEN exactly one correction is
     appended and the balance is +4 (not 10 x 8 more)."""

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def app_role(require_postgres):
+def app_role():
     """A LOGIN-less plain role named after this test database (roles are cluster-wide)."""
     role = f"{connection.settings_dict['NAME']}_app"
     with connection.cursor() as cursor:
@@ -102,7 +102,7 @@ def test_the_maintenance_setting_is_ignored_for_a_role_that_does_not_own_the_led
     assert TrustEntry.objects.count() == 1
 
 
-def test_granting_refuses_a_role_that_could_disable_the_trigger(require_postgres):
+def test_granting_refuses_a_role_that_could_disable_the_trigger():
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_user")
         (owner,) = cursor.fetchone()

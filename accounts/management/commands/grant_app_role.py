@@ -22,8 +22,6 @@ class Command(BaseCommand):
         parser.add_argument("role", help="The role the web, worker and beat processes log in as.")
 
     def handle(self, *args, role: str, **options):
-        if connection.vendor != "postgresql":
-            raise CommandError("grant_app_role is for PostgreSQL; SQLite has no roles.")
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT r.rolsuper, r.rolbypassrls, pg_has_role(r.oid, current_user, 'MEMBER') "
