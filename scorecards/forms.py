@@ -28,6 +28,18 @@ def _param_field(param: Param) -> forms.Field:
 PARAMS = all_params()
 
 
+def _label_row_inputs(form: forms.Form, what: str) -> None:
+    """Inputs in a table row have no <label> of their own: name them for screen readers."""
+    index = (form.prefix or "").rsplit("-", 1)[-1]
+    row = str(int(index) + 1) if index.isdigit() else "new"
+    for name in ("key", "label", "kind", "weight", "bad", "good", "missing_policy", "min_score",
+                 "colour"):  # fmt: skip
+        field = form.fields.get(name)
+        if field is not None:
+            label = field.label or name.replace("_", " ").capitalize()
+            field.widget.attrs["aria-label"] = f"{what} {row}: {label}"
+
+
 class MeasureForm(forms.Form):
     """One measure row; its settings are the union of every kind's, and only the ones of the
     chosen kind are shown (static/js/app.js) and kept (`as_measure`)."""
@@ -50,6 +62,7 @@ class MeasureForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name, param in PARAMS.items():
             self.fields[name] = _param_field(param)
+        _label_row_inputs(self, "Measure")
 
     def param_fields(self) -> list[tuple]:
         """(bound field, the kinds that use it as a space-separated list) per setting."""
@@ -114,12 +127,36 @@ class BandForm(forms.Form):
         error_messages={"invalid": "Use a colour like #1f9d55."},
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _label_row_inputs(self, "Band")
+
     def as_band(self) -> dict:
         return {k: self.cleaned_data[k] for k in ("key", "label", "min_score", "colour")}
 
 
-MeasureFormSet = forms.formset_factory(MeasureForm, extra=1, can_delete=True)
-BandFormSet = forms.formset_factory(BandForm, extra=1, can_delete=True)
+class _RowFormSet(forms.BaseFormSet):
+    """Rows of a table: the delete box is named for screen readers like the row's inputs."""
+
+    row_name = "Row"
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            row = "new" if index is None else index + 1
+            form.fields["DELETE"].widget.attrs["aria-label"] = f"Delete {self.row_name} {row}"
+
+
+class _MeasureRows(_RowFormSet):
+    row_name = "measure"
+
+
+class _BandRows(_RowFormSet):
+    row_name = "band"
+
+
+MeasureFormSet = forms.formset_factory(MeasureForm, formset=_MeasureRows, extra=1, can_delete=True)
+BandFormSet = forms.formset_factory(BandForm, formset=_BandRows, extra=1, can_delete=True)
 
 
 class VersionNotesForm(forms.Form):
