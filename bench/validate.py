@@ -269,8 +269,9 @@ def markdown(results: dict, args) -> str:
         f"{len(results['behaviour']['dates']['test']['dates'])} test dates every 28 days, "
         "90-day horizon, training observations whose horizon reaches the test period embargoed. "
         '"Suggested" is the draft the suggestion was applied to through the API, back-tested '
-        "again: its training figures are in sample (it was fitted there), its **test** figures "
-        "are out of time. AUC with the 95% interval from resampling accounts.",
+        "again: only its **test** figures count (it was fitted on the training dates, so its "
+        "training figures are in sample and not reported). AUC with the 95% interval from "
+        "resampling accounts.",
         "",
         "| data set | score | period | AUC (95% CI) | top-decile lift "
         "| < 90 d | 90–365 d | > 365 d |",
@@ -281,16 +282,16 @@ def markdown(results: dict, args) -> str:
         for score in ("equal", "suggested"):
             for period in ("test", "train"):
                 f = r[score][period]
+                if score == "suggested" and period == "train":
+                    lines.append(
+                        f"| {name} | suggested (applied draft) | train | fitted here: in "
+                        "sample, not reported | | | | |"
+                    )
+                    continue
                 ci = f"{cell(f['ci'][0])}–{cell(f['ci'][1])}" if f["ci"] else "–"
                 t = f["tenure"]
                 label = "equal weights" if score == "equal" else "suggested (applied draft)"
-                period_label = (
-                    "**test (out of time)**"
-                    if period == "test"
-                    else "train (in sample)"
-                    if score == "suggested"
-                    else "train"
-                )
+                period_label = "**test (out of time)**" if period == "test" else "train"
                 lines.append(
                     f"| {name} | {label} | {period_label} | {cell(f['auc'])} ({ci}) | "
                     f"{f['lift'] if f['lift'] is not None else '–'}× | {cell(t['new'][0])} | "
