@@ -79,7 +79,7 @@ bench: install-dev
 bench-quick: install-dev
 	$(PY) -m bench.run --quick
 
-## faults: the slow fault scenarios (SIGKILLed worker, Redis restart) on PostgreSQL + Redis
+## faults: the slow fault scenarios on PostgreSQL + a private Redis: SIGKILLed worker, Redis restarts (under a worker holding delayed tasks too), a process killed between commit and dispatch, the broker down while events are published, the web with Redis stopped
 ## (the embedded ones without DATABASE_URL / REDIS_URL; each scenario starts its own Redis)
 faults: install-dev
 	RUN_FAULTS=1 $(BIN)/pytest tests/faults

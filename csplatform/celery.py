@@ -3,8 +3,15 @@
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csplatform.settings")
+
+# redis:// (and redis+socket://) brokers use kombu's Redis transport with the restore-on-close
+# failure taken out, so a Redis restart cannot kill a worker holding delayed tasks (see
+# csplatform/broker.py).
+for _scheme in ("redis", "rediss"):
+    TRANSPORT_ALIASES[_scheme] = "csplatform.broker:Transport"
 
 app = Celery("csplatform")
 app.config_from_object("django.conf:settings", namespace="CELERY")

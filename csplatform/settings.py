@@ -334,8 +334,24 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A task whose worker died is redelivered after this many seconds (acks_late).
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900),
+    # Opening a connection to send a task gives up quickly when the broker is down (the
+    # outbox keeps the event; the sweeper sends it): a request never hangs on Redis. A
+    # worker's own consumer keeps reconnecting under broker_connection_retry regardless.
+    "max_retries": env.int("CELERY_PUBLISH_MAX_RETRIES", default=1),
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# ... and neither does subscribing to a task's result on a dead Redis.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    }
+}
 # A web request never waits on a dead broker: one quick try, then the outbox sweeper sends it.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": env.int("CELERY_PUBLISH_MAX_RETRIES", default=1),

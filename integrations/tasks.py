@@ -9,7 +9,9 @@ from .models import WebhookDelivery
 from .services import webhook_deliveries_purge, webhook_delivery_attempt, webhook_retry_delay
 
 
-@shared_task(name="integrations.tasks.webhook_deliver", bind=True, max_retries=None)
+@shared_task(
+    name="integrations.tasks.webhook_deliver", bind=True, max_retries=None, ignore_result=True
+)
 def webhook_deliver(self, delivery_id: int, attempt: int | None = None) -> str:
     """Send one delivery (attempt number `attempt`: a duplicate task is a no-op); a failed
     attempt re-queues itself after the back-off delay (the sweeper re-sends it if lost)."""
