@@ -431,6 +431,7 @@ CELERY_BEAT_SCHEDULE.update(
                 ("scorecard-shares", "dashboards.tasks.scorecard_shares_purge", 20),
                 ("plan-shares", "success.tasks.plan_shares_purge", 25),
                 ("expired-sessions", "users.tasks.sessions_clear_expired", 30),
+                ("outbox", "core.tasks.outbox_purge", 35),  # OUTBOX_RETENTION_DAYS
             ]
         },
     }

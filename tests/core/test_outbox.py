@@ -151,3 +151,12 @@ def test_delivered_rows_are_purged_after_the_retention_period(subscriber, settin
     assert events.outbox_messages_purge() == 0
     with time_machine.travel(timezone.now() + timedelta(days=15)):
         assert events.outbox_messages_purge() == 1
+
+
+def test_the_outbox_purge_and_sweeper_are_scheduled_by_beat(settings):
+    from csplatform.celery import app
+
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert schedule["retention-outbox"]["task"] == "core.tasks.outbox_purge"
+    assert schedule["outbox-sweeper"]["task"] == "core.tasks.outbox_sweep"
+    assert {"core.tasks.outbox_purge", "core.tasks.outbox_sweep"} <= set(app.tasks)
