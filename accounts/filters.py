@@ -43,12 +43,18 @@ class AccountFilter(django_filters.FilterSet):
     }
 
     q = django_filters.CharFilter(method="filter_q", label="Search")
-    segment = django_filters.ModelChoiceFilter(queryset=Segment.objects.all())
-    stage = django_filters.ChoiceFilter(choices=Stage.choices)
-    owner = django_filters.ModelChoiceFilter(
-        queryset=User.objects.filter(role__in=[Role.CSM, Role.MANAGER]), label="CSM"
+    segment = django_filters.ModelChoiceFilter(
+        queryset=Segment.objects.all(), empty_label="Any segment"
     )
-    fit = django_filters.ChoiceFilter(choices=FIT_CHOICES, method="filter_fit", label="ICP fit")
+    stage = django_filters.ChoiceFilter(choices=Stage.choices, empty_label="Any stage")
+    owner = django_filters.ModelChoiceFilter(
+        queryset=User.objects.filter(role__in=[Role.CSM, Role.MANAGER]),
+        label="CSM",
+        empty_label="Any CSM",
+    )
+    fit = django_filters.ChoiceFilter(
+        choices=FIT_CHOICES, method="filter_fit", label="ICP fit", empty_label="Any fit"
+    )
     external_id = django_filters.CharFilter()
     status = django_filters.ChoiceFilter(
         choices=STATUS_CHOICES, method="filter_status", label="Customers", empty_label=None

@@ -6,12 +6,37 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from .models import Account, Interaction, Stage, Subscription, TrustEntry
+from .models import Account, Contact, Interaction, Stage, Subscription, TrustEntry
 
 
 def account_list(*, user) -> QuerySet[Account]:
     """The accounts `user` may see, with what the list page shows joined in."""
     return Account.objects.for_user(user).select_related("segment", "owner")
+
+
+SEARCH_LIMIT = 10
+SEARCH_MIN_LENGTH = 2
+
+
+def global_search(*, user, q: str) -> dict:
+    """The header search: accounts (name, domain, external id) and contacts (name, e-mail) the
+    user may see, ten of each at most, current customers first (two queries)."""
+    q = q.strip()
+    if len(q) < SEARCH_MIN_LENGTH:
+        return {"q": q, "accounts": [], "contacts": [], "too_short": bool(q)}
+    visible = Account.objects.for_user(user)
+    accounts = list(
+        visible.filter(Q(name__icontains=q) | Q(domain__icontains=q) | Q(external_id__iexact=q))
+        .select_related("owner")
+        .order_by("name", "pk")[:SEARCH_LIMIT]
+    )
+    contacts = list(
+        Contact.objects.filter(account__in=visible)
+        .filter(Q(name__icontains=q) | Q(email__icontains=q))
+        .select_related("account")
+        .order_by("name", "pk")[:SEARCH_LIMIT]
+    )
+    return {"q": q, "accounts": accounts, "contacts": contacts, "too_short": False}
 
 
 def account_get(*, user, pk: int) -> Account:

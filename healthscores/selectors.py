@@ -6,6 +6,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from .models import ChunkStatus, HealthSnapshot, ScoreBacktest, ScoreRun, ScoreValidation
+from .services.compute import why_changed
 
 
 def snapshot_latest(account_id: int, *, as_of: date | None = None) -> HealthSnapshot | None:
@@ -28,6 +29,47 @@ def snapshot_history(account_id: int, *, days: int = 90, until: date | None = No
         account_id=account_id, as_of__lte=until, as_of__gt=until - timedelta(days=days)
     )
     return qs.order_by("as_of").values("as_of", "overall", "band", "decay_score", "confidence")
+
+
+WHY_PERIODS = (7, 30, 90)
+WHY_DEFAULT_DAYS = 30
+
+
+def health_change(account_id: int, *, days: int, until: date | None = None) -> dict | None:
+    """How and why an account's health moved over the last `days` (two queries).
+
+    Compares the newest snapshot with the one `days` earlier (or the oldest within the period
+    when history is shorter) measure by measure: `causes` are the measures that moved the score
+    the way it went, biggest first, so a Yellow→Red drop over a month is attributed to what
+    fell over that month, not to yesterday's half-point wobble; `others` moved against it.
+    """
+    snapshots = HealthSnapshot.objects.filter(account_id=account_id).select_related(
+        "scorecard_version"
+    )
+    if until is not None:
+        snapshots = snapshots.filter(as_of__lte=until)
+    latest = snapshots.order_by("-as_of").first()
+    if latest is None:
+        return None
+    start = latest.as_of - timedelta(days=days)
+    earlier = (
+        snapshots.filter(as_of__lte=start).order_by("-as_of").first()
+        or snapshots.filter(as_of__gt=start, as_of__lt=latest.as_of).order_by("as_of").first()
+    )
+    change = {"days": days, "latest": latest, "earlier": earlier, "causes": [], "others": []}
+    if earlier is None:
+        return change
+    changes = why_changed(latest.measures, {"measures": earlier.measures})
+    delta = round(latest.overall - earlier.overall, 1)
+    causes = [c for c in changes if delta and (c["delta"] < 0) == (delta < 0)]
+    change.update(
+        delta=delta,
+        band_changed=latest.band != earlier.band,
+        causes=causes,
+        others=[c for c in changes if c not in causes],
+        explained=round(sum(c["delta"] for c in causes), 1),
+    )
+    return change
 
 
 def runs_recent(limit: int = 30) -> list[ScoreRun]:

@@ -15,4 +15,5 @@ urlpatterns = [
     path("backtests/<int:pk>/", views.backtest_detail, name="backtest_detail"),
     path("backtests/<int:pk>/apply/", views.backtest_apply, name="backtest_apply"),
     path("accounts/<int:pk>/manual/", views.manual_value, name="manual_value"),
+    path("accounts/<int:pk>/why/", views.why_changed, name="why_changed"),
 ]

@@ -259,3 +259,39 @@ def backtest_apply(request, pk: int):
         return redirect("healthscores:backtest_detail", pk=pk)
     messages.success(request, f"Draft v{draft.number} created with the suggested weights.")
     return redirect(draft.scorecard.get_absolute_url())
+
+
+@login_required
+def why_changed(request, pk: int):
+    """Why the account's health moved over 7, 30 or 90 days (htmx swaps it into the panel)."""
+    account = get_object_or_404(Account.objects.for_user(request.user), pk=pk)
+    days = why_days(request.GET.get("days"))
+    change = selectors.health_change(account.pk, days=days)
+    return render(
+        request, "healthscores/_why_changed.html", why_context(account, change, days=days)
+    )
+
+
+def why_days(raw) -> int:
+    try:
+        days = int(raw)
+    except (TypeError, ValueError):
+        return selectors.WHY_DEFAULT_DAYS
+    return days if days in selectors.WHY_PERIODS else selectors.WHY_DEFAULT_DAYS
+
+
+def why_context(account, change, *, days: int) -> dict:
+    """The "why it changed" fragment's context (the panel and the htmx view share it)."""
+    labels = {}
+    if change and change["earlier"]:
+        for snapshot in (change["earlier"], change["latest"]):
+            if snapshot.scorecard_version_id:
+                labels |= {b.key: b.label for b in snapshot.scorecard_version.bands.all()}
+    return {
+        "account": account,
+        "change": change,
+        "days": days,
+        "periods": selectors.WHY_PERIODS,
+        "from_band": labels.get(change["earlier"].band) if labels else None,
+        "to_band": labels.get(change["latest"].band) if labels else None,
+    }

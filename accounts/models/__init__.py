@@ -3,6 +3,7 @@ from .icp import IcpCriterion, IdealCustomerProfile
 from .interaction import Category, Channel, Interaction, WorkType
 from .ledger import EntryKind, EntrySource, TrustEntry, TrustPolicy, TrustRule
 from .signals import Subscription, SurveyKind, SurveyResponse, UsageMetric
+from .views import SavedView
 
 __all__ = [
     "Account",
@@ -15,6 +16,7 @@ __all__ = [
     "IcpCriterion",
     "IdealCustomerProfile",
     "Interaction",
+    "SavedView",
     "Segment",
     "Stage",
     "Subscription",

@@ -6,12 +6,15 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from accounts import selectors
 from accounts.filters import AccountFilter
 from accounts.forms import AccountForm, ContactForm, InteractionForm, LedgerEntryForm
-from accounts.models import Account
+from accounts.models import Account, TrustEntry
 from accounts.services import account_update, contact_update, contact_upsert
+from accounts.services.views import saved_view_delete, saved_view_query, saved_view_save
 
 PAGE_SIZE = 50
 TIMELINE_PAGE = 25
@@ -43,6 +46,8 @@ def account_list(request):
         "page": page,
         "query": query.urlencode(),
         "sort": {"key": sort.lstrip("-"), "descending": sort.startswith("-")},
+        "saved_views": list(request.user.saved_views.all()),
+        "current_view": saved_view_query(request.GET.urlencode()),
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "account-table":
         return render(request, "accounts/_account_table.html", context)
@@ -66,7 +71,14 @@ def bad_fit_list(request):
 def detail_context(request, account: Account, **extra) -> dict:
     timeline = Paginator(selectors.interaction_timeline(account=account), TIMELINE_PAGE).get_page(1)
     entries = Paginator(selectors.ledger_entries(account=account), LEDGER_PAGE).get_page(1)
+    reverse_id = request.GET.get("reverse", "")
+    reverse_entry = (
+        TrustEntry.objects.filter(account=account, pk=int(reverse_id)).first()
+        if reverse_id.isdigit()
+        else None
+    )
     return {
+        "reverse_entry": reverse_entry,
         "account": account,
         "contacts": list(account.contacts.all()),
         "timeline": timeline,
@@ -154,3 +166,38 @@ def contact_edit(request, pk: int, contact_id: int | None = None):
         "accounts/contact_form.html",
         {"account": account, "form": form, "contact": contact},
     )
+
+
+@login_required
+def search(request):
+    """The header's search: the accounts and contacts the user may see that match."""
+    results = selectors.global_search(user=request.user, q=request.GET.get("q", ""))
+    return render(request, "accounts/search.html", {"results": results})
+
+
+@login_required
+@require_POST
+def saved_view_create(request):
+    """Save the Accounts list's current filters and sort under a name (per user)."""
+    try:
+        view = saved_view_save(
+            user=request.user,
+            name=request.POST.get("name", ""),
+            query=request.POST.get("query", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(
+            f"{reverse('accounts:list')}?{saved_view_query(request.POST.get('query', ''))}"
+        )
+    messages.success(request, f"View “{view.name}” saved.")
+    return redirect(f"{reverse('accounts:list')}?{view.query}")
+
+
+@login_required
+@require_POST
+def saved_view_remove(request, pk: int):
+    if not saved_view_delete(user=request.user, pk=pk):
+        raise Http404("No such saved view.")
+    messages.success(request, "Saved view deleted.")
+    return redirect("accounts:list")

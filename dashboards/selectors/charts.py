@@ -9,10 +9,12 @@ from collections import OrderedDict
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Avg, Sum
 from django.db.models.functions import TruncWeek
 
 from accounts.models import Account, EntryKind, Subscription, TrustEntry, UsageMetric
+from core.charts import time_axis
+from core.formatting import label
 from healthscores.services.measures import revenue_through
 
 from ._common import health_series
@@ -34,7 +36,7 @@ COLOURS = {
 }
 
 
-def _base_options(*, y_title: str = "", legend: bool = True) -> dict:
+def _base_options(*, y_title: str = "", legend: bool = True, unit: str | None = None) -> dict:
     return {
         "responsive": True,
         "maintainAspectRatio": False,
@@ -42,7 +44,7 @@ def _base_options(*, y_title: str = "", legend: bool = True) -> dict:
         "interaction": {"mode": "nearest", "intersect": False},
         "plugins": {"legend": {"display": legend, "position": "bottom"}},
         "scales": {
-            "x": {"ticks": {"maxTicksLimit": 8, "autoSkip": True}},
+            "x": time_axis(unit=unit),
             "y": {"title": {"display": bool(y_title), "text": y_title}},
         },
     }
@@ -177,7 +179,7 @@ def health_history_config(account: Account, *, today: date) -> dict | None:
         "options": {
             **_base_options(y_title="health 0-100"),
             "scales": {
-                "x": {"ticks": {"maxTicksLimit": 8}},
+                "x": time_axis(),
                 "y": {"min": 0, "max": 100, "title": {"display": True, "text": "health 0-100"}},
             },
         },
@@ -281,48 +283,64 @@ def ltv_chart_config(account: Account, *, today: date) -> dict | None:
     return {
         "type": "line",
         "data": {"labels": labels, "datasets": datasets},
-        "options": _base_options(y_title=account.currency),
+        "options": _base_options(y_title=account.currency, unit="month"),
         "summary": series,
     }
 
 
-def usage_trends_config(account: Account, *, today: date) -> dict | None:
-    """Weekly totals of the account's busiest usage metrics over the last 90 days (one query)."""
+def usage_trends_config(account: Account, *, today: date) -> list[dict]:
+    """One small chart per busiest usage metric: its average per day, week by week, over the
+    last 90 days (one query).
+
+    Each metric gets its own scale, so 400,000 API calls do not flatten 12 active users to zero.
+    Weeks are averaged over the days that have data, so the partial weeks at either end of
+    the window do not drop like a cliff.
+    """
     rows = (
         UsageMetric.objects.filter(account=account, date__gte=today - timedelta(days=USAGE_DAYS))
         .annotate(week=TruncWeek("date"))
         .values("metric", "week")
-        .annotate(total=Sum("value"))
+        .annotate(average=Avg("value"))
         .order_by("metric", "week")
     )
     by_metric: OrderedDict[str, dict[str, float]] = OrderedDict()
-    weeks: set[str] = set()
     for row in rows:
         week = row["week"]
         week = (week.date() if hasattr(week, "date") else week).isoformat()
-        weeks.add(week)
-        by_metric.setdefault(row["metric"], {})[week] = row["total"]
-    if not by_metric:
-        return None
+        by_metric.setdefault(row["metric"], {})[week] = row["average"]
     busiest = sorted(by_metric, key=lambda m: -sum(by_metric[m].values()))[:USAGE_MAX_METRICS]
-    labels = sorted(weeks)
-    datasets = [
-        {
-            "label": metric,
-            "data": [round(by_metric[metric].get(w, 0), 2) for w in labels],
-            "borderColor": COLOURS["series"][i % len(COLOURS["series"])],
-            "pointRadius": 2,
-            "tension": 0.2,
-            "yAxisID": "y",
-        }
-        for i, metric in enumerate(sorted(busiest))
-    ]
-    return {
-        "type": "line",
-        "data": {"labels": labels, "datasets": datasets},
-        "options": _base_options(y_title="weekly total"),
-        "metrics": sorted(busiest),
-    }
+    charts = []
+    for i, metric in enumerate(sorted(busiest)):
+        weeks = sorted(by_metric[metric])
+        values = [round(by_metric[metric][w], 2) for w in weeks]
+        title = label(metric)
+        options = _base_options(legend=False, unit="week")
+        options["scales"]["y"] = {"beginAtZero": True, "ticks": {"maxTicksLimit": 4}}
+        options["plugins"]["title"] = {"display": False}
+        charts.append(
+            {
+                "metric": metric,
+                "label": title,
+                "latest": values[-1],
+                "config": {
+                    "type": "line",
+                    "data": {
+                        "labels": weeks,
+                        "datasets": [
+                            {
+                                "label": f"{title} per day (weekly average)",
+                                "data": values,
+                                "borderColor": COLOURS["series"][i % len(COLOURS["series"])],
+                                "pointRadius": 2,
+                                "tension": 0.2,
+                            }
+                        ],
+                    },
+                    "options": options,
+                },
+            }
+        )
+    return charts
 
 
 def subscriptions_for(account: Account) -> list[Subscription]:

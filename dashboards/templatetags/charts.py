@@ -49,13 +49,14 @@ def ltv_chart(account):
 
 @register.inclusion_tag("dashboards/charts/usage.html")
 def usage_trends(account):
-    config = chart_selectors.usage_trends_config(account, today=timezone.localdate())
-    metrics = config.pop("metrics") if config else []
+    """Usage as small multiples: one chart per metric, each on its own scale."""
+    charts = chart_selectors.usage_trends_config(account, today=timezone.localdate())
+    for chart in charts:
+        chart["chart_id"] = f"chart-usage-{account.pk}-{chart['metric']}"
     return {
         "account": account,
         "chart_id": f"chart-usage-{account.pk}",
-        "config": config,
-        "metrics": metrics,
+        "charts": charts,
         "days": chart_selectors.USAGE_DAYS,
     }
 

@@ -2,8 +2,10 @@
 
 from django import template
 
+from core.charts import time_axis
 from healthscores.models import DecayStatus, Quadrant
-from healthscores.selectors import snapshot_history, snapshot_latest
+from healthscores.selectors import health_change, snapshot_history, snapshot_latest
+from healthscores.views import why_context, why_days
 
 register = template.Library()
 
@@ -41,14 +43,20 @@ def account_health_panel(context, account):
             },
             "options": {
                 "maintainAspectRatio": False,
-                "scales": {"y": {"min": 0, "max": 100}},
+                "animation": False,
+                "scales": {"x": time_axis(), "y": {"min": 0, "max": 100}},
                 "plugins": {"legend": {"position": "bottom"}},
             },
         }
     request = context.get("request")
     user = getattr(request, "user", None)
+    days = why_days(request.GET.get("why") if request else None)
+    why = why_context(
+        account, health_change(account.pk, days=days) if snapshot else None, days=days
+    )
     return {
         "account": account,
+        "why": why,
         "snapshot": snapshot,
         "band": band,
         "bands": bands,

@@ -246,6 +246,38 @@ def test_detail_page_has_the_extension_blocks_and_category_colours(client, org):
     assert 'id="interaction-form"' in html and 'id="ledger-panel"' in html
 
 
+def test_the_ledger_offers_one_reverse_dialog_and_no_reason_field_per_row(client, org):
+    """GIVEN an account with three ledger entries
+    WHEN its CSM opens the account page, then follows one row's "Reverse…" without JavaScript
+    THEN the rows hold links, not forms; the page holds one reverse dialog, opened for that
+    entry with its own form action."""
+    account = org.accounts["csm_a1"][0]
+    entries = [
+        trust_entry_append(account=account, points=p, reason=f"entry {p}", source="manual")
+        for p in (3, 4, 5)
+    ]
+    login(client, org.csm_a1)
+    page = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
+    assert page.count('class="reverse-link"') == 3
+    assert page.count('id="reverse-dialog"') == 1 and 'placeholder="why reverse?"' not in page
+    opened = client.get(reverse("accounts:detail", args=[account.pk]), {"reverse": entries[1].pk})
+    html = opened.content.decode()
+    action = reverse("accounts:ledger_entry_reverse", args=[account.pk, entries[1].pk])
+    assert f'action="{action}"' in html and "<dialog" in html and " open>" in html
+
+
+def test_the_account_page_has_one_element_per_id(client, org):
+    import re
+    from collections import Counter
+
+    account = org.accounts["csm_a1"][0]
+    trust_entry_append(account=account, points=3, reason="x", source="manual")
+    login(client, org.csm_a1)
+    html = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
+    ids = Counter(re.findall(r'\sid="([^"]+)"', html))
+    assert [i for i, n in ids.items() if n > 1] == []
+
+
 # --- query budgets -----------------------------------------------------------------------
 def grow(org, n):
     for i in range(n):

@@ -106,18 +106,55 @@ def test_ltv_curve_accumulates_monthly_revenue_and_projects_to_lifetime_value(or
     assert "lifetime value $20,000" in html
 
 
-def test_usage_trends_sum_each_metric_per_week(org):
+def test_usage_is_one_small_chart_per_metric_on_its_own_scale_with_human_labels(org):
+    """GIVEN API calls in the hundreds of thousands and active users in the tens
+    WHEN the usage charts are built
+    THEN each metric has its own chart (so neither flattens the other), titled in words."""
     today = timezone.localdate()
     monday = today - timedelta(days=today.weekday() + 7)
     account = org.accounts["csm_a1"][0]
-    for day, value in [(0, 10), (1, 5), (7, 4)]:
+    for day in range(7):
         factories.UsageMetricFactory(
-            account=account, metric="searches", date=monday + timedelta(days=day), value=value
+            account=account, metric="api_calls", date=monday + timedelta(days=day), value=400000
         )
-    config = usage_trends_config(account, today=today)
-    assert config["data"]["labels"][0] == monday.isoformat()
-    assert config["data"]["datasets"][0]["label"] == "searches"
-    assert config["data"]["datasets"][0]["data"][:2] == [15, 4]
+        factories.UsageMetricFactory(
+            account=account, metric="active_users", date=monday + timedelta(days=day), value=12
+        )
+    charts = usage_trends_config(account, today=today)
+    assert [c["label"] for c in charts] == ["Active users", "Api calls"]
+    for chart in charts:
+        assert chart["config"]["options"]["scales"]["x"]["type"] == "time"
+        assert chart["config"]["data"]["labels"] == [monday.isoformat()]
+    assert [c["latest"] for c in charts] == [12, 400000]
+    html = render("{% usage_trends account %}", account)
+    assert html.count("<canvas") == 2
+    assert ">Active users</strong>" in html and ">active_users<" not in html
+
+
+@time_machine.travel(datetime(2026, 12, 3, 12, tzinfo=UTC), tick=False)  # a Thursday
+def test_a_partial_first_or_last_week_is_no_false_cliff(org):
+    """GIVEN a metric steady at 100 a day, and a 90-day window that starts and ends mid-week
+    WHEN the usage chart is built
+    THEN every week reads 100 a day: partial weeks are averaged, not summed."""
+    today = timezone.localdate()
+    account = org.accounts["csm_a1"][0]
+    for days_ago in range(0, 120):
+        factories.UsageMetricFactory(
+            account=account, metric="searches", date=today - timedelta(days=days_ago), value=100
+        )
+    (chart,) = usage_trends_config(account, today=today)
+    assert set(chart["config"]["data"]["datasets"][0]["data"]) == {100}
+
+
+def test_account_charts_space_points_by_time(org):
+    today = timezone.localdate()
+    account = org.accounts["csm_a1"][0]
+    for days, overall in [(30, 70), (1, 65), (0, 50)]:
+        snapshot(account, as_of=today - timedelta(days=days), overall=overall)
+    html = render("{% health_history_chart account %}", account)
+    config = _json(html, f"chart-health-{account.pk}")
+    assert config["options"]["scales"]["x"]["type"] == "time"
+    assert config["data"]["labels"][0] == (today - timedelta(days=30)).isoformat()
 
 
 def test_subscriptions_table_lists_products(org):

@@ -20,7 +20,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 AXE = "/static/vendor/axe/axe.min.js"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
-COMMON = ["home", "accounts", "account", "portfolio", "top10", "ctas", "settings"]
+COMMON = [
+    "home",
+    "accounts",
+    "account",
+    "account_activity",
+    "account_ledger",
+    "portfolio",
+    "top10",
+    "ctas",
+    "settings",
+    "search",
+]
 ROLES = {
     "csm_a1": COMMON,
     "manager_a": COMMON,
@@ -43,6 +54,9 @@ def demo(org):
         "home": reverse("dashboards:home"),
         "accounts": reverse("accounts:list"),
         "account": reverse("accounts:detail", args=[account.pk]),
+        "account_activity": reverse("accounts:detail", args=[account.pk]) + "#activity",
+        "account_ledger": reverse("accounts:detail", args=[account.pk]) + "#ledger",
+        "search": reverse("accounts:search") + "?q=ada",
         "portfolio": reverse("dashboards:portfolio"),
         "top10": reverse("dashboards:top10"),
         "ctas": reverse("success:cta_list"),
@@ -89,6 +103,8 @@ def _check(browser, live_server, username, pages, urls, screenshot) -> dict:
         if username:
             browser_login(page, username)
         for name in pages:
+            if "#" in urls[name]:  # another tab of the page just opened: no new request
+                page.goto("about:blank")
             response = page.goto(urls[name])
             page.wait_for_load_state("networkidle")
             assert response.status == 200, (username, name, response.status)

@@ -58,6 +58,7 @@ def test_csm_logs_an_escalation_and_sees_the_chute_and_the_score_fall(page, org,
     assert page.locator(f'canvas[data-chart="{chart_id}"][data-rendered="1"]').count() == 1
     assert _chart_config(page, chart_id)["data"]["datasets"][2]["data"][-1] is None
 
+    page.get_by_role("tab", name="Activity").click()
     form = page.locator("#interaction-form")
     form.locator("#id_category").select_option("escalation")
     form.locator("#id_sentiment").select_option("-2")
@@ -68,6 +69,7 @@ def test_csm_logs_an_escalation_and_sees_the_chute_and_the_score_fall(page, org,
 
     health_rescore_accounts(account_ids=[account.pk])  # what the on-demand recompute does
     page.reload()
+    page.get_by_role("tab", name="Charts").click()
     chutes = _chart_config(page, chart_id)["data"]["datasets"][2]["data"]
     account.refresh_from_db()
     assert chutes[-1] == account.goodwill_balance
@@ -77,6 +79,31 @@ def test_csm_logs_an_escalation_and_sees_the_chute_and_the_score_fall(page, org,
     assert panel.text_content().strip().startswith(str(account.health_score))
     page.locator(f'canvas[data-chart="{chart_id}"]').scroll_into_view_if_needed()
     screenshot(page, "account-after-escalation")
+
+
+def test_the_account_page_opens_in_tabs_and_reverses_an_entry_in_one_dialog(page, org, screenshot):
+    """GIVEN an account with ledger entries
+    WHEN its CSM opens the Ledger tab and reverses one entry through the dialog
+    THEN only one section shows at a time, the rows carry no reason fields, and the
+    reversal appears in the ledger with its reason."""
+    account = _scored_account(org)
+    browser_login(page, "csm_a1")
+    page.goto(f"/accounts/{account.pk}/")
+    assert page.locator("#overview").is_visible() and page.locator("#ledger").is_hidden()
+    page.get_by_role("tab", name="Ledger").click()
+    assert page.url.endswith("#ledger") and page.locator("#overview").is_hidden()
+    assert page.locator("#ledger-rows input").count() == 0
+    page.locator("a.reverse-link").first.click()
+    dialog = page.locator("#reverse-dialog")
+    assert dialog.is_visible()
+    dialog.locator("input[name=reason]").fill("Logged on the wrong account")
+    screenshot(page, "reverse-dialog")
+    dialog.locator("button[type=submit]").click()
+    page.locator("#ledger-panel .msg-success").wait_for()
+    assert not dialog.is_visible()
+    assert page.locator("#ledger-rows", has_text="Logged on the wrong account").is_visible()
+    page.reload()
+    assert page.locator("#ledger").is_visible()  # the hash keeps the tab
 
 
 def test_manager_opens_the_portfolio_and_exports_the_top10_pdf(page, org, screenshot):
