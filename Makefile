@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve setup install install-dev migrate seed test test-fast lint format bench bench-quick validate-bench faults security prodcheck worker beat clean vendor
+.PHONY: run serve setup install install-dev migrate seed test test-fast lint format bench bench-quick validate-bench faults security prodcheck test-dates worker beat clean vendor
 
 $(BIN)/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
@@ -56,6 +56,17 @@ serve:
 TEST_WORKERS ?= auto
 test: install-dev
 	$(BIN)/pytest -n $(TEST_WORKERS)
+
+## test-dates: the date-sensitive tests (marker `dates`) with the clock on a month's first and
+## last day, 29 February and a daylight-saving change (Europe/Berlin, 29 March 2026)
+TEST_DATES ?= 2026-03-01T00:30:00+00:00 2026-01-31T23:30:00+00:00 2028-02-29T12:00:00+00:00
+test-dates: install-dev
+	@for moment in $(TEST_DATES); do \
+	  echo "--- date-sensitive tests at $$moment"; \
+	  CSP_TEST_NOW=$$moment $(BIN)/pytest -q -m dates -n $(TEST_WORKERS) || exit 1; \
+	done
+	@echo "--- date-sensitive tests at the DST change, 2026-03-29 03:30 Europe/Berlin"
+	CSP_TEST_NOW=2026-03-29T01:30:00+00:00 TIME_ZONE=Europe/Berlin $(BIN)/pytest -q -m dates -n $(TEST_WORKERS)
 
 lint: install-dev
 	$(BIN)/ruff check .

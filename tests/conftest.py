@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,7 @@ def pytest_configure(config):
     from csplatform.celery import app
 
     app.conf.task_default_queue = CELERY_QUEUE
+    _clock_start()
 
 
 def pytest_unconfigure(config):
@@ -59,6 +61,37 @@ REFERENCE_DATA = [
     ("scorecards.migrations.0002_default_scorecard", "create_default"),
     ("success.migrations.0002_default_rules", "create_rules"),
 ]
+
+
+# --- Awkward calendar days (`make test-dates`) -------------------------------------------
+# A test module that reads today's date is date-sensitive: it gets the `dates` marker,
+# and with CSP_TEST_NOW set (an ISO datetime) the run's clock starts there (still ticking).
+# CI runs them on a month's first and last day, 29 February and a daylight-saving change, so
+# `make test` cannot pass only on kind days.
+CLOCK_READS = ("localdate(", "date.today(")
+
+
+def pytest_collection_modifyitems(config, items):
+    sensitive: dict[Path, bool] = {}
+    for item in items:
+        path = Path(str(item.fspath))
+        if path not in sensitive:
+            source = path.read_text() if path.suffix == ".py" else ""
+            browser_or_fault = "/e2e/" in str(path) or "/faults/" in str(path)
+            sensitive[path] = not browser_or_fault and any(r in source for r in CLOCK_READS)
+        # A real worker runs in its own process, on the real clock: it cannot share the pin.
+        if sensitive[path] and "celery_worker" not in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.dates)
+
+
+def _clock_start() -> None:
+    """With CSP_TEST_NOW, the whole run starts there (the clock keeps ticking): set before
+    any test module is imported, so module-level dates agree with what the services read."""
+    moment = os.environ.get("CSP_TEST_NOW")
+    if moment:
+        import time_machine
+
+        time_machine.travel(datetime.fromisoformat(moment), tick=True).start()
 
 
 def _is_transactional(request) -> bool:

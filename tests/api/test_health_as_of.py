@@ -1,6 +1,6 @@
 """Every account's score on a past date in one paginated call: GET /api/v1/health/?as_of=."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -13,6 +13,13 @@ from .conftest import token_client
 
 pytestmark = pytest.mark.django_db
 D = date(2026, 3, 31)
+
+
+@pytest.fixture(autouse=True)
+def _clock_after_d(time_machine):
+    """The history and the day after D are in the past whatever the calendar says (the
+    date-sensitive run, `make test-dates`, starts some runs before April 2026)."""
+    time_machine.move_to(datetime(2026, 4, 15, 12, 0, tzinfo=UTC), tick=True)
 
 
 def _snap(account, as_of, overall, band):
@@ -82,10 +89,12 @@ def test_the_band_filter_uses_the_band_in_force_on_that_date_and_segment_filters
         "",
         "as_of=yesterday",
         "as_of=1999-12-31",
-        f"as_of={timezone.localdate() + timedelta(days=1)}",
+        "as_of={tomorrow}",
     ],
 )
 def test_a_missing_malformed_or_future_date_is_a_400_naming_as_of(admin_api, org, query):
+    # Tomorrow by the clock the request sees (pinned above), not the one at collection time.
+    query = query.format(tomorrow=timezone.localdate() + timedelta(days=1))
     response = admin_api.get(f"/api/v1/health/?{query}")
     assert response.status_code == 400
     assert "as_of" in response.json()["errors"]
