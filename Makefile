@@ -71,6 +71,7 @@ test-dates: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
 
 format: install-dev

@@ -1,5 +1,7 @@
 """Celery tasks for the event outbox: deliver committed events, sweep up the ones left behind."""
 
+from collections.abc import Callable
+
 from celery import shared_task
 
 from .events import outbox_messages_process, outbox_messages_purge, outbox_sweep
@@ -11,13 +13,21 @@ def outbox_deliver(message_ids: list[int]) -> dict:
     return outbox_messages_process(message_ids=message_ids)
 
 
+# Apps above core that keep their own queue of outgoing work (integrations: webhook deliveries)
+# register a sweeper here in their AppConfig.ready(); core never imports them.
+_sweepers: dict[str, Callable[[], object]] = {}
+
+
+def sweeper_register(name: str, sweep: Callable[[], object]) -> None:
+    """Run `sweep` with the outbox sweep every minute; its result is reported under `name`."""
+    _sweepers[name] = sweep
+
+
 @shared_task(name="core.tasks.outbox_sweep", ignore_result=True)
 def outbox_sweep_task() -> dict:
     """Beat, every minute: deliver outbox rows whose dispatch was lost or whose retry is due,
-    and re-send webhook deliveries left pending the same way."""
-    from integrations.services import webhook_deliveries_sweep
-
-    return {**outbox_sweep(), "webhooks": webhook_deliveries_sweep()}
+    and run the registered sweepers (webhook deliveries left pending the same way)."""
+    return {**outbox_sweep(), **{name: sweep() for name, sweep in _sweepers.items()}}
 
 
 @shared_task(name="core.tasks.outbox_purge")

@@ -75,6 +75,18 @@ INSTALLED_APPS = [
     "integrations",
 ]
 
+# `manage.py seed_demo` runs each app's `demo.py` (`seed(*, rng, today, stdout, accounts)`) in
+# this order, because later data builds on earlier data (health history scores with the success
+# plans). The list lives here, with INSTALLED_APPS, so the command in `accounts` does not name
+# the apps above it.
+DEMO_STEPS = [
+    "users.demo",
+    "accounts.demo",
+    "success.demo",
+    "healthscores.demo",
+    "integrations.demo",
+]
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -14,6 +14,9 @@ urlpatterns = [
     path("backtests/", views.backtest_list, name="backtests"),
     path("backtests/<int:pk>/", views.backtest_detail, name="backtest_detail"),
     path("backtests/<int:pk>/apply/", views.backtest_apply, name="backtest_apply"),
+    path(
+        "scorecards/versions/<int:pk>/preview/", views.scorecard_preview, name="scorecard_preview"
+    ),
     path("accounts/<int:pk>/manual/", views.manual_value, name="manual_value"),
     path("accounts/<int:pk>/why/", views.why_changed, name="why_changed"),
 ]

@@ -1,4 +1,5 @@
-"""Health pages: score runs (with "Recompute now"), validation, and manual score entry."""
+"""Health pages: score runs (with "Recompute now"), validation, a scorecard draft's impact
+preview, and manual score entry."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Account
+from scorecards.models import ScorecardVersion
 from scorecards.selectors import manual_measures_for_account
 from scorecards.services import manual_measure_value_set, scorecard_version_draft_create
 from users.permissions import require_admin, require_manager
@@ -15,7 +17,7 @@ from users.permissions import require_admin, require_manager
 from . import selectors
 from .forms import BacktestForm, ManualValueForm, ValidationForm
 from .models import RunTrigger, ScoreBacktest, ScoreRun, ScoreValidation
-from .services import score_run_start, score_validation_run
+from .services import score_run_start, score_validation_run, scorecard_impact_preview
 
 # Runs and validation are for admins and managers; acting on them is for admins.
 
@@ -295,3 +297,14 @@ def why_context(account, change, *, days: int) -> dict:
         "from_band": labels.get(change["earlier"].band) if labels else None,
         "to_band": labels.get(change["latest"].band) if labels else None,
     }
+
+
+@login_required
+def scorecard_preview(request, pk: int):
+    """What a scorecard version would do to today's bands if it were published now."""
+    require_admin(request)
+    version = get_object_or_404(ScorecardVersion.objects.select_related("scorecard"), pk=pk)
+    preview = scorecard_impact_preview(version=version, as_of=timezone.localdate())
+    return render(
+        request, "healthscores/scorecard_preview.html", {"version": version, "preview": preview}
+    )

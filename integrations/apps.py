@@ -6,11 +6,13 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.events import subscribe
+        from core.tasks import sweeper_register
 
         from .models import WebhookEvent
         from .services import (
             webhook_alerts_handler,
             webhook_ctas_handler,
+            webhook_deliveries_sweep,
             webhook_event_handler,
             webhook_ledger_entries_handler,
         )
@@ -23,3 +25,5 @@ class IntegrationsConfig(AppConfig):
         # ... and so do a score run's health alerts and a rule run's CTAs.
         subscribe("health.alerts_raised", webhook_alerts_handler)
         subscribe("ctas.opened", webhook_ctas_handler)
+        # Deliveries whose task was lost are re-sent by core's minute sweep.
+        sweeper_register("webhooks", webhook_deliveries_sweep)

@@ -9,7 +9,6 @@ urlpatterns = [
     path("<int:pk>/", views.scorecard_detail, name="detail"),
     path("<int:pk>/draft/", views.version_draft, name="version_draft"),
     path("versions/<int:pk>/edit/", views.version_edit, name="version_edit"),
-    path("versions/<int:pk>/preview/", views.version_preview, name="version_preview"),
     path("versions/<int:pk>/publish/", views.version_publish, name="version_publish"),
     path("versions/<int:pk>/coverage/", views.version_coverage, name="version_coverage"),
 ]

@@ -1,4 +1,8 @@
-"""Admin-only scorecard settings: list, draft editing, impact preview, publishing."""
+"""Admin-only scorecard settings: list, draft editing, publishing.
+
+A draft's impact preview scores accounts, so it lives with the scores
+(`healthscores.views.scorecard_preview`): scorecards sit below healthscores and never call it.
+"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,6 +21,7 @@ from .forms import (
     ScorecardCreateForm,
     VersionNotesForm,
 )
+from .hooks import scorecard_coverage
 from .models import Scorecard, ScorecardVersion
 from .selectors import scorecard_list as scorecards_with_versions
 from .selectors import version_queryset
@@ -141,16 +146,6 @@ def version_edit(request, pk: int):
 
 
 @login_required
-def version_preview(request, pk: int):
-    require_admin(request)
-    from healthscores.services import scorecard_impact_preview
-
-    version = get_object_or_404(ScorecardVersion.objects.select_related("scorecard"), pk=pk)
-    preview = scorecard_impact_preview(version=version, as_of=timezone.localdate())
-    return render(request, "scorecards/preview.html", {"version": version, "preview": preview})
-
-
-@login_required
 @require_POST
 def version_publish(request, pk: int):
     require_admin(request)
@@ -176,8 +171,6 @@ def version_coverage(request, pk: int):
     """The editor's coverage panel (loaded after the page): per measure, the share of the
     scorecard's accounts with data today and what each missing-data choice does to the rest."""
     require_admin(request)
-    from healthscores.services import scorecard_coverage
-
     version = get_object_or_404(ScorecardVersion.objects.select_related("scorecard"), pk=pk)
     coverage = scorecard_coverage(version=version, as_of=timezone.localdate())
     return render(request, "scorecards/_coverage.html", {"coverage": coverage})

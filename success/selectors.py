@@ -20,6 +20,8 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts.models import Account, Category, Interaction, Stage
+from healthscores.documents import measures_expand
+from healthscores.models import HealthSnapshot
 from success.models import (
     Cta,
     CtaStatus,
@@ -333,11 +335,6 @@ def _segment_order(item) -> tuple:
 
 def _collect_measures(visible: QuerySet, seg) -> None:
     """Average each health measure's score from every account's latest snapshot."""
-    try:
-        from healthscores.documents import measures_expand
-        from healthscores.models import HealthSnapshot
-    except ImportError:  # the health capability is not installed
-        return
     latest = Subquery(
         HealthSnapshot.objects.filter(account=OuterRef("pk")).order_by("-as_of").values("pk")[:1]
     )

@@ -25,6 +25,7 @@ from accounts.models import (
     UsageMetric,
     WorkType,
 )
+from healthscores.hooks import plan_progress_read
 from scorecards.models import ManualMeasureValue
 
 RECENT_DAYS = 90  # the window of decay, margin and sentiment
@@ -445,10 +446,8 @@ def previous_snapshots(block: AccountBlock, as_of: date) -> dict[int, dict]:
 
 
 def plan_progress(block: AccountBlock, as_of: date, account_ids: list[int]) -> dict[int, dict]:
-    from success.selectors import plan_progress_by_account
-
     try:
-        return plan_progress_by_account(as_of=as_of, account_ids=account_ids) or {}
+        return plan_progress_read(as_of=as_of, account_ids=account_ids)
     except Exception:  # success plans are optional input: treat a failure as missing data
         import logging
 

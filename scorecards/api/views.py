@@ -14,6 +14,7 @@ from core.api.base import ApiGenericViewSet, ApiModelViewSet, ApiReadOnlyViewSet
 from core.api.exceptions import Conflict
 from core.api.permissions import IsAdminRole, IsAdminRoleOrReadOnly, TokenHasScope
 from core.api.scopes import Scope
+from scorecards.hooks import scorecard_impact_preview
 from scorecards.kinds import kind_params
 from scorecards.models import Measure, MeasureKind, VersionStatus
 from scorecards.selectors import scorecard_list, version_queryset
@@ -167,8 +168,6 @@ class ScorecardVersionViewSet(_ConfigViewMixin, ApiReadOnlyViewSet):
 
     @action(detail=True, methods=["get"])
     def preview(self, request, pk=None):
-        from healthscores.services import scorecard_impact_preview
-
         query = PreviewQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         as_of = query.validated_data.get("as_of") or timezone.localdate()

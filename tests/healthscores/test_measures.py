@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from accounts.models import UsageMetric
+from healthscores import hooks
 from healthscores.documents import measures_expand
 from healthscores.services import AccountBlock, health_compute
 from healthscores.services.measures import normalise
@@ -132,7 +133,7 @@ def test_nps_and_csat_measures_average_responses_in_the_window(account):
 
 def test_success_plan_measure_is_progress_against_expected(account, monkeypatch):
     monkeypatch.setattr(
-        "success.selectors.plan_progress_by_account",
+        "healthscores.hooks._plan_progress_reader",
         lambda *, as_of, account_ids=None: {
             account.pk: {
                 "progress": 0.4,
@@ -146,6 +147,34 @@ def test_success_plan_measure_is_progress_against_expected(account, monkeypatch)
     assert m["raw"] == pytest.approx(-20.0)
     assert m["score"] == pytest.approx(100 / 3, abs=0.1)
     assert result.outcome_class == "not_yet"
+
+
+def test_success_plans_reach_scoring_through_the_hook_success_registers(account):
+    """Scoring sits below success: it reads plans through `healthscores.hooks`, which the
+    success app fills when it loads, so a real lagging plan shows in the measure."""
+    from success.selectors import plan_progress_by_account
+
+    assert hooks._plan_progress_reader is plan_progress_by_account
+    day = lambda offset: AS_OF + timedelta(days=offset)  # noqa: E731
+    plan = factories.SuccessPlanFactory(account=account, started_on=day(-60))
+    for offset, done_on in ((-50, day(-51)), (-30, None), (-10, None), (20, None), (40, None)):
+        factories.PlanStepFactory(
+            plan=plan, due_on=day(offset), starts_on=day(-60), completed_on=done_on
+        )
+    result, m = score_one(account, {"kind": "success_plan", "bad": -30, "good": 0})
+    # 1 of 5 done (20 %) where 3 of 5 were due (60 %): 40 points behind, off track.
+    assert m["raw"] == pytest.approx(-40.0)
+    assert m["score"] == 0
+
+
+def test_without_a_plan_progress_reader_the_success_plan_measure_is_missing_data(
+    account, monkeypatch
+):
+    monkeypatch.setattr("healthscores.hooks._plan_progress_reader", None)
+    _, m = score_one(
+        account, {"kind": "success_plan", "bad": -30, "good": 0, "missing_policy": "exclude"}
+    )
+    assert m["score"] is None and m["missing"]
 
 
 def test_mrr_trend_compares_mrr_now_with_the_start_of_the_window(account):

@@ -155,7 +155,7 @@ def test_an_admin_edits_a_draft_previews_its_impact_and_publishes_it(client, org
     assert draft.measures.count() == 11
     assert draft.bands.get(key="green").min_score == 65
     factories.AccountFactory(owner=None)
-    preview = client.get(reverse("scorecards:version_preview", args=[draft.pk]))
+    preview = client.get(reverse("healthscores:scorecard_preview", args=[draft.pk]))
     assert (
         preview.status_code == 200 and preview.context["preview"]["accounts"] == 7
     )  # the org's six + one

@@ -4,19 +4,11 @@ import importlib
 import logging
 import random
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-# Each app that contributes demo data has a `demo.py` with `seed(*, rng, today, stdout)`;
-# they run in this order because later data builds on earlier data.
-DEMO_STEPS = [
-    "users.demo",
-    "accounts.demo",
-    "scorecards.demo",
-    "success.demo",
-    "healthscores.demo",
-    "integrations.demo",
-]
+from users.demo import print_logins
 
 
 class Command(BaseCommand):
@@ -31,14 +23,8 @@ class Command(BaseCommand):
         logging.getLogger("healthscores").setLevel(logging.WARNING)
         rng = random.Random(options["seed"])
         today = timezone.localdate()
-        for module_name in DEMO_STEPS:
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError as exc:
-                if exc.name == module_name:
-                    continue
-                raise
+        # Each app that contributes demo data is listed in settings.DEMO_STEPS, in order.
+        for module_name in settings.DEMO_STEPS:
+            module = importlib.import_module(module_name)
             module.seed(rng=rng, today=today, stdout=self.stdout, accounts=options["accounts"])
-        from users.demo import print_logins
-
         print_logins(self.stdout)
