@@ -28,10 +28,10 @@ from accounts.models import (
     TrustPolicy,
     UsageMetric,
 )
+from accounts.services.customer_signals import usage_bulk_upsert
 from accounts.services.icp import icp_scores_refresh
 from accounts.services.interactions import interactions_bulk_upsert
 from accounts.services.ledger import PendingEntry, trust_entries_bulk_append
-from accounts.services.signals import usage_bulk_upsert
 from core.progress import Progress
 
 FIRST = ["Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Greg", "Hana", "Ivan", "Jo", "Kofi"]

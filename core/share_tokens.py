@@ -3,6 +3,9 @@
 import hashlib
 import secrets
 
+from django.db import models
+from django.utils import timezone
+
 # Longer input is never a token we issued; refusing it early avoids hashing junk.
 MAX_TOKEN_LENGTH = 100
 
@@ -20,3 +23,12 @@ def share_token_digest(token: str) -> str:
 def share_token_is_plausible(token: str) -> bool:
     """Whether a token from a URL is worth looking up at all."""
     return bool(token) and len(token) <= MAX_TOKEN_LENGTH
+
+
+class ShareLinkQuerySet(models.QuerySet):
+    """Shared by every share-link model (`token_digest`, `expires_at`, `revoked_at`)."""
+
+    def live(self, *, now=None) -> "ShareLinkQuerySet":
+        """Links a customer can still open: not revoked and not expired."""
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now)

@@ -4,12 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-
-class ScorecardShareQuerySet(models.QuerySet):
-    def live(self, *, now=None) -> "ScorecardShareQuerySet":
-        """Links a customer can still open: not revoked and not expired."""
-        now = now or timezone.now()
-        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+from core.share_tokens import ShareLinkQuerySet
 
 
 class ScorecardShare(models.Model):
@@ -43,7 +38,7 @@ class ScorecardShare(models.Model):
     last_viewed_at = models.DateTimeField(null=True, blank=True)
     view_count = models.PositiveIntegerField(default=0)
 
-    objects = ScorecardShareQuerySet.as_manager()
+    objects = ShareLinkQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -177,6 +177,10 @@ class ChunkStatus(models.TextChoices):
 class ScoreRunChunk(models.Model):
     """A contiguous account-id range of a run, scored by one Celery task (retried if it dies)."""
 
+    # The one retry limit for a chunk: how many tries before it is marked failed for good. The
+    # Celery task retries up to it (`score_chunk`), and the sweeper stops at it (`attempts`).
+    MAX_ATTEMPTS = 3
+
     run = models.ForeignKey(ScoreRun, on_delete=models.CASCADE, related_name="chunks")
     lo_id = models.BigIntegerField()
     hi_id = models.BigIntegerField()

@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from .models import RunTrigger
+from .models import RunTrigger, ScoreRunChunk
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ def nightly_score_run() -> int:
     name="healthscores.tasks.score_chunk",
     acks_late=True,
     reject_on_worker_lost=True,
-    max_retries=2,
+    max_retries=ScoreRunChunk.MAX_ATTEMPTS - 1,  # the first try plus these retries
     ignore_result=True,  # progress lives on the chunk row; nobody reads a task result
 )
 def score_chunk(self, chunk_id: int) -> None:

@@ -45,7 +45,7 @@ class SuccessPlanAdmin(admin.ModelAdmin):
 @admin.register(PlanShare)
 class PlanShareAdmin(admin.ModelAdmin):
     list_display = ["plan", "created_at", "expires_at", "revoked_at", "view_count"]
-    readonly_fields = ["token_hash"]
+    readonly_fields = ["token_digest"]
     raw_id_fields = ["plan", "created_by"]
 
 

@@ -11,7 +11,7 @@ from .views.accounts import (
 )
 from .views.activity import InteractionViewSet, LedgerViewSet
 from .views.config import IdealCustomerProfileViewSet, SegmentViewSet
-from .views.signals import SubscriptionViewSet, SurveyResponseViewSet, UsageMetricViewSet
+from .views.customer_signals import SubscriptionViewSet, SurveyResponseViewSet, UsageMetricViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("accounts/external", AccountByExternalIdViewSet, basename="account-external")

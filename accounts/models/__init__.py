@@ -1,8 +1,8 @@
 from .account import Account, AccountQuerySet, Contact, Segment, Stage
+from .customer_signals import Subscription, SurveyKind, SurveyResponse, UsageMetric
 from .icp import IcpCriterion, IdealCustomerProfile
 from .interaction import Category, Channel, Interaction, WorkType
 from .ledger import EntryKind, EntrySource, TrustEntry, TrustPolicy, TrustRule
-from .signals import Subscription, SurveyKind, SurveyResponse, UsageMetric
 from .views import SavedView
 
 __all__ = [

@@ -1,7 +1,14 @@
-"""Writes for customer accounts: the goodwill ledger, interactions, ICP fit, signals, config."""
+"""Writes for customer accounts: the goodwill ledger, interactions, ICP fit, customer signals,
+config."""
 
 from .accounts import account_create, account_update, contact_update, contact_upsert
 from .common import BulkResult
+from .customer_signals import (
+    subscription_upsert,
+    subscriptions_bulk_upsert,
+    survey_record,
+    usage_bulk_upsert,
+)
 from .icp import icp_scores_refresh
 from .interactions import interaction_log, interactions_bulk_upsert
 from .ledger import (
@@ -10,12 +17,6 @@ from .ledger import (
     trust_entry_append,
     trust_entry_reverse,
     trust_points_for_interaction,
-)
-from .signals import (
-    subscription_upsert,
-    subscriptions_bulk_upsert,
-    survey_record,
-    usage_bulk_upsert,
 )
 
 __all__ = [

@@ -28,7 +28,6 @@ from .inputs import AccountBlock, scorable_accounts
 from .persist import accounts_current_update, alerts_create, alerts_publish, snapshots_upsert
 
 logger = logging.getLogger(__name__)
-MAX_CHUNK_ATTEMPTS = 3
 
 
 @contextmanager
@@ -298,7 +297,7 @@ def score_run_sweep(*, stale_after: timedelta | None = None) -> list[int]:
                 score_chunk_fail(
                     chunk_id=chunk.pk,
                     error=repr(exc),
-                    final=chunk.attempts + 1 >= MAX_CHUNK_ATTEMPTS,
+                    final=chunk.attempts + 1 >= ScoreRunChunk.MAX_ATTEMPTS,
                 )
         if score_run_finalise(run_id=run.pk) or ScoreRun.objects.get(pk=run.pk).is_finished:
             finished.append(run.pk)

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.share_tokens import ShareLinkQuerySet
+
 # The success vector compares the share of steps done with the share that should be done by now
 # (steps whose due date has passed). gap = expected - progress:
 #   gap <= LAGGING_GAP               -> "on_track"
@@ -273,26 +275,35 @@ class PlanStep(_StepFields):
 class PlanShare(models.Model):
     """A read-only, expiring, revocable link that shows a plan to the customer without a login.
 
-    Only a SHA-256 of the token is stored; the link is shown once, when it is created.
+    The token itself is shown once, when the link is created; only its digest is stored. Fields
+    and states are named as on the other share link, `dashboards.ScorecardShare`.
     """
 
     plan = models.ForeignKey(SuccessPlan, on_delete=models.CASCADE, related_name="shares")
-    token_hash = models.CharField(max_length=64, unique=True)
+    token_digest = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
-    view_count = models.PositiveIntegerField(default=0)
     last_viewed_at = models.DateTimeField(null=True, blank=True)
+    view_count = models.PositiveIntegerField(default=0)
+
+    objects = ShareLinkQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"share of {self.plan_id} until {self.expires_at:%Y-%m-%d}"
+        return f"share of plan {self.plan_id} until {self.expires_at:%Y-%m-%d}"
 
-    def is_valid(self, now=None) -> bool:
-        now = now or timezone.now()
-        return self.revoked_at is None and self.expires_at > now
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "live" if self.expires_at > timezone.now() else "expired"

@@ -231,13 +231,13 @@ def plan_share_create(
     *, plan: SuccessPlan, user=None, days: int = DEFAULT_SHARE_DAYS
 ) -> tuple[PlanShare, str]:
     """Create a read-only link for the customer; returns the share and its raw token (shown
-    once: only its hash is stored)."""
+    once: only its digest is stored)."""
     if not 1 <= days <= MAX_SHARE_DAYS:
         raise ValidationError({"days": [f"A link lasts 1 to {MAX_SHARE_DAYS} days."]})
     token = share_token_new()
     share = PlanShare.objects.create(
         plan=plan,
-        token_hash=share_token_digest(token),
+        token_digest=share_token_digest(token),
         created_by=user,
         expires_at=timezone.now() + timedelta(days=days),
     )
@@ -260,10 +260,10 @@ def plan_share_resolve(*, token: str) -> PlanShare | None:
         return None
     share = (
         PlanShare.objects.select_related("plan__account__segment")
-        .filter(token_hash=share_token_digest(token))
+        .filter(token_digest=share_token_digest(token))
         .first()
     )
-    if share is None or not share.is_valid():
+    if share is None or not share.is_live:
         return None
     PlanShare.objects.filter(pk=share.pk).update(
         view_count=F("view_count") + 1, last_viewed_at=timezone.now()

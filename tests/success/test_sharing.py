@@ -60,8 +60,8 @@ def test_the_customer_sees_what_they_and_we_must_do_without_logging_in(client, s
 def test_only_a_hash_of_the_token_is_stored_and_tokens_are_long(shared):
     share, token = shared
     assert len(token) >= 40
-    assert token not in share.token_hash
-    assert not PlanShare.objects.filter(token_hash=token).exists()
+    assert token not in share.token_digest
+    assert not PlanShare.objects.filter(token_digest=token).exists()
 
 
 @pytest.mark.django_db

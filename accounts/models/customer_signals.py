@@ -1,6 +1,7 @@
 """Revenue and product signals pushed by integrations: subscriptions, usage, surveys.
 
-("signals" in the product sense; this module holds no Django signal handlers.)
+("Signals" in the customer-success sense: what the customer does and pays. This module and
+`accounts/services/customer_signals.py` hold no Django signal handlers.)
 """
 
 from django.db import models
