@@ -81,10 +81,11 @@ class HealthSnapshot(models.Model):
     class Meta:
         ordering = ["account_id", "-as_of"]
         constraints = [
-            # On PostgreSQL the key's index also carries `overall` (INCLUDE, migration 0003):
-            # the 30-day trend and the 7/30-day deltas read it for every account every night
-            # without touching the wide rows.
-            models.UniqueConstraint(fields=["account", "as_of"], name="snapshot_account_as_of"),
+            # The key's index also carries `overall` (INCLUDE): the 30-day trend and the
+            # 7/30-day deltas read it for every account every night without the wide rows.
+            models.UniqueConstraint(
+                fields=["account", "as_of"], include=["overall"], name="snapshot_account_as_of"
+            ),
             models.CheckConstraint(condition=Q(overall__lte=100), name="snapshot_overall_range"),
             models.CheckConstraint(condition=Q(decay_score__lte=100), name="snapshot_decay_range"),
         ]

@@ -140,9 +140,13 @@ class TrustEntry(models.Model):
         ordering = ["account_id", "seq"]
         verbose_name_plural = "trust entries"
         constraints = [
-            # On PostgreSQL its index also carries points and occurred_at (INCLUDE, migration
-            # 0007): the nightly balance and burn read the ledger without the table.
-            models.UniqueConstraint(fields=["account", "seq"], name="trust_entry_seq_unique"),
+            # Its index also carries points and occurred_at (INCLUDE): the nightly balance and
+            # burn read the ledger without the table.
+            models.UniqueConstraint(
+                fields=["account", "seq"],
+                include=["points", "occurred_at"],
+                name="trust_entry_seq_unique",
+            ),
             models.CheckConstraint(
                 condition=(Q(kind=EntryKind.LADDER) & Q(points__gte=0))
                 | (Q(kind=EntryKind.CHUTE) & Q(points__lte=0)),
