@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from users.models import Role, User
 
+from .account_fields import ACCOUNT_WRITABLE
 from .models import (
     Account,
     Category,
@@ -190,30 +191,7 @@ class AccountForm(forms.ModelForm):
 
     class Meta:
         model = Account
-        fields = [
-            "name",
-            "domain",
-            "industry",
-            "employee_count",
-            "region",
-            "segment",
-            "stage",
-            "owner",
-            "arr",
-            "mrr",
-            "currency",
-            "contract_start",
-            "renewal_date",
-            "churned_on",
-            "relationship_word",
-            "strategy_3m",
-            "strategy_6m",
-            "strategy_12m",
-            "strategy_18m",
-            "hourly_cost",
-            "monthly_support_cost",
-            "discount_pct",
-        ]
+        fields = ACCOUNT_WRITABLE
         widgets = {
             "contract_start": DateInput(),
             "renewal_date": DateInput(),

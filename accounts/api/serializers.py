@@ -1,8 +1,10 @@
 """Serializers for the accounts API: explicit fields; owner rules; computed fields read-only."""
 
+from django.db import models
 from django.db.models import Q
 from rest_framework import serializers
 
+from accounts.account_fields import ACCOUNT_KEY, ACCOUNT_WRITABLE
 from accounts.models import (
     Account,
     Category,
@@ -78,46 +80,20 @@ class AccountSerializer(ApiModelSerializer):
         "name themselves; managers themselves or a member of a team they lead; admins anyone.",
     )
     owner_username = StrictCharField(source="owner.username", read_only=True, default=None)
-    arr = LenientDecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
-    mrr = LenientDecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
-    hourly_cost = LenientDecimalField(max_digits=8, decimal_places=2, min_value=0, required=False)
-    monthly_support_cost = LenientDecimalField(
-        max_digits=12, decimal_places=2, min_value=0, required=False
-    )
-    discount_pct = LenientDecimalField(
-        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False
-    )
     custom_attributes = serializers.DictField(required=False)
+    # Amounts as JSON numbers or strings; their ranges come from the model's validators.
+    serializer_field_mapping = {
+        **ApiModelSerializer.serializer_field_mapping,
+        models.DecimalField: LenientDecimalField,
+    }
 
     class Meta:
         model = Account
         fields = [
             "id",
-            "external_id",
-            "name",
-            "domain",
-            "industry",
-            "employee_count",
-            "region",
-            "segment",
-            "stage",
-            "owner",
+            ACCOUNT_KEY,
+            *ACCOUNT_WRITABLE,
             "owner_username",
-            "arr",
-            "mrr",
-            "currency",
-            "seats",
-            "contract_start",
-            "renewal_date",
-            "churned_on",
-            "relationship_word",
-            "strategy_3m",
-            "strategy_6m",
-            "strategy_12m",
-            "strategy_18m",
-            "hourly_cost",
-            "monthly_support_cost",
-            "discount_pct",
             "custom_attributes",
             *ACCOUNT_COMPUTED_FIELDS,
         ]

@@ -1,8 +1,9 @@
 """Customer accounts (CRM sense), their segments and the people we work with there."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class Stage(models.TextChoices):
@@ -74,8 +75,12 @@ class Account(models.Model):
         help_text="The owning CSM.",
         db_index=False,
     )
-    arr = models.DecimalField("ARR", max_digits=14, decimal_places=2, default=0)
-    mrr = models.DecimalField("MRR", max_digits=14, decimal_places=2, default=0)
+    arr = models.DecimalField(
+        "ARR", max_digits=14, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+    mrr = models.DecimalField(
+        "MRR", max_digits=14, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
     currency = models.CharField(max_length=3, default="USD")
     seats = models.PositiveIntegerField(null=True, blank=True)
     contract_start = models.DateField(null=True, blank=True)
@@ -90,9 +95,18 @@ class Account(models.Model):
     strategy_18m = models.TextField("strategy: next 18 months", blank=True)
     # Cost-to-serve inputs: margin = revenue - (interaction minutes x hourly cost)
     # - monthly support cost - discounts.
-    hourly_cost = models.DecimalField(max_digits=8, decimal_places=2, default=100)
-    monthly_support_cost = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    discount_pct = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    hourly_cost = models.DecimalField(
+        max_digits=8, decimal_places=2, default=100, validators=[MinValueValidator(0)]
+    )
+    monthly_support_cost = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+    discount_pct = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
     custom_attributes = models.JSONField(default=dict, blank=True)
 
     # --- Denormalised: ICP fit (accounts.services.icp) -----------------------------------
@@ -133,6 +147,17 @@ class Account(models.Model):
             models.Index(fields=["icp_fit"]),
             models.Index(fields=["arr"]),
             models.Index(fields=["lifetime_value"]),
+            # The dashboards' sorted, limited lists (names from dashboards/0002, which made
+            # them): the quick-log account menu by name, and the decay lists worst first
+            # (`dashboards.selectors.book.DECAY_ORDER`) over the accounts decaying or in decay.
+            models.Index(fields=["name"], name="dashboards_account_name_idx"),
+            models.Index(
+                F("decay_score").desc(nulls_last=True),
+                F("arr").desc(),
+                F("name"),
+                condition=Q(decay_status__in=["decaying", "in_decay"]),
+                name="dashboards_account_decay_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(arr__gte=0), name="account_arr_non_negative"),

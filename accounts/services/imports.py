@@ -12,9 +12,10 @@ from decimal import Decimal, InvalidOperation
 
 import tablib
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
+from accounts.account_fields import ACCOUNT_CSV_ALIASES, ACCOUNT_KEY, ACCOUNT_WRITABLE
 from accounts.models import (
     Account,
     Category,
@@ -40,21 +41,7 @@ from .interactions import interaction_rows_clean, interactions_bulk_upsert
 KINDS = ("accounts", "contacts", "interactions")
 MAX_ROWS = 50_000
 ALIASES = {
-    "accounts": {
-        "id": "external_id",
-        "account_id": "external_id",
-        "account_external_id": "external_id",
-        "account_name": "name",
-        "company": "name",
-        "website": "domain",
-        "employees": "employee_count",
-        "number_of_employees": "employee_count",
-        "csm": "owner",
-        "account_owner": "owner",
-        "owner_email": "owner",
-        "lifecycle_stage": "stage",
-        "renewal": "renewal_date",
-    },
+    "accounts": ACCOUNT_CSV_ALIASES,
     "contacts": {
         "id": "external_id",
         "contact_id": "external_id",
@@ -83,25 +70,7 @@ REQUIRED = {
     "interactions": ("account", "occurred_at", "channel", "category"),
 }
 COLUMNS = {
-    "accounts": (
-        "external_id",
-        "name",
-        "domain",
-        "industry",
-        "employee_count",
-        "region",
-        "segment",
-        "stage",
-        "owner",
-        "arr",
-        "mrr",
-        "currency",
-        "seats",
-        "contract_start",
-        "renewal_date",
-        "churned_on",
-        "relationship_word",
-    ),
+    "accounts": (ACCOUNT_KEY, *ACCOUNT_WRITABLE),
     "contacts": (
         "external_id",
         "account",
@@ -244,8 +213,6 @@ def _money(value: str) -> Decimal | None:
         raise _Invalid("Enter an amount.") from None
     if not amount.is_finite():  # before comparing: NaN < 0 raises InvalidOperation
         raise _Invalid("Enter an amount.")
-    if amount < 0:
-        raise _Invalid("Amounts cannot be negative.")
     return amount.quantize(Decimal("0.01"))
 
 
@@ -337,25 +304,34 @@ def _convert(row: dict, converters: dict) -> tuple[dict, dict]:
 
 
 # --- accounts ----------------------------------------------------------------------------
-def _account_rows(rows, lookups, user, progress):
-    converters = {
-        "name": _text,
-        "domain": _text,
-        "industry": _text,
-        "region": _text,
-        "currency": lambda v: _text(v).upper() or "USD",
-        "relationship_word": _text,
-        "employee_count": lambda v: _int(v, low=0),
-        "seats": lambda v: _int(v, low=0),
-        "arr": _money,
-        "mrr": _money,
-        "contract_start": _date,
-        "renewal_date": _date,
-        "churned_on": _date,
-        "stage": lambda v: _choice(v, Stage.choices),
+def _account_converters(lookups: "_Lookups") -> dict:
+    """How each importable cell becomes a value: by its model field's type (the model's own
+    validation then applies its ranges and lengths), save the references looked up by name."""
+    by_name = {
         "owner": lookups.user,
         "segment": lambda v: _segment(v, lookups),
+        "currency": lambda v: _text(v).upper() or None,
     }
+    return {
+        name: by_name.get(name) or _converter_for(Account._meta.get_field(name))
+        for name in ACCOUNT_WRITABLE
+    }
+
+
+def _converter_for(model_field):
+    if model_field.choices:
+        return lambda v: _choice(v, model_field.choices)
+    if isinstance(model_field, models.DecimalField):
+        return _money
+    if isinstance(model_field, models.IntegerField):
+        return _int
+    if isinstance(model_field, models.DateField):
+        return _date
+    return _text
+
+
+def _account_rows(rows, lookups, user, progress):
+    converters = _account_converters(lookups)
     plans, errors = [], []
     for line, row in rows:
         values, row_errors = _convert(row, converters)
@@ -367,9 +343,12 @@ def _account_rows(rows, lookups, user, progress):
         existing = lookups.accounts.get(external_id)
         account = existing or Account(external_id=external_id or None)
         for name, value in values.items():
-            if value is None and name in ("arr", "mrr", "currency"):
-                continue
-            setattr(account, name, value if value is not None or name in _NULLABLE else "")
+            model_field = Account._meta.get_field(name)
+            if value is None and not model_field.null:
+                if model_field.has_default():  # an empty cell keeps the value (or the default)
+                    continue
+                value = ""
+            setattr(account, name, value)
         try:
             account.full_clean(validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
@@ -383,17 +362,6 @@ def _account_rows(rows, lookups, user, progress):
             plans.append((line, account, existing is None, list(values)))
         progress.advance()
     return plans, errors
-
-
-_NULLABLE = {
-    "employee_count",
-    "seats",
-    "contract_start",
-    "renewal_date",
-    "churned_on",
-    "owner",
-    "segment",
-}
 
 
 def _segment(value: str, lookups: _Lookups):

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from accounts.forms import ImportForm
-from accounts.services.imports import csv_import
+from accounts.services.imports import COLUMNS, csv_import
 
 
 @login_required
@@ -27,4 +27,8 @@ def import_csv(request):
                 )
                 return redirect("accounts:import")
             form = ImportForm(initial={"kind": kind, "content": content})
-    return render(request, "accounts/import.html", {"form": form, "report": report})
+    return render(
+        request,
+        "accounts/import.html",
+        {"form": form, "report": report, "account_columns": COLUMNS["accounts"]},
+    )
