@@ -13,8 +13,16 @@ from django.db import connection, models
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = {"users", "accounts", "scorecards", "healthscores", "success", "dashboards"}
-PROJECT_APPS |= {"integrations"}
+PROJECT_APPS = {
+    "core",
+    "users",
+    "accounts",
+    "scorecards",
+    "healthscores",
+    "success",
+    "dashboards",
+    "integrations",
+}
 
 
 def _declared():
