@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.urls import reverse
 
 from accounts.models import Account
+from healthscores.services import compute
 from users.models import Team, User
 
 from ._common import (
@@ -35,7 +36,6 @@ WATCHLIST_LIMIT = 15
 RENEWAL_LIST_LIMIT = 120
 DISTRIBUTION_CSM_LIMIT = 60  # more CSMs than this (an admin's 500): one row per team only
 SCATTER_LIMIT = 400  # the largest accounts by ARR; a scatter of 100,000 dots says nothing
-DEFAULT_QUADRANT_LINES = {"happy_at": 60.0, "profitable_at": 20.0}
 
 
 def portfolio_accounts(user, *, team_id: int | None = None) -> QuerySet[Account]:
@@ -274,16 +274,7 @@ def renewals_calendar(
 
 def quadrant_thresholds() -> dict:
     """Where the quadrant lines sit: the health app's happy / profitable thresholds."""
-    try:
-        from healthscores.services import compute
-    except ImportError:
-        return dict(DEFAULT_QUADRANT_LINES)
-    return {
-        "happy_at": getattr(compute, "HAPPY_AT", DEFAULT_QUADRANT_LINES["happy_at"]),
-        "profitable_at": getattr(
-            compute, "PROFITABLE_MARGIN_PCT", DEFAULT_QUADRANT_LINES["profitable_at"]
-        ),
-    }
+    return {"happy_at": compute.HAPPY_AT, "profitable_at": compute.PROFITABLE_MARGIN_PCT}
 
 
 def quadrant_scatter(accounts: QuerySet[Account], *, limit: int = SCATTER_LIMIT) -> dict:

@@ -8,6 +8,8 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
 from django.utils import timezone
 
+from accounts.forms import InteractionForm
+
 from ..forms import BookFilterForm
 from ..selectors.book import attention_today, book_headline, book_page
 
@@ -64,12 +66,8 @@ def _query_without(request, *names: str) -> str:
 
 
 def _quick_log_form(user):
-    """The accounts app's quick "log interaction" form (asks for the account), once it ships."""
+    """The accounts app's quick "log interaction" form (asks for the account)."""
     if not _template_exists(QUICK_LOG_TEMPLATE):
-        return None
-    try:
-        from accounts.forms import InteractionForm
-    except ImportError:
         return None
     return InteractionForm(user=user)
 
