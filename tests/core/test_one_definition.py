@@ -58,6 +58,10 @@ def test_the_accounts_list_sorts_by_a_column_both_ways(client, org):
     up = [a.arr for a in client.get(reverse("accounts:list"), {"sort": "arr"}).context["page"]]
     down = [a.arr for a in client.get(reverse("accounts:list"), {"sort": "-arr"}).context["page"]]
     assert up == sorted(up) and down == sorted(up, reverse=True)
+    # The filters keep the sort last chosen in a column header (the input lives in the part
+    # htmx swaps, tied to the filter form by its id).
+    html = client.get(reverse("accounts:list"), {"sort": "-arr"}).content.decode()
+    assert '<input type="hidden" name="sort" form="account-filters" value="-arr">' in html
 
 
 def test_a_plan_step_has_one_status_on_the_plan_page_the_share_and_the_scorecard(client, org):
