@@ -89,6 +89,10 @@ DEMO_STEPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # /api/: request ids, the body-size limit, and every error as JSON, including a last-resort
+    # 500 (core/api/middleware.py). Early, so it also sees what the middleware below answers;
+    # its process_exception runs after theirs (the database 503 below comes first).
+    "core.api.middleware.ApiErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -101,8 +105,6 @@ MIDDLEWARE = [
     # Lost PostgreSQL or Redis connection in a view -> a clean 503 (JSON or HTML) with
     # Retry-After, never a 500 (issues 8 and 14).
     "core.middleware.DatabaseUnavailableMiddleware",
-    # /api/: the body-size limit, and JSON errors from outside the views (core/api/).
-    "core.api.middleware.ApiErrorMiddleware",
 ]
 
 if PRODUCTION:
@@ -280,7 +282,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.ApiCursorPagination",
     "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ApiTokenRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.StrictJSONParser"],
     "EXCEPTION_HANDLER": "core.api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -305,7 +307,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "csplatform API",
     "DESCRIPTION": (
         "Customer success platform: accounts, goodwill ledger, health scores, success plans. "
-        "Authenticate with `Authorization: Token <key>`. Lists use cursor pagination "
+        "Authenticate with `Authorization: Bearer <key>`. Lists use cursor pagination "
         "(`next`/`previous` links). Errors are `{message, code, errors}`. "
         "Guide: docs/API.md."
     ),

@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 
+from core.api.filters import IdFilter
 from success.models import (
     Cta,
     CtaStatus,
@@ -28,7 +29,7 @@ class CtaFilter(django_filters.FilterSet):
         field_name="rule__key", choices=RuleKey.choices, empty_label="Any rule"
     )
     mine = django_filters.BooleanFilter(method="filter_mine", label="Only mine")
-    account = django_filters.NumberFilter(field_name="account_id")
+    account = IdFilter(field_name="account_id")
     q = django_filters.CharFilter(method="filter_q", label="Search")
 
     class Meta:
@@ -52,8 +53,8 @@ class CtaFilter(django_filters.FilterSet):
 
 class SuccessPlanFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=PlanStatus.choices, empty_label="Any status")
-    segment = django_filters.NumberFilter(field_name="account__segment_id")
-    account = django_filters.NumberFilter(field_name="account_id")
+    segment = IdFilter(field_name="account__segment_id")
+    account = IdFilter(field_name="account_id")
     q = django_filters.CharFilter(method="filter_q", label="Search")
 
     class Meta:
@@ -66,7 +67,7 @@ class SuccessPlanFilter(django_filters.FilterSet):
 
 class LessonLearnedFilter(django_filters.FilterSet):
     reason_code = django_filters.ChoiceFilter(choices=LessonReason.choices)
-    segment = django_filters.NumberFilter(field_name="account__segment_id")
+    segment = IdFilter(field_name="account__segment_id")
     kind = django_filters.ChoiceFilter(choices=LessonLearned.Kind.choices)
 
     class Meta:

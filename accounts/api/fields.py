@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from accounts.models import Account, Contact
-from core.api.fields import StrictCharField
+from core.api.fields import ApiSerializer, StrictCharField
 
 MAX_ID = 2**31 - 1
 
@@ -34,7 +34,7 @@ def visible_contacts(user):
     return Contact.objects.filter(account__in=Account.objects.for_user(user))
 
 
-class AccountRefSerializer(serializers.Serializer):
+class AccountRefSerializer(ApiSerializer):
     """`account` (id) or `account_external_id` names the account; either must be visible."""
 
     account = VisibleRelatedField(visible=visible_accounts, required=False)

@@ -13,12 +13,13 @@ from accounts.models import (
     TrustEntry,
     UsageMetric,
 )
+from core.api.filters import IdFilter
 
 
 class AccountFilter(filters.FilterSet):
     name = filters.CharFilter(lookup_expr="icontains")
-    segment = filters.NumberFilter(field_name="segment_id")
-    owner = filters.NumberFilter(field_name="owner_id")
+    segment = IdFilter(field_name="segment_id")
+    owner = IdFilter(field_name="owner_id")
     health_band = filters.CharFilter()
     decay_status = filters.CharFilter()
     renewal_before = filters.DateFilter(field_name="renewal_date", lookup_expr="lte")
@@ -31,7 +32,7 @@ class AccountFilter(filters.FilterSet):
 
 
 class ContactFilter(filters.FilterSet):
-    account = filters.NumberFilter(field_name="account_id")
+    account = IdFilter(field_name="account_id")
     email = filters.CharFilter(lookup_expr="iexact")
 
     class Meta:
@@ -40,7 +41,7 @@ class ContactFilter(filters.FilterSet):
 
 
 class InteractionFilter(filters.FilterSet):
-    account = filters.NumberFilter(field_name="account_id")
+    account = IdFilter(field_name="account_id")
     occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
@@ -59,7 +60,7 @@ class TrustEntryFilter(filters.FilterSet):
 
 
 class SubscriptionFilter(filters.FilterSet):
-    account = filters.NumberFilter(field_name="account_id")
+    account = IdFilter(field_name="account_id")
     active_on = filters.DateFilter(method="filter_active_on")
 
     class Meta:
@@ -71,7 +72,7 @@ class SubscriptionFilter(filters.FilterSet):
 
 
 class UsageMetricFilter(filters.FilterSet):
-    account = filters.NumberFilter(field_name="account_id")
+    account = IdFilter(field_name="account_id")
     date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
 
@@ -81,7 +82,7 @@ class UsageMetricFilter(filters.FilterSet):
 
 
 class SurveyResponseFilter(filters.FilterSet):
-    account = filters.NumberFilter(field_name="account_id")
+    account = IdFilter(field_name="account_id")
     responded_after = filters.IsoDateTimeFilter(field_name="responded_at", lookup_expr="gte")
 
     class Meta:
@@ -98,7 +99,7 @@ class SegmentFilter(filters.FilterSet):
 
 
 class IdealCustomerProfileFilter(filters.FilterSet):
-    segment = filters.NumberFilter(field_name="segment_id")
+    segment = IdFilter(field_name="segment_id")
 
     class Meta:
         model = IdealCustomerProfile

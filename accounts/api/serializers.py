@@ -1,6 +1,5 @@
 """Serializers for the accounts API: explicit fields; owner rules; computed fields read-only."""
 
-from django.db import models
 from django.db.models import Q
 from rest_framework import serializers
 
@@ -24,7 +23,8 @@ from accounts.models import (
 )
 from core.api.fields import (
     ApiModelSerializer,
-    LenientDecimalField,
+    ApiSerializer,
+    MoneyField,
     StrictBooleanField,
     StrictCharField,
     StrictFloatField,
@@ -81,11 +81,7 @@ class AccountSerializer(ApiModelSerializer):
     )
     owner_username = StrictCharField(source="owner.username", read_only=True, default=None)
     custom_attributes = serializers.DictField(required=False)
-    # Amounts as JSON numbers or strings; their ranges come from the model's validators.
-    serializer_field_mapping = {
-        **ApiModelSerializer.serializer_field_mapping,
-        models.DecimalField: LenientDecimalField,
-    }
+    # Amounts are decimal strings (MoneyField, the base mapping); ranges come from the model.
 
     class Meta:
         model = Account
@@ -174,7 +170,7 @@ class InteractionSerializer(AccountRefSerializer, ApiModelSerializer):
         return entry.points if entry else None
 
 
-class InteractionRowSerializer(serializers.Serializer):
+class InteractionRowSerializer(ApiSerializer):
     """One row of a bulk upsert (documentation only: rows are validated by the service)."""
 
     account = StrictIntegerField(required=False)
@@ -191,7 +187,7 @@ class InteractionRowSerializer(serializers.Serializer):
     summary = StrictCharField(required=False, allow_blank=True)
 
 
-class UsageRowSerializer(serializers.Serializer):
+class UsageRowSerializer(ApiSerializer):
     account = StrictIntegerField(required=False)
     account_external_id = StrictCharField(required=False)
     metric = StrictCharField(max_length=60)
@@ -199,24 +195,20 @@ class UsageRowSerializer(serializers.Serializer):
     value = StrictFloatField()
 
 
-class BulkRequestSerializer(serializers.Serializer):
-    rows = serializers.ListField(child=serializers.DictField(), max_length=1000)
-
-
-class InteractionBulkRequestSerializer(serializers.Serializer):
+class InteractionBulkRequestSerializer(ApiSerializer):
     rows = InteractionRowSerializer(many=True, max_length=1000)
 
 
-class UsageBulkRequestSerializer(serializers.Serializer):
+class UsageBulkRequestSerializer(ApiSerializer):
     rows = UsageRowSerializer(many=True, max_length=1000)
 
 
-class RowErrorSerializer(serializers.Serializer):
+class RowErrorSerializer(ApiSerializer):
     index = StrictIntegerField(help_text="The row's position in `rows`, from 0.")
     errors = serializers.DictField(child=serializers.ListField(child=StrictCharField()))
 
 
-class BulkResultSerializer(serializers.Serializer):
+class BulkResultSerializer(ApiSerializer):
     created = StrictIntegerField()
     updated = StrictIntegerField()
     errors = RowErrorSerializer(many=True)
@@ -252,7 +244,7 @@ class TrustEntrySerializer(ApiModelSerializer):
         return reversal.pk if reversal else None
 
 
-class TrustEntryAppendSerializer(serializers.Serializer):
+class TrustEntryAppendSerializer(ApiSerializer):
     points = StrictIntegerField(min_value=-1000, max_value=1000)
     reason = StrictCharField(max_length=300)
     source = serializers.ChoiceField(
@@ -265,12 +257,12 @@ class TrustEntryAppendSerializer(serializers.Serializer):
     )
 
 
-class TrustEntryReverseSerializer(serializers.Serializer):
+class TrustEntryReverseSerializer(ApiSerializer):
     reason = StrictCharField(max_length=250)
 
 
 class SubscriptionSerializer(AccountRefSerializer, ApiModelSerializer):
-    mrr = LenientDecimalField(max_digits=12, decimal_places=2, min_value=0)
+    mrr = MoneyField(max_digits=12, decimal_places=2, min_value=0)
 
     class Meta:
         model = Subscription

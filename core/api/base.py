@@ -11,13 +11,16 @@ from rest_framework.permissions import IsAuthenticated
 
 from .idempotency import Replay, idempotency_begin, idempotency_finish, wants_idempotency
 from .permissions import TokenHasScope
+from .throttling import rate_limit_headers
 
 
 class ApiViewMixin:
-    """Rejects repeated query parameters and honours `Idempotency-Key` on POSTs."""
+    """Rejects repeated query parameters, honours `Idempotency-Key` on POSTs, and reports the
+    rate limit in headers."""
 
     permission_classes = [IsAuthenticated, TokenHasScope]
     _idempotency_record = None
+    _throttles = ()
 
     def dispatch(self, request, *args, **kwargs):
         # A keyed POST runs in one transaction so its idempotency record commits (or rolls
@@ -36,6 +39,10 @@ class ApiViewMixin:
             raise ValidationError({name: ["Give this parameter once."] for name in repeated})
         self._idempotency_record = idempotency_begin(request)
 
+    def get_throttles(self):
+        self._throttles = super().get_throttles()  # kept for their rate-limit headers
+        return self._throttles
+
     def handle_exception(self, exc):
         if isinstance(exc, Replay):
             return exc.response
@@ -45,6 +52,8 @@ class ApiViewMixin:
         if self._idempotency_record is not None:
             idempotency_finish(self._idempotency_record, response)
             self._idempotency_record = None
+        for name, value in rate_limit_headers(self._throttles).items():
+            response[name] = value
         return super().finalize_response(request, response, *args, **kwargs)
 
 

@@ -7,7 +7,7 @@ from django.core.exceptions import (
     TooManyFieldsSent,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -58,13 +58,27 @@ def _translate(exc):
         return Conflict("Other records still refer to this one, so it cannot be deleted.")
     if isinstance(exc, IntegrityError):
         return Conflict("The change conflicts with an existing record (a unique value is taken).")
+    if isinstance(exc, DataError):
+        # PostgreSQL refused a value the request carried (a number or date-time offset out of
+        # its range): the client's input, not a server fault.
+        return exceptions.ValidationError(
+            {
+                "non_field_errors": [
+                    "A value is out of range or not storable (check numbers and dates)."
+                ]
+            }
+        )
     if isinstance(exc, OverflowError):
         return exceptions.ValidationError({"non_field_errors": ["A number is out of range."]})
     return exc
 
 
 def api_exception_handler(exc, context):
-    """DRF's exception handler, reshaped so clients always parse the same JSON error."""
+    """DRF's exception handler, reshaped so clients always parse the same JSON error.
+
+    Anything it does not know returns None, so DRF re-raises it and
+    `core.api.middleware.ApiErrorMiddleware` logs it and answers a JSON 500 with a request id.
+    """
     exc = _translate(exc)
     if not isinstance(exc, exceptions.APIException):
         return None

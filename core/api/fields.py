@@ -1,10 +1,12 @@
 """Serializer pieces every API serializer uses."""
 
 import copy
+import re
+from collections.abc import Mapping
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import relations, serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
@@ -48,17 +50,60 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-@extend_schema_field(
-    {
-        "oneOf": [
-            {"type": "number"},
-            {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$"},
-        ]
-    },
-    component_name=None,
-)
-class LenientDecimalField(serializers.DecimalField):
-    """A decimal sent as a JSON number or a string (answers always use a string)."""
+class MoneyField(serializers.DecimalField):
+    """An exact amount as a JSON string ("1200.50"), in requests as in responses.
+
+    The schema types it as a string with format `decimal` and the pattern below, and the
+    server holds input to that same pattern: a JSON number is refused (a float cannot carry
+    every amount exactly), so what the schema says is the rule.
+    """
+
+    default_error_messages = {
+        **serializers.DecimalField.default_error_messages,
+        "not_a_string": 'Send the amount as a string, e.g. "1200.50".',
+        "pattern": 'Use digits with at most {decimal_places} decimal places, e.g. "1200.50".',
+    }
+
+    @property
+    def pattern(self) -> str:
+        whole = (self.max_digits or 30) - (self.decimal_places or 0)
+        fraction = rf"(\.\d{{1,{self.decimal_places}}})?" if self.decimal_places else ""
+        signed = self.min_value is None or self.min_value < 0
+        return rf"^{'-?' if signed else ''}\d{{1,{whole}}}{fraction}$"
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        if not re.match(self.pattern, data):
+            self.fail("pattern", decimal_places=self.decimal_places)
+        return super().to_internal_value(data)
+
+
+class MoneyFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = MoneyField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "format": "decimal", "pattern": self.target.pattern}
+
+
+class RejectUnknownFieldsMixin:
+    """A body naming a field the serializer does not have is a 400 naming it, not ignored.
+
+    Read-only fields are known (a client may send back what it read); they are still ignored.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(str(name) for name in data if name not in self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["This field is not known; remove it."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class ApiSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """The base of every API serializer that is not a model serializer."""
 
 
 # Unbound fields each ApiModelSerializer class builds from its model, deep-copied per instance
@@ -66,7 +111,7 @@ class LenientDecimalField(serializers.DecimalField):
 _FIELD_PROTOTYPES: dict[type, dict] = {}
 
 
-class ApiModelSerializer(serializers.ModelSerializer):
+class ApiModelSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: StrictCharField,
@@ -77,7 +122,7 @@ class ApiModelSerializer(serializers.ModelSerializer):
         models.PositiveSmallIntegerField: StrictIntegerField,
         models.SmallIntegerField: StrictIntegerField,
         models.BigIntegerField: StrictIntegerField,
-        models.DecimalField: LenientDecimalField,
+        models.DecimalField: MoneyField,
         models.FloatField: StrictFloatField,
     }
 

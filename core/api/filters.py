@@ -1,9 +1,42 @@
-"""Strict list filters: an unknown ordering or an empty filter value is a 400, not ignored."""
+"""List filters: an unknown ordering or a malformed value is a 400; an empty value is ignored.
 
-from django_filters import BooleanFilter
+`?status=` (empty) means "no filter", as OpenAPI tools and form-built URLs send it; a value
+that is there must be valid.
+"""
+
+import re
+from datetime import UTC, datetime
+
+from django import forms
+from django_filters import BooleanFilter, NumberFilter
+from django_filters import utils as filter_utils
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
+
+ID_MAX = 2**63 - 1  # PostgreSQL's bigint
+
+
+class WholeNumberField(forms.IntegerField):
+    """Digits only: "4.0" and "1e3" are not ids (Django's IntegerField would take them)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not re.fullmatch(r"-?\d+", str(value).strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": ID_MAX})
+class IdFilter(NumberFilter):
+    """A filter by a row's id: a whole number from 1 (typed as an integer in the schema)."""
+
+    field_class = WholeNumberField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", ID_MAX)
+        super().__init__(*args, **kwargs)
 
 
 class StrictOrderingFilter(OrderingFilter):
@@ -21,44 +54,63 @@ class StrictOrderingFilter(OrderingFilter):
 
 
 class StrictFilterBackend(DjangoFilterBackend):
-    """django-filter, except that a filter given with an empty value is a 400, not ignored."""
+    """django-filter, with empty values dropped and booleans held to true/false."""
 
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is not None and not _filters_given(filterset_class, request):
+        if filterset_class is None:
+            return queryset
+        given = _given(request)
+        if not _filters_given(filterset_class, given):
             # Nothing to filter by (a detail request, a plain list): building and validating
             # the FilterSet would leave the queryset as it is, so skip that work.
             return queryset
-        if filterset_class is not None:
-            empty = sorted(
-                name
-                for name in filterset_class.base_filters
-                if request.query_params.get(name) == ""
-            )
-            booleans = sorted(
-                name
-                for name, f in filterset_class.base_filters.items()
-                if isinstance(f, BooleanFilter)
-                and request.query_params.get(name, "true").lower() not in {"true", "false"}
-            )
-            if booleans:
-                raise ValidationError({name: ["Use true or false."] for name in booleans})
-            if empty:
-                raise ValidationError(
-                    {name: ["Give a value or leave the filter out."] for name in empty}
-                )
-        return super().filter_queryset(request, queryset, view)
+        booleans = sorted(
+            name
+            for name, f in filterset_class.base_filters.items()
+            if isinstance(f, BooleanFilter)
+            and given.get(name, "true").lower() not in {"true", "false"}
+        )
+        if booleans:
+            raise ValidationError({name: ["Use true or false."] for name in booleans})
+        filterset = self.get_filterset(request, queryset, view)
+        if not filterset.is_valid():
+            raise filter_utils.translate_validation(filterset.errors)
+        filterset.form.cleaned_data = {
+            name: _in_utc(value) for name, value in filterset.form.cleaned_data.items()
+        }
+        return filterset.qs
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        return {**super().get_filterset_kwargs(request, queryset, view), "data": _given(request)}
 
 
-def _filters_given(filterset_class, request) -> bool:
+def _given(request):
+    """The query parameters that carry a value (`?a=` counts as not given)."""
+    data = request.query_params.copy()
+    for key in [k for k, values in data.lists() if all(v == "" for v in values)]:
+        del data[key]
+    return data
+
+
+def _filters_given(filterset_class, params) -> bool:
     """Whether the request names any of the FilterSet's filters (or one must always run).
 
     A parameter `<filter>_<suffix>` counts too, for filters whose widget splits the value.
     """
-    params = list(request.query_params)
     for name, f in filterset_class.base_filters.items():
         if f.extra.get("required"):
             return True
         if any(p == name or p.startswith(name + "_") for p in params):
             return True
     return False
+
+
+def _in_utc(value):
+    """A date-time (or a range of them) moved to UTC: any offset ISO 8601 allows (up to
+    ±23:59) is a valid filter, though PostgreSQL only takes offsets up to ±15:59."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    if isinstance(value, slice):
+        return slice(_in_utc(value.start), _in_utc(value.stop), value.step)
+    return value

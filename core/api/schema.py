@@ -1,4 +1,5 @@
-"""OpenAPI details every operation shares: the JSON error body on each 4xx and Idempotency-Key."""
+"""OpenAPI details every operation shares: the JSON error body on every error status, the
+`Idempotency-Key` request header and the response headers (rate limit, replay, request id)."""
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -13,6 +14,10 @@ class ErrorSerializer(serializers.Serializer):
         child=serializers.JSONField(),
         help_text="Field name → list of messages (nested for nested objects or rows).",
     )
+    request_id = serializers.CharField(
+        required=False,
+        help_text="On a 500: the id under which the failure was logged (also `X-Request-ID`).",
+    )
 
 
 ERROR_DESCRIPTIONS = {
@@ -26,17 +31,77 @@ ERROR_DESCRIPTIONS = {
     "415": "The body is not JSON.",
     "422": "The Idempotency-Key was already used with a different body.",
     "429": "Rate limit reached; retry after the `Retry-After` seconds.",
+    "500": "An unexpected failure; it is logged under `request_id`.",
+    "503": "A backing service is briefly unavailable; retry after `Retry-After` seconds.",
 }
-WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+WRITE_METHODS = BODY_METHODS | {"DELETE"}
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    response=["429", "503"],
+    description="Seconds to wait before retrying.",
+)
+RATE_LIMIT_HEADERS = [
+    OpenApiParameter(
+        "X-RateLimit-Limit",
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        response=True,
+        description="Requests allowed per window for this token.",
+    ),
+    OpenApiParameter(
+        "X-RateLimit-Remaining",
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        response=True,
+        description="Requests left in the current window.",
+    ),
+    OpenApiParameter(
+        "X-RateLimit-Reset",
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        response=True,
+        description="Seconds until the window frees a request.",
+    ),
+]
+REQUEST_ID = OpenApiParameter(
+    "X-Request-ID",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=True,
+    description="This request's id in the server log (send your own, 8-64 of A-Z a-z 0-9 . _ -).",
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Any unique string (e.g. a UUID), at most 255 characters. A retry with the "
+    "same key and body within 24 h replays the first response with "
+    "`Idempotent-Replayed: true`; the same key with another body is 422.",
+)
+IDEMPOTENT_REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=["200", "201", "202", "207"],
+    enum=["true"],
+    description="Present (`true`) when this response is the replay of an earlier request "
+    "with the same Idempotency-Key.",
+)
 
 
 class ApiAutoSchema(AutoSchema):
-    """Documents the shared error responses so every returned status code is in the schema."""
+    """Documents the shared error responses and headers so the schema says what the server does."""
 
     def _error_codes(self) -> list[str]:
-        codes = ["400", "401", "403", "404", "406", "429"]
+        codes = ["400", "401", "403", "404", "406", "429", "500", "503"]
         if self.method in WRITE_METHODS:
-            codes += ["409", "413", "415"]
+            codes.append("409")
+        if self.method in BODY_METHODS:
+            codes += ["413", "415"]
         if self.method == "POST":
             codes.append("422")
         return codes
@@ -55,17 +120,7 @@ class ApiAutoSchema(AutoSchema):
         return responses
 
     def get_override_parameters(self):
-        params = list(super().get_override_parameters())
+        params = [*super().get_override_parameters(), RETRY_AFTER, *RATE_LIMIT_HEADERS, REQUEST_ID]
         if self.method == "POST":
-            params.append(
-                OpenApiParameter(
-                    "Idempotency-Key",
-                    OpenApiTypes.STR,
-                    OpenApiParameter.HEADER,
-                    required=False,
-                    description="Any unique string (e.g. a UUID). A retry with the same key "
-                    "and body within 24 h replays the first response with "
-                    "`Idempotent-Replayed: true`; the same key with another body is 422.",
-                )
-            )
+            params += [IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED]
         return params

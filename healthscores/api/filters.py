@@ -3,6 +3,7 @@
 import django_filters as filters
 
 from accounts.models import Account
+from core.api.filters import IdFilter
 
 from ..models import ScoreRun, ScoreValidation
 
@@ -17,7 +18,7 @@ class ScoreRunFilter(filters.FilterSet):
 
 
 class ScoreValidationFilter(filters.FilterSet):
-    scorecard_version = filters.NumberFilter(field_name="scorecard_version_id")
+    scorecard_version = IdFilter(field_name="scorecard_version_id")
 
     class Meta:
         model = ScoreValidation
@@ -28,8 +29,8 @@ class PortfolioHealthFilter(filters.FilterSet):
     """Filters of `/health/?as_of=`: the account's segment, owner, stage, and the band of the
     snapshot that was in force on `as_of` (not today's band)."""
 
-    segment = filters.NumberFilter(field_name="segment_id")
-    owner = filters.NumberFilter(field_name="owner_id")
+    segment = IdFilter(field_name="segment_id")
+    owner = IdFilter(field_name="owner_id")
     band = filters.CharFilter(field_name="snapshot_band", help_text="e.g. red, yellow, green.")
 
     class Meta:

@@ -8,7 +8,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.fields import VisibleRelatedField
-from core.api.fields import ApiModelSerializer, StrictBooleanField, StrictIntegerField
+from core.api.fields import (
+    ApiModelSerializer,
+    ApiSerializer,
+    StrictBooleanField,
+    StrictIntegerField,
+)
 from scorecards.models import ScorecardVersion, VersionStatus
 
 from ..models import HealthSnapshot, ScoreBacktest, ScoreRun, ScoreValidation
@@ -16,7 +21,7 @@ from ..models import HealthSnapshot, ScoreBacktest, ScoreRun, ScoreValidation
 EARLIEST_AS_OF = date(2000, 1, 1)
 
 
-class MeasureScoreSerializer(serializers.Serializer):
+class MeasureScoreSerializer(ApiSerializer):
     """One measure's part of the overall score (missing measures have no raw value or score)."""
 
     key = serializers.CharField()
@@ -32,7 +37,7 @@ class MeasureScoreSerializer(serializers.Serializer):
     unit = serializers.CharField(required=False, allow_blank=True)
 
 
-class ChangeSerializer(serializers.Serializer):
+class ChangeSerializer(ApiSerializer):
     """Why the score moved: one measure's contribution change against the previous snapshot."""
 
     key = serializers.CharField()
@@ -41,7 +46,7 @@ class ChangeSerializer(serializers.Serializer):
     sentence = serializers.CharField(help_text="The change, in words a CSM can repeat.")
 
 
-class DecayComponentSerializer(serializers.Serializer):
+class DecayComponentSerializer(ApiSerializer):
     key = serializers.CharField()
     label = serializers.CharField()
     score = serializers.IntegerField()
@@ -101,7 +106,7 @@ class WhyChangedSerializer(ApiModelSerializer):
         read_only_fields = fields
 
 
-class HistoryPointSerializer(serializers.Serializer):
+class HistoryPointSerializer(ApiSerializer):
     as_of = serializers.DateField()
     overall = serializers.IntegerField()
     band = serializers.CharField()
@@ -117,7 +122,7 @@ class HistoryQuerySerializer(serializers.Serializer):
         return _past_date(value)
 
 
-class HealthHistorySerializer(serializers.Serializer):
+class HealthHistorySerializer(ApiSerializer):
     account = serializers.IntegerField()
     days = serializers.IntegerField()
     until = serializers.DateField()
@@ -130,7 +135,7 @@ def _past_date(value: date) -> date:
     return value
 
 
-class RunProgressSerializer(serializers.Serializer):
+class RunProgressSerializer(ApiSerializer):
     done = serializers.IntegerField(help_text="Chunks scored.")
     failed = serializers.IntegerField(help_text="Chunks that failed for good.")
     open = serializers.IntegerField(help_text="Chunks pending or running.")
@@ -138,7 +143,7 @@ class RunProgressSerializer(serializers.Serializer):
     percent = serializers.IntegerField()
 
 
-class ScoreRunFailureSerializer(serializers.Serializer):
+class ScoreRunFailureSerializer(ApiSerializer):
     chunk = serializers.IntegerField()
     lo = serializers.IntegerField(help_text="First account id of the chunk.")
     hi = serializers.IntegerField(help_text="Last account id of the chunk.")
@@ -191,7 +196,7 @@ class ScoreRunSerializer(ApiModelSerializer):
         return RunProgressSerializer(progress).data
 
 
-class ScoreRunStartSerializer(serializers.Serializer):
+class ScoreRunStartSerializer(ApiSerializer):
     as_of = serializers.DateField(help_text="The date to score (today or earlier).")
     force = StrictBooleanField(
         default=False,
@@ -204,7 +209,7 @@ class ScoreRunStartSerializer(serializers.Serializer):
         return _past_date(value)
 
 
-class SuggestedWeightSerializer(serializers.Serializer):
+class SuggestedWeightSerializer(ApiSerializer):
     key = serializers.CharField()
     label = serializers.CharField()
     current_weight = serializers.FloatField()
@@ -212,7 +217,7 @@ class SuggestedWeightSerializer(serializers.Serializer):
     coefficient = serializers.FloatField(allow_null=True)
 
 
-class BandRateSerializer(serializers.Serializer):
+class BandRateSerializer(ApiSerializer):
     band = serializers.CharField()
     label = serializers.CharField()
     colour = serializers.CharField()
@@ -221,7 +226,7 @@ class BandRateSerializer(serializers.Serializer):
     churn_rate = serializers.FloatField(allow_null=True, help_text="Share that churned (0-1).")
 
 
-class RocPointSerializer(serializers.Serializer):
+class RocPointSerializer(ApiSerializer):
     x = serializers.FloatField(help_text="False-positive rate.")
     y = serializers.FloatField(help_text="True-positive rate.")
 
@@ -258,7 +263,7 @@ class VersionIdField(VisibleRelatedField):
     """A scorecard version id (draft or published); archived ones look like missing ids."""
 
 
-class ScoreValidationRequestSerializer(serializers.Serializer):
+class ScoreValidationRequestSerializer(ApiSerializer):
     scorecard_version = VersionIdField(
         visible=lambda user: ScorecardVersion.objects.exclude(status=VersionStatus.ARCHIVED),
         help_text="A draft or published version.",

@@ -1,22 +1,29 @@
-"""`Authorization: Token <key>` for integrations; the browser keeps session auth with CSRF."""
+"""`Authorization: Bearer <key>` (or `Token <key>`) for integrations; the browser keeps session
+auth with CSRF."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from integrations.services import api_token_authenticate
 
+KEYWORDS = (b"bearer", b"token")
+
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
-    """Authenticate a request by an ApiToken key; `request.auth` is the ApiToken."""
+    """Authenticate a request by an ApiToken key; `request.auth` is the ApiToken.
 
-    keyword = "Token"
+    `Bearer` is what OpenAPI generators and most HTTP libraries send by default; `Token` is
+    the older spelling and keeps working.
+    """
+
+    keyword = "Bearer"
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).split()
-        if not header or header[0].lower() != self.keyword.lower().encode():
+        if not header or header[0].lower() not in KEYWORDS:
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Use the header `Authorization: Token <key>`.")
+            raise exceptions.AuthenticationFailed("Use the header `Authorization: Bearer <key>`.")
         try:
             key = header[1].decode()
         except UnicodeError:
@@ -27,7 +34,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         return token.user, token
 
     def authenticate_header(self, request) -> str:
-        return self.keyword
+        return f'{self.keyword} realm="api"'
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
@@ -36,9 +43,8 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "Authorization",
-            "description": "`Token <key>`; create keys at /integrations/tokens/ or with "
-            "`manage.py create_api_token <username>`.",
+            "type": "http",
+            "scheme": "bearer",
+            "description": "`Authorization: Bearer <key>` (`Token <key>` also works); create "
+            "keys at /integrations/tokens/ or with `manage.py create_api_token <username>`.",
         }

@@ -2,11 +2,12 @@
 
 import django_filters as filters
 
+from core.api.filters import IdFilter
 from scorecards.models import Measure, Scorecard, ScorecardVersion
 
 
 class ScorecardFilter(filters.FilterSet):
-    segment = filters.NumberFilter(field_name="segment_id")
+    segment = IdFilter(field_name="segment_id")
 
     class Meta:
         model = Scorecard
@@ -14,7 +15,7 @@ class ScorecardFilter(filters.FilterSet):
 
 
 class ScorecardVersionFilter(filters.FilterSet):
-    scorecard = filters.NumberFilter(field_name="scorecard_id")
+    scorecard = IdFilter(field_name="scorecard_id")
 
     class Meta:
         model = ScorecardVersion
@@ -22,7 +23,7 @@ class ScorecardVersionFilter(filters.FilterSet):
 
 
 class MeasureFilter(filters.FilterSet):
-    version = filters.NumberFilter(field_name="version_id")
+    version = IdFilter(field_name="version_id")
 
     class Meta:
         model = Measure

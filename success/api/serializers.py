@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.fields import VisibleRelatedField, visible_accounts
-from core.api.fields import ApiModelSerializer, StrictCharField
+from core.api.fields import ApiModelSerializer, ApiSerializer, StrictCharField
 from success.models import Cta, CtaStatus, CtaStep, PlanStep, PlanTemplate, SuccessPlan
 from success.models.plans import vector_for
 
@@ -105,7 +105,7 @@ def _bounded(value: date, *, latest: date) -> date:
     return value
 
 
-class SuccessPlanCreateSerializer(serializers.Serializer):
+class SuccessPlanCreateSerializer(ApiSerializer):
     account = AccountIdField(visible=visible_accounts)
     template = TemplateIdField(
         visible=lambda user: PlanTemplate.objects.filter(is_active=True),
@@ -121,7 +121,7 @@ class SuccessPlanCreateSerializer(serializers.Serializer):
         return _bounded(value, latest=timezone.localdate() + timedelta(days=366))
 
 
-class StepCompleteSerializer(serializers.Serializer):
+class StepCompleteSerializer(ApiSerializer):
     completed_on = serializers.DateField(required=False, help_text="Default: today.")
     note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
@@ -176,7 +176,7 @@ class CtaSerializer(ApiModelSerializer):
         read_only_fields = fields
 
 
-class CtaStatusSerializer(serializers.Serializer):
+class CtaStatusSerializer(ApiSerializer):
     status = serializers.ChoiceField(
         choices=CtaStatus.choices, help_text="done or dismissed closes the CTA; open reopens it."
     )

@@ -43,11 +43,20 @@ def test_cursor_pages_walk_the_whole_list_without_counting(api, org):
     assert len(seen) == len(set(seen)) == 9
 
 
-def test_page_size_is_capped_and_validated(api, org, settings):
-    response = api.get("/api/v1/accounts/?page_size=100000")
-    assert response.status_code == 200
-    assert api.get("/api/v1/accounts/?page_size=abc").status_code == 400
-    assert api.get("/api/v1/accounts/?cursor=garbage").status_code == 404
+def test_page_size_is_held_to_its_declared_bounds(api, org, settings):
+    for size in ["0", "501", "100000", "abc", "-1"]:
+        response = api.get(f"/api/v1/accounts/?page_size={size}")
+        assert response.status_code == 400, size
+        assert "page_size" in response.json()["errors"]
+    assert api.get("/api/v1/accounts/?page_size=500").status_code == 200
+    assert api.get("/api/v1/accounts/?page_size=").status_code == 200  # empty: the default
+
+
+def test_a_cursor_the_server_did_not_make_is_a_400_naming_cursor(api, org):
+    for cursor in ["garbage", "AAAA", "cD1hYmM=", "bz0xJnA9YWJj"]:
+        response = api.get("/api/v1/accounts/", {"cursor": cursor})
+        assert response.status_code == 400, cursor
+        assert list(response.json()["errors"]) == ["cursor"]
 
 
 def test_throttled_token_gets_429_with_retry_after(api, org, settings):
@@ -57,6 +66,17 @@ def test_throttled_token_gets_429_with_retry_after(api, org, settings):
     response = api.get("/api/v1/segments/")
     assert int(response["Retry-After"]) > 0
     assert response.json()["code"] == "throttled"
+    assert response["X-RateLimit-Limit"] == "3"
+    assert response["X-RateLimit-Remaining"] == "0"
+    assert 0 < int(response["X-RateLimit-Reset"]) <= 60
+
+
+def test_every_answer_reports_the_rate_limit_left(api, org, settings):
+    settings.API_THROTTLE_RATE = "10/min"
+    first = api.get("/api/v1/segments/")
+    second = api.get("/api/v1/segments/")
+    assert (first["X-RateLimit-Limit"], first["X-RateLimit-Remaining"]) == ("10", "9")
+    assert second["X-RateLimit-Remaining"] == "8"
 
 
 def test_oversized_body_is_413_json(api, org, settings):

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db.models import Q
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
@@ -16,19 +16,14 @@ BULK_DESCRIPTION = (
 )
 
 
-class BulkEnvelopeSerializer(serializers.Serializer):
-    """`{"rows": [ {...}, ... ]}`; the fields a row takes are listed in the description."""
-
-    rows = serializers.ListField(
-        child=serializers.DictField(), max_length=settings.API_BULK_MAX_ROWS, min_length=0
-    )
-
-
 def bulk_rows(request) -> list[dict]:
     """The `rows` of a bulk request, or a 400 for a malformed envelope."""
     data = request.data
     if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
         raise ValidationError({"rows": ["Send a JSON object with a `rows` list."]})
+    unknown = sorted(str(name) for name in data if name != "rows")
+    if unknown:
+        raise ValidationError({name: ["This field is not known; remove it."] for name in unknown})
     rows = data["rows"]
     if len(rows) > settings.API_BULK_MAX_ROWS:
         raise ValidationError(
@@ -69,6 +64,9 @@ def row_type_errors(row: dict, types: dict) -> dict:
     for name, kinds in types.items():
         if name in row and not _type_ok(row[name], kinds):
             errors[name] = ["Wrong type (or a NUL character) for this field."]
+    for name in row:
+        if name not in types:
+            errors[str(name)] = ["This field is not known; remove it."]
     return errors
 
 
