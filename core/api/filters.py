@@ -1,7 +1,7 @@
-"""List filters: an unknown ordering or a malformed value is a 400; an empty value is ignored.
+"""List filters: an unknown ordering or a malformed value is a 400.
 
-`?status=` (empty) means "no filter", as OpenAPI tools and form-built URLs send it; a value
-that is there must be valid.
+An empty value (`?status=`) never reaches them: `core.api.middleware` drops it, so it means
+"no filter", as OpenAPI tools and form-built URLs send it.
 """
 
 import re
@@ -54,13 +54,13 @@ class StrictOrderingFilter(OrderingFilter):
 
 
 class StrictFilterBackend(DjangoFilterBackend):
-    """django-filter, with empty values dropped and booleans held to true/false."""
+    """django-filter, with booleans held to true/false and date-times compared in UTC."""
 
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
         if filterset_class is None:
             return queryset
-        given = _given(request)
+        given = request.query_params
         if not _filters_given(filterset_class, given):
             # Nothing to filter by (a detail request, a plain list): building and validating
             # the FilterSet would leave the queryset as it is, so skip that work.
@@ -80,17 +80,6 @@ class StrictFilterBackend(DjangoFilterBackend):
             name: _in_utc(value) for name, value in filterset.form.cleaned_data.items()
         }
         return filterset.qs
-
-    def get_filterset_kwargs(self, request, queryset, view):
-        return {**super().get_filterset_kwargs(request, queryset, view), "data": _given(request)}
-
-
-def _given(request):
-    """The query parameters that carry a value (`?a=` counts as not given)."""
-    data = request.query_params.copy()
-    for key in [k for k, values in data.lists() if all(v == "" for v in values)]:
-        del data[key]
-    return data
 
 
 def _filters_given(filterset_class, params) -> bool:

@@ -73,6 +73,7 @@ class ApiErrorMiddleware:
         request.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
         if not is_api(request):
             return self.get_response(request)
+        _drop_empty_query_values(request)
         response = self._refuse(request) or self.get_response(request)
         if response.status_code >= 400 and not _is_json(response):
             response = self._as_json(request, response)
@@ -127,6 +128,17 @@ class ApiErrorMiddleware:
             request.request_id,
         )
         return error_response(500, request_id=request.request_id)
+
+
+def _drop_empty_query_values(request) -> None:
+    """`?status=` means no filter: an empty query value is the same as leaving it out, for
+    every filter, paginator and query serializer alike."""
+    if any(value == "" for _, values in request.GET.lists() for value in values):
+        query = request.GET.copy()
+        for key in [k for k, values in query.lists() if all(v == "" for v in values)]:
+            del query[key]
+        query._mutable = False
+        request.GET = query
 
 
 def _is_json(response) -> bool:

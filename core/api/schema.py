@@ -119,6 +119,15 @@ class ApiAutoSchema(AutoSchema):
                 )
         return responses
 
+    def _get_parameters(self):
+        # The server treats `?name=` as leaving the parameter out (see core.api.middleware),
+        # so every optional query parameter declares that an empty value is allowed.
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            if parameter.get("in") == "query" and not parameter.get("required"):
+                parameter["allowEmptyValue"] = True
+        return parameters
+
     def get_override_parameters(self):
         params = [*super().get_override_parameters(), RETRY_AFTER, *RATE_LIMIT_HEADERS, REQUEST_ID]
         if self.method == "POST":

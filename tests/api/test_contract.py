@@ -77,9 +77,11 @@ def test_a_page_gives_the_cursor_the_cursor_parameter_takes(api, org):
             break
         assert f"cursor={page['next_cursor']}" in page["next"].replace("%3D", "=")
         params = {"page_size": 2, "cursor": page["next_cursor"]}
-    assert len(seen) == len(set(seen)) == api.get("/api/v1/accounts/?page_size=500").json()[
-        "results"
-    ].__len__()
+    assert (
+        len(seen)
+        == len(set(seen))
+        == api.get("/api/v1/accounts/?page_size=500").json()["results"].__len__()
+    )
 
 
 def test_empty_filter_values_mean_no_filter(api):

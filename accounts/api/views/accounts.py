@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from accounts.models import Account, Contact
 from accounts.services import account_create, account_update
 from core.api.base import ApiGenericViewSet, ApiModelViewSet
+from core.locks import lock_for_transaction
 
 from ..fields import visible_accounts, visible_contacts
 from ..filters import AccountFilter, ContactFilter
@@ -37,7 +38,11 @@ class AccountWritesMixin:
 
 class ExternalIdUpsertMixin:
     """PUT by external_id creates a missing record (201), replaces a visible one (200) and
-    answers 404 for one the caller cannot see; the URL, not the body, names the external_id."""
+    answers 404 for one the caller cannot see; the URL, not the body, names the external_id.
+
+    Identical concurrent PUTs all succeed on one row: the first creates it (201), the others
+    wait for it on a lock keyed by the external_id and replace it (200).
+    """
 
     model = None
     lookup_field = "external_id"
@@ -46,6 +51,7 @@ class ExternalIdUpsertMixin:
     @transaction.atomic
     def update(self, request, *args, **kwargs):
         external_id = kwargs["external_id"]
+        lock_for_transaction(f"{self.model._meta.label_lower}:external_id:{external_id}")
         if kwargs.get("partial") or self.get_queryset().filter(external_id=external_id).exists():
             return super().update(request, *args, **kwargs)
         if self.model.objects.filter(external_id=external_id).exists():

@@ -19,7 +19,6 @@ from core.api.scopes import Scope
 from ..filters import InteractionFilter, TrustEntryFilter
 from ..serializers import (
     BulkResultSerializer,
-    InteractionBulkRequestSerializer,
     InteractionSerializer,
     TrustEntryAppendSerializer,
     TrustEntryReverseSerializer,
@@ -27,6 +26,7 @@ from ..serializers import (
 )
 from .common import (
     BULK_DESCRIPTION,
+    BulkEnvelopeSerializer,
     bulk_response,
     bulk_rows,
     resolve_accounts,
@@ -87,7 +87,7 @@ class InteractionViewSet(
     @extend_schema(
         summary="Upsert up to 1,000 interactions by external_id",
         description=BULK_DESCRIPTION + INTERACTION_ROW_HELP + " Needs the `ingest` scope.",
-        request=InteractionBulkRequestSerializer,
+        request=BulkEnvelopeSerializer,
         responses={200: BulkResultSerializer, 207: BulkResultSerializer},
         examples=[
             OpenApiExample(

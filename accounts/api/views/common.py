@@ -2,11 +2,12 @@
 
 from django.conf import settings
 from django.db.models import Q
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.models import Account, Contact
+from core.api.fields import ApiSerializer
 
 BULK_DESCRIPTION = (
     "Upsert up to 1,000 rows in one request. Valid rows are written and invalid ones are "
@@ -14,6 +15,18 @@ BULK_DESCRIPTION = (
     "Multi-Status when some were rejected. More than 1,000 rows, or a row that is not an "
     "object, rejects the whole request with 400."
 )
+
+
+class BulkEnvelopeSerializer(ApiSerializer):
+    """`{"rows": [ {...}, ... ]}`; the fields a row takes are listed in the description.
+
+    Rows are untyped in the schema on purpose: a row of the wrong shape is not a 400 for the
+    whole request but an entry in the 207's `errors`, by its index.
+    """
+
+    rows = serializers.ListField(
+        child=serializers.DictField(), max_length=settings.API_BULK_MAX_ROWS, min_length=0
+    )
 
 
 def bulk_rows(request) -> list[dict]:

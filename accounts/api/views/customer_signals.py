@@ -21,11 +21,11 @@ from ..serializers import (
     BulkResultSerializer,
     SubscriptionSerializer,
     SurveyResponseSerializer,
-    UsageBulkRequestSerializer,
     UsageMetricSerializer,
 )
 from .common import (
     BULK_DESCRIPTION,
+    BulkEnvelopeSerializer,
     bulk_response,
     bulk_rows,
     resolve_accounts,
@@ -168,7 +168,7 @@ class UsageMetricViewSet(_CreateListRetrieve):
         description=BULK_DESCRIPTION
         + " Row fields: `account` (id) or `account_external_id`; `metric`; `date` (YYYY-MM-DD);"
         " `value` (a number). The upsert key is account + metric + date.",
-        request=UsageBulkRequestSerializer,
+        request=BulkEnvelopeSerializer,
         responses={200: BulkResultSerializer, 207: BulkResultSerializer},
         examples=[
             OpenApiExample(
