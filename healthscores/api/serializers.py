@@ -326,7 +326,7 @@ class ScoreBacktestSerializer(ApiModelSerializer):
         read_only_fields = fields
 
 
-class ScorecardVersionRefSerializer(serializers.Serializer):
+class ScorecardVersionRefSerializer(ApiSerializer):
     """The draft a suggestion was applied to."""
 
     id = serializers.IntegerField()
@@ -334,7 +334,7 @@ class ScorecardVersionRefSerializer(serializers.Serializer):
     number = serializers.IntegerField()
 
 
-class ScoreBacktestRequestSerializer(serializers.Serializer):
+class ScoreBacktestRequestSerializer(ApiSerializer):
     """What to back-test: a version, the dates (start to end every `step_days`), the horizon of
     the churn label and the split between the training and the test period."""
 
