@@ -8,6 +8,7 @@ a missing service never passes for a clean audit nor blocks CI.
 """
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,10 @@ UNREACHABLE = "audit could not run: no vulnerability service"
 
 
 def audit(requirements: list[str]) -> int:
-    pip_audit = shutil.which("pip-audit")
+    # CI calls this as `.venv/bin/python -m ...` without the venv on PATH: look beside the
+    # interpreter first, so an installed pip-audit is never reported missing.
+    search = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+    pip_audit = shutil.which("pip-audit", path=search)
     if pip_audit is None:
         print(
             "audit could not run: pip-audit is not installed (pip install -r requirements-dev.txt)"

@@ -1,7 +1,9 @@
 """The CI audit step fails on a real vulnerability and says so plainly when it cannot run."""
 
 import json
+import os
 import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -10,7 +12,9 @@ from tests.security import dependency_audit
 
 
 def fake_pip_audit(monkeypatch, dependencies: list[dict]) -> None:
-    monkeypatch.setattr(dependency_audit.shutil, "which", lambda name: "/usr/bin/pip-audit")
+    monkeypatch.setattr(
+        dependency_audit.shutil, "which", lambda name, path=None: "/usr/bin/pip-audit"
+    )
 
     def run(args, **kwargs):
         return SimpleNamespace(
@@ -58,9 +62,27 @@ def test_a_clean_audit_says_how_many_packages_it_checked(monkeypatch, capsys):
 
 
 def test_pip_audit_missing_is_not_a_crash(monkeypatch, capsys):
-    monkeypatch.setattr(dependency_audit.shutil, "which", lambda name: None)
+    monkeypatch.setattr(dependency_audit.shutil, "which", lambda name, path=None: None)
     assert dependency_audit.audit(["requirements.txt"]) == 0
     assert "audit could not run" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_the_audit_finds_pip_audit_beside_the_interpreter_without_path(tmp_path):
+    """GIVEN the step is run as `.venv/bin/python -m ...` with the venv's bin not on PATH
+    THEN it runs the venv's pip-audit to a verdict instead of reporting it missing."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.security.dependency_audit", "requirements.txt"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode in (0, 1)
+    assert "not installed" not in done.stdout
+    assert "audit could not run: no vulnerability service" in done.stdout or (
+        "dependency audit" in done.stdout or "VULNERABLE" in done.stdout
+    )
 
 
 @pytest.mark.slow
