@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve setup install install-dev migrate seed test test-fast lint format bench bench-quick validate-bench faults security prodcheck test-dates worker beat clean vendor
+.PHONY: run serve setup install install-dev migrate seed test test-fast lint format bench bench-quick bench-backtest validate-bench faults security prodcheck test-dates worker beat clean vendor
 
 $(BIN)/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
@@ -90,6 +90,10 @@ bench: install-dev
 
 bench-quick: install-dev
 	$(PY) -m bench.run --quick
+
+## bench-backtest: only the 12-date back-test of 100,000 accounts (own database) -> BENCHMARKS.md
+bench-backtest: install-dev
+	$(PY) -m bench.run --backtest
 
 ## faults: the slow fault scenarios on PostgreSQL + a private Redis: SIGKILLed worker, Redis restarts (under a worker holding delayed tasks too), a process killed between commit and dispatch, the broker down while events are published, the web with Redis stopped
 ## (the embedded ones without DATABASE_URL / REDIS_URL; each scenario starts its own Redis)

@@ -437,10 +437,14 @@ fixed rate, latency counted from the scheduled send time) runs on the same 2 cor
     findings = Path(__file__).with_name("findings.md")
     if findings.exists():
         text += "\n" + findings.read_text()
-    # `make validate-bench` owns its own section of the file: keep it.
-    from bench.validate import MARK_END, MARK_START
+    # `make validate-bench` and the back-test benchmark own their sections of the file: keep them.
+    from bench import backtest, validate
 
     old = path.read_text() if path.exists() else ""
-    if MARK_START in old and MARK_END in old:
-        text += "\n" + old[old.index(MARK_START) : old.index(MARK_END) + len(MARK_END)] + "\n"
+    for start, end in (
+        (validate.MARK_START, validate.MARK_END),
+        (backtest.MARK_START, backtest.MARK_END),
+    ):
+        if start in old and end in old:
+            text += "\n" + old[old.index(start) : old.index(end) + len(end)] + "\n"
     path.write_text(text)

@@ -11,23 +11,21 @@ the suggested weights are written together at the end, or not at all.
 """
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Account, Segment
+from accounts.models import Segment
 from healthscores.models import BacktestStatus, ScoreBacktest
 from scorecards.models import Band, Measure, MeasureKind, ScorecardVersion, VersionStatus
 from scorecards.selectors import version_with_rules
 
 from . import backtest_metrics as metrics
-from .compute import decay_compute
 from .inputs import (
     AccountBlock,
     ChunkInputs,
@@ -43,7 +41,8 @@ from .inputs import (
     usage_aggregates_many,
     usage_first_dates,
 )
-from .measures import MeasureRule, measure_rules, raw_value, tenure_days
+from .measures import MeasureRule, measure_rules
+from .observations import observations_collect
 from .suggest import rules_from_suggestion, weights_suggest
 from .validation import _scope
 
@@ -191,57 +190,6 @@ def measure_inputs_load(block: AccountBlock, as_of: date, needs: Needs) -> Chunk
     return inputs
 
 
-def observations_collect(
-    *,
-    rules: list[MeasureRule],
-    scope: Q | None,
-    dates: list[date],
-    horizon_days: int,
-    on_date=None,
-) -> metrics.Observations:
-    """One observation per (scorable account, date): raw measure values as of the date,
-    tenure, segment, and churn in (date, date + horizon]."""
-    needs = Needs.of(rules)
-    has_decay = needs.trend
-    size = max(1, int(settings.SCORE_CHUNK_SIZE))
-    columns = {k: [] for k in ("date_index", "account", "segment", "tenure", "label")}
-    raws: list[list[float]] = []
-    for index, day in enumerate(dates):
-        ids = list(
-            scorable_accounts(day).filter(scope or Q()).order_by("pk").values_list("pk", flat=True)
-        )
-        horizon_end = day + timedelta(days=horizon_days)
-        churned = set(
-            Account.objects.filter(
-                pk__in=ids, churned_on__gt=day, churned_on__lte=horizon_end
-            ).values_list("pk", flat=True)
-        )
-        for lo in range(0, len(ids), size):
-            block = AccountBlock(lo=ids[lo], hi=ids[min(lo + size, len(ids)) - 1], extra=scope)
-            inputs = measure_inputs_load(block, day, needs)
-            for account in inputs.accounts:
-                acc = account["id"]
-                decay = decay_compute(acc, inputs)[0] if has_decay else 0
-                values = [raw_value(rule, account, inputs, decay).raw for rule in rules]
-                raws.append([np.nan if v is None else float(v) for v in values])
-                tenure = tenure_days(account, inputs)
-                columns["date_index"].append(index)
-                columns["account"].append(acc)
-                columns["segment"].append(account["segment_id"] or 0)
-                columns["tenure"].append(np.nan if tenure is None else float(tenure))
-                columns["label"].append(1 if acc in churned else 0)
-        if on_date is not None:
-            on_date(index + 1, len(dates))
-    return metrics.Observations(
-        date_index=np.array(columns["date_index"], dtype=np.int64),
-        account=np.array(columns["account"], dtype=np.int64),
-        segment=np.array(columns["segment"], dtype=np.int64),
-        tenure=np.array(columns["tenure"], dtype=float),
-        label=np.array(columns["label"], dtype=np.int64),
-        raws=np.array(raws, dtype=float).reshape(len(raws), len(rules)),
-    )
-
-
 def overall_scores(rules: list[MeasureRule], raws: np.ndarray) -> np.ndarray:
     """The overall 0-100 score of every observation, rounded as a snapshot stores it: the same
     arithmetic as `measures.score_measures`, over arrays."""
@@ -284,9 +232,21 @@ def split_periods(
 
 def backtest_compute(backtest: ScoreBacktest, on_date=None) -> tuple[dict, dict]:
     """The report of the version's own score and the suggestion (judged the same way)."""
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread: a worker process shares the cores with the other worker processes
+    # and the database; two OpenBLAS threads on a busy 2-core machine made the model fits
+    # several times slower, not faster (BENCHMARKS.md, back-test benchmark).
+    with threadpool_limits(limits=1):
+        return _backtest_compute(backtest, on_date)
+
+
+def _backtest_compute(backtest: ScoreBacktest, on_date=None) -> tuple[dict, dict]:
     version = version_with_rules(backtest.scorecard_version_id)
     rules = measure_rules(version.measures.all())
     dates = backtest_dates(backtest.start, backtest.end, backtest.step_days)
+    clock = time.perf_counter()
+    seconds = {}
     obs = observations_collect(
         rules=rules,
         scope=_scope(version),
@@ -294,6 +254,8 @@ def backtest_compute(backtest: ScoreBacktest, on_date=None) -> tuple[dict, dict]
         horizon_days=backtest.horizon_days,
         on_date=on_date,
     )
+    seconds["observations"] = round(time.perf_counter() - clock, 2)
+    clock = time.perf_counter()
     train, test, embargoed = split_periods(obs, dates, backtest.split_on, backtest.horizon_days)
     bands = [
         {"key": b.key, "label": b.label, "colour": b.colour, "min_score": b.min_score}
@@ -325,11 +287,18 @@ def backtest_compute(backtest: ScoreBacktest, on_date=None) -> tuple[dict, dict]
         "current": judged(overall_scores(rules, obs.raws)),
         "measures": [_coverage(rule, obs.raws[:, i], train, test) for i, rule in enumerate(rules)],
     }
+    seconds["report"] = round(time.perf_counter() - clock, 2)
+    clock = time.perf_counter()
     fit = obs.take(train)
     suggestion = weights_suggest(rules, fit.raws, fit.label, fit.account)
+    seconds["suggestion"] = round(time.perf_counter() - clock, 2)
+    clock = time.perf_counter()
     suggested_rules = rules_from_suggestion(rules, suggestion)
     if suggested_rules:
         suggestion["judged"] = judged(overall_scores(suggested_rules, obs.raws))
+    seconds["judging the suggestion"] = round(time.perf_counter() - clock, 2)
+    # How long each step took (the benchmark reports it; a slow back-test says where it went).
+    report["seconds"] = seconds
     return report, suggestion
 
 

@@ -1,0 +1,426 @@
+"""A back-test's observations, set-based over all its dates at once.
+
+One observation per (scorable account, date). Instead of reading each date's inputs block by
+block and scoring account by account, every input is read once for all dates: rows are
+grouped by account and by the *bucket* between consecutive window boundaries (each date, and
+each date minus one and two windows), so a window's sum as of a date is a difference of two
+cumulative sums, its latest value a running maximum; the arithmetic of `measures.raw_value` is
+then done over arrays. A row dated after a date falls in a later bucket and never counts for
+it, so nothing after a date is read for its features (tests pin that against the nightly
+scoring). Results cross the wire as binary COPY straight into numpy.
+
+Measure kinds without an array form here (decay, interaction mix, surveys, MRR trend, plans,
+manual values: rare in back-tests) are read date by date with the nightly selectors, for those
+measures only.
+"""
+
+import io
+import time
+from datetime import date, timedelta
+
+import numpy as np
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import (
+    Account,
+    Category,
+    Interaction,
+    Stage,
+    Subscription,
+    TrustEntry,
+    UsageMetric,
+)
+from scorecards.models import MeasureKind, UsageAggregation
+
+from . import backtest_metrics as metrics
+from .measures import LIFECYCLE_ESTABLISHED_DAYS, LIFECYCLE_NEW_DAYS, MeasureRule
+
+EPOCH = date(1970, 1, 1)
+ARRAY_KINDS = {
+    MeasureKind.ICP_FIT,
+    MeasureKind.TENURE,
+    MeasureKind.LIFECYCLE,
+    MeasureKind.USAGE,
+    MeasureKind.USAGE_TREND,
+    MeasureKind.USAGE_RATIO,
+    MeasureKind.GOODWILL,
+    MeasureKind.DAYS_SINCE_VALUE,
+}
+
+
+def _days(day: date) -> int:
+    return (day - EPOCH).days
+
+
+def copy_array(sql: str, params: list, fields: list[tuple[str, str]]) -> np.ndarray:
+    """The rows of `sql` as a numpy record array, through a binary COPY. Every column must be
+    NOT NULL and typed as `fields` says: int8 ('i8'), int4 ('i4') or float8 ('f8')."""
+    with connection.cursor() as cursor:
+        query = cursor.cursor.mogrify(sql, params).decode()
+        buffer = io.BytesIO()
+        copy = f"COPY ({query}) TO STDOUT (FORMAT binary)"
+        started = time.perf_counter()
+        cursor.cursor.copy_expert(copy, buffer)
+        if connection.queries_logged:  # counted like any query (query-count tests, debug)
+            elapsed = time.perf_counter() - started
+            connection.queries_log.append({"sql": copy, "time": f"{elapsed:.3f}"})
+    data = buffer.getbuffer()
+    # Header: 11-byte signature, 4 bytes of flags, a 4-byte extension length and extension.
+    offset = 19 + int.from_bytes(data[15:19], "big")
+    wire = [("count", ">i2")]
+    for name, kind in fields:
+        wire += [(f"{name}_length", ">i4"), (name, f">{kind}")]
+    dtype = np.dtype(wire)
+    rows = (len(data) - offset - 2) // dtype.itemsize  # a 2-byte trailer ends the data
+    raw = np.frombuffer(data, dtype=dtype, count=rows, offset=offset)
+    out = np.empty(rows, dtype=[(name, kind) for name, kind in fields])
+    for name, _kind in fields:
+        out[name] = raw[name]
+    return out
+
+
+def _scope_sql(scope: Q | None, column: str = "account_id") -> tuple[str, list]:
+    """`account_id IN (...)` for the accounts a scorecard version applies to."""
+    sql, params = Account.objects.filter(scope or Q()).values("id").query.sql_with_params()
+    return f"{column} IN ({sql})", list(params)
+
+
+class Frame:
+    """The observations' accounts and dates, and each account's position (`slot`)."""
+
+    def __init__(self, *, scope: Q | None, dates: list[date], horizon_days: int):
+        scope_sql, scope_params = _scope_sql(scope, "id")
+        rows = copy_array(
+            "SELECT id::int8, COALESCE(segment_id, 0)::int8, COALESCE(icp_fit, -1)::int4, "
+            "COALESCE(seats, 0)::int4, "
+            f"COALESCE(contract_start - DATE '{EPOCH}', 2147483647)::int4, "
+            f"COALESCE(churned_on - DATE '{EPOCH}', 2147483647)::int4, "
+            "(stage = %s)::int4 FROM accounts_account "
+            f"WHERE stage <> %s AND {scope_sql} ORDER BY id",
+            [Stage.CHURNED, Stage.PROSPECT, *scope_params],
+            [
+                ("id", "i8"),
+                ("segment", "i8"),
+                ("icp", "i4"),
+                ("seats", "i4"),
+                ("start", "i4"),
+                ("churned", "i4"),
+                ("stage_churned", "i4"),
+            ],
+        )
+        self.dates = dates
+        self.ids = rows["id"]
+        never = 2147483647
+        churned_on = rows["churned"]
+        starts = rows["start"]
+        date_index, slot = [], []
+        for i, day in enumerate(dates):
+            d = _days(day)
+            # `inputs.scorable_accounts`: signed by the date, not churned on or before it.
+            alive = np.where(churned_on == never, rows["stage_churned"] == 0, churned_on > d)
+            scorable = np.flatnonzero(alive & ((starts == never) | (starts <= d)))
+            slot.append(scorable)
+            date_index.append(np.full(len(scorable), i, dtype=np.int64))
+        self.slot = np.concatenate(slot) if slot else np.zeros(0, dtype=np.int64)
+        self.date_index = np.concatenate(date_index) if date_index else self.slot.copy()
+        day = np.array([_days(d) for d in dates], dtype=np.int64)[self.date_index]
+        self.day = day
+        self.rows = rows
+        obs_churned = churned_on[self.slot]
+        self.label = ((obs_churned > day) & (obs_churned <= day + horizon_days)).astype(np.int64)
+
+    def __len__(self) -> int:
+        return len(self.slot)
+
+    @property
+    def account(self) -> np.ndarray:
+        return self.ids[self.slot]
+
+
+class Buckets:
+    """Window boundaries (sorted day numbers) and where each (date, offset) falls in them."""
+
+    def __init__(self, dates: list[date], offsets: set[int]):
+        days = {_days(d) - o for d in dates for o in offsets}
+        self.bounds = np.array(sorted(days), dtype=np.int64)
+
+    def position(self, day: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.bounds, day)
+
+    def dense(self, frame: Frame, slot: np.ndarray, bucket: np.ndarray, values: np.ndarray):
+        """(accounts, buckets) array of per-bucket values, cumulated along the buckets."""
+        out = np.zeros((len(frame.ids), len(self.bounds) + 1))
+        np.add.at(out, (slot, bucket), values)
+        return np.cumsum(out, axis=1)
+
+
+def _slots(frame: Frame, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of `ids` among the frame's accounts, and which of them are there at all."""
+    slot = np.searchsorted(frame.ids, ids)
+    slot = np.clip(slot, 0, max(0, len(frame.ids) - 1))
+    known = (frame.ids[slot] == ids) if len(frame.ids) else np.zeros(len(ids), dtype=bool)
+    return slot, known
+
+
+def usage_windows(frame: Frame, scope: Q | None, specs: list) -> dict:
+    """Per (metric, window) spec and observation: the sums, row counts and active rows of the
+    window ending on the date and the one before, and whether the account had any value of the
+    metric by the date and by the start of the window: `inputs.usage_aggregates_many` and
+    `inputs.usage_first_dates` for every date at once."""
+    specs = list({(s.metric, s.window_days): s for s in specs}.values())
+    metric_names = sorted({s.metric for s in specs})
+    offsets = {0}
+    for s in specs:
+        offsets |= {s.window_days, 2 * s.window_days}
+    buckets = Buckets(frame.dates, offsets)
+    bounds = [EPOCH + timedelta(days=int(b)) for b in buckets.bounds]
+    scope_sql, scope_params = _scope_sql(scope)
+    # Bucket k holds rows dated in (bounds[k-1], bounds[k]]; bucket 0 everything up to the
+    # first boundary (only its row count is used: "had a value before").
+    rows = copy_array(
+        "SELECT account_id::int8, array_position(%s::text[], metric::text)::int4, "
+        "width_bucket(date - 1, %s::date[])::int4, SUM(value)::float8, COUNT(*)::float8, "
+        f"(COUNT(*) FILTER (WHERE value > 0))::float8 FROM {UsageMetric._meta.db_table} "
+        f"WHERE metric = ANY(%s) AND date <= %s AND {scope_sql} GROUP BY 1, 2, 3",
+        [metric_names, bounds, metric_names, bounds[-1], *scope_params],
+        [("id", "i8"), ("metric", "i4"), ("k", "i4"), ("sum", "f8"), ("n", "f8"), ("pos", "f8")],
+    )
+    slot, known = _slots(frame, rows["id"])
+    out = {}
+    for m, metric in enumerate(metric_names, start=1):
+        mine = known & (rows["metric"] == m)
+        s, k = slot[mine], rows["k"][mine]
+        sums = buckets.dense(frame, s, k, rows["sum"][mine])
+        counts = buckets.dense(frame, s, k, rows["n"][mine])
+        active = buckets.dense(frame, s, k, rows["pos"][mine])
+        for spec in specs:
+            if spec.metric != metric:
+                continue
+            w = spec.window_days
+            at = buckets.position(frame.day)
+            cut = buckets.position(frame.day - w)
+            before = buckets.position(frame.day - 2 * w)
+            obs = frame.slot
+
+            def between(cum, lo, hi, obs=obs):
+                return cum[obs, hi] - cum[obs, lo]
+
+            out[(metric, w)] = {
+                "cur_sum": between(sums, cut, at),
+                "cur_rows": between(counts, cut, at),
+                "cur_active": between(active, cut, at),
+                "prev_sum": between(sums, before, cut),
+                "prev_rows": between(counts, before, cut),
+                "any_by_date": counts[obs, at] > 0,
+                "any_by_cut": counts[obs, cut] > 0,
+            }
+    return out
+
+
+def _window_values(rule: MeasureRule, spec, usage: dict) -> tuple[np.ndarray, np.ndarray]:
+    """`measures.usage_windows` over arrays: (total, before), nan where there is no data."""
+    u = usage[(spec.metric, spec.window_days)]
+    zero = (rule.params.get("no_rows") or "zero") == "zero"
+    total = np.where(u["cur_rows"] > 0, u["cur_sum"], np.nan)
+    before = np.where(u["prev_rows"] > 0, u["prev_sum"], np.nan)
+    if zero:
+        total = np.where(np.isnan(total) & u["any_by_date"], 0.0, total)
+        before = np.where(np.isnan(before) & u["any_by_cut"], 0.0, before)
+    return total, before
+
+
+def usage_raw(rule: MeasureRule, frame: Frame, usage: dict) -> np.ndarray:
+    """The raw values of a usage, usage-trend or usage-ratio measure (`measures._usage_*`)."""
+    total, before = _window_values(rule, rule.usage, usage)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if rule.kind == MeasureKind.USAGE_TREND:
+            change = np.log1p(np.maximum(0.0, total)) - np.log1p(np.maximum(0.0, before))
+            return np.where(np.isnan(total) | np.isnan(before), np.nan, change)
+        if rule.kind == MeasureKind.USAGE_RATIO:
+            denominator, _ = _window_values(rule, rule.usage_denominator, usage)
+            ok = ~np.isnan(denominator) & (denominator > 0)
+            numerator = np.nan_to_num(total, nan=0.0)
+            return np.where(ok, numerator / np.where(ok, denominator, 1.0), np.nan)
+        aggregation = rule.params.get("aggregation") or UsageAggregation.SUM
+        if aggregation == UsageAggregation.CHANGE:
+            safe = np.where(before == 0, 1.0, before)
+            change = np.where(
+                before == 0,
+                np.where(total > 0, 100.0, 0.0),
+                100.0 * (total - before) / safe,
+            )
+            return np.where(np.isnan(total) | np.isnan(before), np.nan, change)
+        if aggregation == UsageAggregation.ACTIVE_DAYS:
+            active = usage[(rule.usage.metric, rule.usage.window_days)]["cur_active"]
+            return np.where(np.isnan(total), np.nan, active)
+        value = total / rule.usage.window_days if aggregation == UsageAggregation.AVG else total
+        if rule.params.get("per_seat"):
+            seats = frame.rows["seats"][frame.slot].astype(float)
+            value = np.where(seats > 0, value / np.where(seats > 0, seats, 1.0), value)
+        return value
+
+
+def tenure(frame: Frame, scope: Q | None) -> np.ndarray:
+    """Days since the earlier of the contract start and the first subscription, when that
+    was on or before the date (`measures.tenure_days`); nan otherwise."""
+    scope_sql, scope_params = _scope_sql(scope)
+    rows = copy_array(
+        f"SELECT account_id::int8, (MIN(start_date) - DATE '{EPOCH}')::int4 "
+        f"FROM {Subscription._meta.db_table} WHERE {scope_sql} GROUP BY 1",
+        scope_params,
+        [("id", "i8"), ("start", "i4")],
+    )
+    first = frame.rows["start"].astype(np.int64).copy()
+    slot, known = _slots(frame, rows["id"])
+    np.minimum.at(first, slot[known], rows["start"][known].astype(np.int64))
+    first = first[frame.slot]
+    return np.where(first <= frame.day, frame.day - first, np.nan).astype(float)
+
+
+def _day_end_bounds(frame: Frame) -> list:
+    """The first instant after each date in the organisation's time zone (`inputs.day_end`)."""
+    from .inputs import day_end
+
+    return [day_end(d) for d in frame.dates]
+
+
+def ledger_balance(frame: Frame, scope: Q | None) -> np.ndarray:
+    """The goodwill balance at the end of each date; nan for an account with no entry yet."""
+    ends = _day_end_bounds(frame)
+    scope_sql, scope_params = _scope_sql(scope)
+    # width_bucket counts the boundaries at or before the entry: an entry counts for date j
+    # exactly when that count is at most j (it came before the end of the date).
+    rows = copy_array(
+        "SELECT account_id::int8, width_bucket(occurred_at, %s::timestamptz[])::int4, "
+        f"SUM(points)::float8, COUNT(*)::float8 FROM {TrustEntry._meta.db_table} "
+        f"WHERE occurred_at < %s AND {scope_sql} GROUP BY 1, 2",
+        [ends, ends[-1], *scope_params],
+        [("id", "i8"), ("k", "i4"), ("points", "f8"), ("n", "f8")],
+    )
+    slot, known = _slots(frame, rows["id"])
+    cells = (len(frame.ids), len(ends) + 1)
+    points, counts = np.zeros(cells), np.zeros(cells)
+    np.add.at(points, (slot[known], rows["k"][known]), rows["points"][known])
+    np.add.at(counts, (slot[known], rows["k"][known]), rows["n"][known])
+    points, counts = np.cumsum(points, axis=1), np.cumsum(counts, axis=1)
+    at = frame.date_index
+    balance = points[frame.slot, at]
+    return np.where(counts[frame.slot, at] > 0, balance, np.nan)
+
+
+def days_since_value(frame: Frame, scope: Q | None) -> np.ndarray:
+    """Days from the last value-adding interaction before the end of each date (its day in the
+    organisation's time zone) to the date; nan without one."""
+    ends = _day_end_bounds(frame)
+    scope_sql, scope_params = _scope_sql(scope)
+    tz = timezone.get_current_timezone_name()
+    rows = copy_array(
+        "SELECT account_id::int8, width_bucket(occurred_at, %s::timestamptz[])::int4, "
+        f"((MAX(occurred_at) AT TIME ZONE %s)::date - DATE '{EPOCH}')::int4 "
+        f"FROM {Interaction._meta.db_table} WHERE category = %s AND occurred_at < %s "
+        f"AND {scope_sql} GROUP BY 1, 2",
+        [ends, tz, Category.VALUE_ADDING, ends[-1], *scope_params],
+        [("id", "i8"), ("k", "i4"), ("day", "i4")],
+    )
+    slot, known = _slots(frame, rows["id"])
+    last = np.full((len(frame.ids), len(ends) + 1), -1, dtype=np.int64)
+    np.maximum.at(last, (slot[known], rows["k"][known]), rows["day"][known].astype(np.int64))
+    last = np.maximum.accumulate(last, axis=1)[frame.slot, frame.date_index]
+    return np.where(last >= 0, np.maximum(0, frame.day - last), np.nan).astype(float)
+
+
+def lifecycle(tenure_values: np.ndarray, params: dict) -> np.ndarray:
+    new_days = int((params or {}).get("new_days") or LIFECYCLE_NEW_DAYS)
+    established = int((params or {}).get("established_days") or LIFECYCLE_ESTABLISHED_DAYS)
+    stage = np.where(tenure_values < new_days, 0.0, np.where(tenure_values < established, 1, 2))
+    return np.where(np.isnan(tenure_values), np.nan, stage)
+
+
+def _fallback_raws(rules, columns, frame: Frame, scope: Q | None, on_date) -> None:
+    """Raw values of the measures without an array form, date by date and block by block
+    with the nightly selectors (`backtest.measure_inputs_load`), into `columns`."""
+    from .backtest import Needs, measure_inputs_load
+    from .compute import decay_compute
+    from .inputs import AccountBlock
+    from .measures import raw_value
+
+    needs = Needs.of([rule for _, rule in rules])
+    size = max(1, int(settings.SCORE_CHUNK_SIZE))
+    width = int(frame.ids.max()) + 1
+    key = frame.date_index * width + frame.account  # sorted: by date, then account id
+    for index, day in enumerate(frame.dates):
+        ids = frame.ids[frame.slot[frame.date_index == index]].tolist()
+        for lo in range(0, len(ids), size):
+            block = AccountBlock(lo=ids[lo], hi=ids[min(lo + size, len(ids)) - 1], extra=scope)
+            inputs = measure_inputs_load(block, day, needs)
+            for account in inputs.accounts:
+                acc = account["id"]
+                row = int(np.searchsorted(key, index * width + acc))
+                if row >= len(key) or key[row] != index * width + acc:
+                    continue  # not scorable by the frame's reading (cannot happen)
+                decay = decay_compute(acc, inputs)[0] if needs.trend else 0
+                for i, rule in rules:
+                    value = raw_value(rule, account, inputs, decay).raw
+                    columns[i][row] = np.nan if value is None else float(value)
+        if on_date is not None:
+            on_date(index + 1, len(frame.dates))
+
+
+def observations_collect(
+    *,
+    rules: list[MeasureRule],
+    scope: Q | None,
+    dates: list[date],
+    horizon_days: int,
+    on_date=None,
+) -> metrics.Observations:
+    """One observation per (scorable account, date): raw measure values as of the date,
+    tenure, segment, and churn in (date, date + horizon]."""
+    frame = Frame(scope=scope, dates=dates, horizon_days=horizon_days)
+    n = len(frame)
+    columns = [np.full(n, np.nan) for _ in rules]
+    if n:
+        tenure_values = tenure(frame, scope)
+        specs = [r.usage for r in rules if r.usage] + [
+            r.usage_denominator for r in rules if r.usage_denominator
+        ]
+        usage = usage_windows(frame, scope, specs) if specs else {}
+        kinds = {r.kind for r in rules}
+        balance = ledger_balance(frame, scope) if MeasureKind.GOODWILL in kinds else None
+        value_days = (
+            days_since_value(frame, scope) if MeasureKind.DAYS_SINCE_VALUE in kinds else None
+        )
+        fallback = []
+        for i, rule in enumerate(rules):
+            if rule.kind == MeasureKind.ICP_FIT:
+                icp = frame.rows["icp"][frame.slot].astype(float)
+                columns[i] = np.where(icp < 0, np.nan, icp)
+            elif rule.kind in MeasureKind.usage_kinds():
+                columns[i] = usage_raw(rule, frame, usage)
+            elif rule.kind == MeasureKind.TENURE:
+                columns[i] = tenure_values
+            elif rule.kind == MeasureKind.LIFECYCLE:
+                columns[i] = lifecycle(tenure_values, rule.params)
+            elif rule.kind == MeasureKind.GOODWILL:
+                columns[i] = balance
+            elif rule.kind == MeasureKind.DAYS_SINCE_VALUE:
+                columns[i] = value_days
+            else:
+                fallback.append((i, rule))
+        if fallback:
+            _fallback_raws(fallback, columns, frame, scope, on_date)
+    else:
+        tenure_values = np.zeros(0)
+    if on_date is not None:
+        on_date(len(dates), len(dates))
+    return metrics.Observations(
+        date_index=frame.date_index.astype(np.int64),
+        account=frame.account.astype(np.int64),
+        segment=frame.rows["segment"][frame.slot].astype(np.int64),
+        tenure=np.asarray(tenure_values, dtype=float),
+        label=frame.label,
+        raws=(np.column_stack(columns) if rules else np.zeros((n, 0))).reshape(n, len(rules)),
+    )
