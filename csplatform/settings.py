@@ -418,6 +418,14 @@ CELERY_BEAT_SCHEDULE["score-run-sweeper"] = {
     "task": "healthscores.tasks.sweep_score_runs",
     "schedule": env.int("SCORE_SWEEP_EVERY_SECONDS", default=300),
 }
+# A back-test whose worker showed no progress for this long is failed (no report): its
+# worker was killed or restarted. Progress beats at least every phase (a 100,000-account
+# back-test takes about a minute in all).
+BACKTEST_STALE_SECONDS = env.int("BACKTEST_STALE_SECONDS", default=1800)
+CELERY_BEAT_SCHEDULE["backtest-sweeper"] = {
+    "task": "healthscores.tasks.sweep_backtests",
+    "schedule": env.int("SCORE_SWEEP_EVERY_SECONDS", default=300),
+}
 
 # --- Retention (scheduled purges; OPERATIONS.md) ----------------------------------------
 # Finished webhook deliveries (delivered or failed) and their attempt logs, by creation date.

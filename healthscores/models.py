@@ -312,12 +312,22 @@ class ScoreBacktest(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the worker running it last showed progress (a stale one is failed).",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(start__lte=models.F("end")), name="backtest_start_before_end"
+            ),
+            # No half report: figures exist only on a finished back-test.
+            models.CheckConstraint(
+                condition=Q(status="done") | (Q(report__isnull=True) & Q(suggestion__isnull=True)),
+                name="backtest_report_only_when_done",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=BacktestStatus.values), name="backtest_status_valid"

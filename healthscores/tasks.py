@@ -64,6 +64,14 @@ def score_backtest(backtest_id: int) -> None:
     score_backtest_process(backtest_id=backtest_id)
 
 
+@shared_task(name="healthscores.tasks.sweep_backtests")
+def sweep_backtests() -> list[int]:
+    """Fail back-tests whose worker died mid-run (beat, every few minutes)."""
+    from .services.backtest import score_backtests_sweep
+
+    return score_backtests_sweep()
+
+
 @shared_task(name="healthscores.tasks.health_alerts_purge")
 def health_alerts_purge_task() -> int:
     """Forget health alerts older than HEALTH_ALERT_RETENTION_DAYS."""

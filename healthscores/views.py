@@ -224,15 +224,16 @@ def backtest_list(request):
                 )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
+                    field = "version" if field == "scorecard_version" else field
                     form.add_error(field if field in form.fields else None, errors)
-                    if field == "scorecard_version":
-                        form.add_error("version", errors)
             else:
                 return redirect("healthscores:backtest_detail", pk=backtest.pk)
     return render(
         request,
         "healthscores/backtests.html",
         {"form": form, "backtests": selectors.backtests_recent()},
+        # A rejected request is a 400, its field errors on the form (nothing was queued).
+        status=400 if form.errors else 200,
     )
 
 

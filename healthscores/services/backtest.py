@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -49,6 +50,9 @@ from .validation import _scope
 logger = logging.getLogger(__name__)
 
 MAX_DATES = 60
+MIN_STEP_DAYS, MAX_STEP_DAYS = 1, 365
+MIN_HORIZON_DAYS, MAX_HORIZON_DAYS = 7, 730
+EARLIEST_DATE = date(2000, 1, 1)
 INTERACTION_KINDS = {MeasureKind.DECAY, MeasureKind.DAYS_SINCE_VALUE, MeasureKind.INTERACTION_MIX}
 LEDGER_KINDS = {MeasureKind.GOODWILL, MeasureKind.DECAY}
 
@@ -77,33 +81,15 @@ def score_backtest_create(
     """Check a back-test request (field errors as a ValidationError) and queue it on a worker
     (unless `enqueue` is false: the management command runs it in its own process)."""
     today = today or timezone.localdate()
-    errors: dict[str, list[str]] = {}
-    if not version.measures.exists():
-        errors["scorecard_version"] = ["This scorecard version has no measures to test."]
-    if step_days < 1:
-        errors["step_days"] = ["The step must be at least one day."]
-    if horizon_days < 1:
-        errors["horizon_days"] = ["The horizon must be at least one day."]
-    if start > end:
-        errors["end"] = ["The range must end on or after its start."]
-    elif step_days >= 1:
-        dates = backtest_dates(start, end, step_days)
-        if len(dates) > MAX_DATES:
-            errors["step_days"] = [f"{len(dates)} dates: at most {MAX_DATES}; take a longer step."]
-        elif not (dates[0] < split_on <= dates[-1]):
-            errors["split_on"] = [
-                f"The split date must fall inside the range, after its first date "
-                f"({dates[0]}) and on or before its last ({dates[-1]}), so both periods "
-                "have dates."
-            ]
-        if horizon_days >= 1 and end + timedelta(days=horizon_days) > today:
-            errors["horizon_days"] = [
-                f"The horizon after the last date ends on {end + timedelta(days=horizon_days)}, "
-                f"after today ({today}): churn there is not known yet. End the range by "
-                f"{today - timedelta(days=horizon_days)}."
-            ]
-        elif not errors and not _any_customer(version, dates):
-            errors["start"] = ["No account of this scorecard was a customer in the range."]
+    errors = backtest_request_errors(
+        version=version,
+        start=start,
+        end=end,
+        split_on=split_on,
+        step_days=step_days,
+        horizon_days=horizon_days,
+        today=today,
+    )
     if errors:
         raise ValidationError(errors)
     backtest = ScoreBacktest.objects.create(
@@ -120,6 +106,63 @@ def score_backtest_create(
 
         transaction.on_commit(lambda: score_backtest.delay(backtest.pk))
     return backtest
+
+
+def backtest_request_errors(
+    *,
+    version: ScorecardVersion,
+    start: date,
+    end: date,
+    split_on: date,
+    step_days: int,
+    horizon_days: int,
+    today: date,
+) -> dict[str, list[str]]:
+    """Field errors of a back-test request (empty when it can run): the API, the page and
+    the management command all get these, named by the API's field names."""
+    errors: dict[str, list[str]] = {}
+    if not version.measures.exists():
+        errors["scorecard_version"] = ["This scorecard version has no measures to test."]
+    if not MIN_STEP_DAYS <= step_days <= MAX_STEP_DAYS:
+        errors["step_days"] = [
+            f"The step must be between {MIN_STEP_DAYS} and {MAX_STEP_DAYS} days."
+        ]
+    if not MIN_HORIZON_DAYS <= horizon_days <= MAX_HORIZON_DAYS:
+        errors["horizon_days"] = [
+            f"The horizon must be between {MIN_HORIZON_DAYS} and {MAX_HORIZON_DAYS} days."
+        ]
+    for name, day in (("start", start), ("end", end), ("split_on", split_on)):
+        if day < EARLIEST_DATE:
+            errors[name] = [f"Pick a date on or after {EARLIEST_DATE}."]
+        elif day > today:
+            errors[name] = [f"Pick a past date (today is {today})."]
+    if errors:
+        return errors
+    if start > end:
+        return {"end": [f"The range must end on or after its start ({start})."]}
+    dates = backtest_dates(start, end, step_days)
+    if len(dates) > MAX_DATES:
+        errors["step_days"] = [
+            f"{len(dates)} dates from {start} to {end}: at most {MAX_DATES}; take a longer step "
+            "or a shorter range."
+        ]
+    elif not (dates[0] < split_on <= dates[-1]):
+        errors["split_on"] = [
+            f"The split date must fall inside the range, after its first date "
+            f"({dates[0]}) and on or before its last ({dates[-1]}), so both periods "
+            "have dates."
+        ]
+    if end + timedelta(days=horizon_days) > today:
+        errors["horizon_days"] = [
+            f"The horizon after the last date ends on {end + timedelta(days=horizon_days)}, "
+            f"after today ({today}): churn there is not known yet. End the range by "
+            f"{today - timedelta(days=horizon_days)}."
+        ]
+    elif not errors and not _any_customer(version, dates):
+        errors["start"] = [
+            "No account this scorecard applies to was a customer at any date of the range."
+        ]
+    return errors
 
 
 def _any_customer(version: ScorecardVersion, dates: list[date]) -> bool:
@@ -230,7 +273,7 @@ def split_periods(
     return ~test & ~embargoed, test, embargoed
 
 
-def backtest_compute(backtest: ScoreBacktest, on_date=None) -> tuple[dict, dict]:
+def backtest_compute(backtest: ScoreBacktest, on_progress=None) -> tuple[dict, dict]:
     """The report of the version's own score and the suggestion (judged the same way)."""
     from threadpoolctl import threadpool_limits
 
@@ -238,10 +281,10 @@ def backtest_compute(backtest: ScoreBacktest, on_date=None) -> tuple[dict, dict]
     # and the database; two OpenBLAS threads on a busy 2-core machine made the model fits
     # several times slower, not faster (BENCHMARKS.md, back-test benchmark).
     with threadpool_limits(limits=1):
-        return _backtest_compute(backtest, on_date)
+        return _backtest_compute(backtest, on_progress or (lambda share: None))
 
 
-def _backtest_compute(backtest: ScoreBacktest, on_date=None) -> tuple[dict, dict]:
+def _backtest_compute(backtest: ScoreBacktest, on_progress) -> tuple[dict, dict]:
     version = version_with_rules(backtest.scorecard_version_id)
     rules = measure_rules(version.measures.all())
     dates = backtest_dates(backtest.start, backtest.end, backtest.step_days)
@@ -252,7 +295,8 @@ def _backtest_compute(backtest: ScoreBacktest, on_date=None) -> tuple[dict, dict
         scope=_scope(version),
         dates=dates,
         horizon_days=backtest.horizon_days,
-        on_date=on_date,
+        # Reading the inputs is about half of the work, judging and fitting the rest.
+        on_date=lambda done, total: on_progress(0.5 * done / total),
     )
     seconds["observations"] = round(time.perf_counter() - clock, 2)
     clock = time.perf_counter()
@@ -288,10 +332,12 @@ def _backtest_compute(backtest: ScoreBacktest, on_date=None) -> tuple[dict, dict
         "measures": [_coverage(rule, obs.raws[:, i], train, test) for i, rule in enumerate(rules)],
     }
     seconds["report"] = round(time.perf_counter() - clock, 2)
+    on_progress(0.6)
     clock = time.perf_counter()
     fit = obs.take(train)
     suggestion = weights_suggest(rules, fit.raws, fit.label, fit.account)
     seconds["suggestion"] = round(time.perf_counter() - clock, 2)
+    on_progress(0.9)
     clock = time.perf_counter()
     suggested_rules = rules_from_suggestion(rules, suggestion)
     if suggested_rules:
@@ -321,15 +367,18 @@ def score_backtest_process(*, backtest_id: int) -> ScoreBacktest:
     if backtest.status == BacktestStatus.DONE:
         return backtest  # a redelivered task: the report exists
     ScoreBacktest.objects.filter(pk=backtest.pk).update(
-        status=BacktestStatus.RUNNING, progress=0.0, error=""
+        status=BacktestStatus.RUNNING, progress=0.0, error="", heartbeat_at=timezone.now()
     )
 
-    def on_date(done: int, total: int) -> None:
-        # Scoring is 90% of the work; fitting and judging the rest.
-        ScoreBacktest.objects.filter(pk=backtest.pk).update(progress=round(0.9 * done / total, 3))
+    def on_progress(share: float) -> None:
+        # Also a heartbeat: a back-test whose worker died stops beating, and the sweeper
+        # (`score_backtests_sweep`) fails it instead of leaving it "running" for ever.
+        ScoreBacktest.objects.filter(pk=backtest.pk).update(
+            progress=round(share, 3), heartbeat_at=timezone.now()
+        )
 
     try:
-        report, suggestion = backtest_compute(backtest, on_date=on_date)
+        report, suggestion = backtest_compute(backtest, on_progress=on_progress)
     except Exception as exc:
         logger.exception("back-test %s failed", backtest.pk)
         ScoreBacktest.objects.filter(pk=backtest.pk).update(
@@ -350,6 +399,33 @@ def score_backtest_process(*, backtest_id: int) -> ScoreBacktest:
     )
     backtest.refresh_from_db()
     return backtest
+
+
+def score_backtests_sweep(*, now=None) -> list[int]:
+    """Fail the back-tests whose worker stopped showing progress (killed, out of memory,
+    restarted without redelivery): status failed with a message, no report (beat, every few
+    minutes). A redelivered task that later finishes still writes its whole report."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.BACKTEST_STALE_SECONDS)
+    ids = list(
+        ScoreBacktest.objects.filter(status=BacktestStatus.RUNNING, heartbeat_at__lt=stale)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    minutes = max(1, round(settings.BACKTEST_STALE_SECONDS / 60))
+    ScoreBacktest.objects.filter(pk__in=ids, status=BacktestStatus.RUNNING).update(
+        status=BacktestStatus.FAILED,
+        error=(
+            f"The worker running it stopped (no progress for {minutes} minutes: killed or "
+            "restarted); no report was written. Start the back-test again."
+        ),
+        report=None,
+        suggestion=None,
+        finished_at=now,
+    )
+    for pk in ids:
+        logger.warning("back-test %s failed: its worker stopped showing progress", pk)
+    return ids
 
 
 @transaction.atomic

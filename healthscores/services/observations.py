@@ -151,10 +151,11 @@ class Buckets:
         return np.searchsorted(self.bounds, day)
 
     def dense(self, frame: Frame, slot: np.ndarray, bucket: np.ndarray, values: np.ndarray):
-        """(accounts, buckets) array of per-bucket values, cumulated along the buckets."""
+        """(accounts, buckets) array of per-bucket values, cumulated along the buckets (one
+        row per account and bucket: the query grouped by them)."""
         out = np.zeros((len(frame.ids), len(self.bounds) + 1))
-        np.add.at(out, (slot, bucket), values)
-        return np.cumsum(out, axis=1)
+        out[slot, bucket] = values
+        return np.cumsum(out, axis=1, out=out)
 
 
 def _slots(frame: Frame, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -275,7 +276,7 @@ def tenure(frame: Frame, scope: Q | None) -> np.ndarray:
     )
     first = frame.rows["start"].astype(np.int64).copy()
     slot, known = _slots(frame, rows["id"])
-    np.minimum.at(first, slot[known], rows["start"][known].astype(np.int64))
+    first[slot[known]] = np.minimum(first[slot[known]], rows["start"][known])  # one row each
     first = first[frame.slot]
     return np.where(first <= frame.day, frame.day - first, np.nan).astype(float)
 
@@ -301,10 +302,10 @@ def ledger_balance(frame: Frame, scope: Q | None) -> np.ndarray:
         [("id", "i8"), ("k", "i4"), ("points", "f8"), ("n", "f8")],
     )
     slot, known = _slots(frame, rows["id"])
-    cells = (len(frame.ids), len(ends) + 1)
-    points, counts = np.zeros(cells), np.zeros(cells)
-    np.add.at(points, (slot[known], rows["k"][known]), rows["points"][known])
-    np.add.at(counts, (slot[known], rows["k"][known]), rows["n"][known])
+    shape = (len(frame.ids), len(ends) + 1)
+    points, counts = np.zeros(shape), np.zeros(shape)
+    cells = (slot[known], rows["k"][known])  # one row per account and bucket
+    points[cells], counts[cells] = rows["points"][known], rows["n"][known]
     points, counts = np.cumsum(points, axis=1), np.cumsum(counts, axis=1)
     at = frame.date_index
     balance = points[frame.slot, at]
@@ -327,7 +328,7 @@ def days_since_value(frame: Frame, scope: Q | None) -> np.ndarray:
     )
     slot, known = _slots(frame, rows["id"])
     last = np.full((len(frame.ids), len(ends) + 1), -1, dtype=np.int64)
-    np.maximum.at(last, (slot[known], rows["k"][known]), rows["day"][known].astype(np.int64))
+    last[slot[known], rows["k"][known]] = rows["day"][known]  # one row per account and bucket
     last = np.maximum.accumulate(last, axis=1)[frame.slot, frame.date_index]
     return np.where(last >= 0, np.maximum(0, frame.day - last), np.nan).astype(float)
 
@@ -365,8 +366,7 @@ def _fallback_raws(rules, columns, frame: Frame, scope: Q | None, on_date) -> No
                 for i, rule in rules:
                     value = raw_value(rule, account, inputs, decay).raw
                     columns[i][row] = np.nan if value is None else float(value)
-        if on_date is not None:
-            on_date(index + 1, len(frame.dates))
+        on_date(index + 1, len(frame.dates))
 
 
 def observations_collect(
@@ -379,6 +379,7 @@ def observations_collect(
 ) -> metrics.Observations:
     """One observation per (scorable account, date): raw measure values as of the date,
     tenure, segment, and churn in (date, date + horizon]."""
+    on_date = on_date or (lambda done, total: None)
     frame = Frame(scope=scope, dates=dates, horizon_days=horizon_days)
     n = len(frame)
     columns = [np.full(n, np.nan) for _ in rules]
@@ -414,8 +415,7 @@ def observations_collect(
             _fallback_raws(fallback, columns, frame, scope, on_date)
     else:
         tenure_values = np.zeros(0)
-    if on_date is not None:
-        on_date(len(dates), len(dates))
+    on_date(len(dates), len(dates))
     return metrics.Observations(
         date_index=frame.date_index.astype(np.int64),
         account=frame.account.astype(np.int64),
