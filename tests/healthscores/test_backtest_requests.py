@@ -67,7 +67,9 @@ def version(account):
 @pytest.mark.dates
 @pytest.mark.django_db
 @pytest.mark.parametrize(("change", "field"), BAD.values(), ids=BAD.keys())
-def test_the_api_answers_400_naming_the_field_and_queues_nothing(today, org, version, change, field):
+def test_the_api_answers_400_naming_the_field_and_queues_nothing(
+    today, org, version, change, field
+):
     from tests.api.conftest import token_client
 
     body = {"scorecard_version": version.pk, **GOOD, **change}
