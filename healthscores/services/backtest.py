@@ -308,10 +308,17 @@ def _backtest_compute(backtest: ScoreBacktest, on_progress) -> tuple[dict, dict]
     segments = dict(Segment.objects.values_list("pk", "name"))
     names = [d.isoformat() for d in dates]
 
+    resample = metrics.AccountResample(obs.account)  # one bootstrap for every group
+
     def judged(scores: np.ndarray) -> dict:
         return {
             period: metrics.period_report(
-                scores[mask], obs.take(mask), dates=names, bands=bands, segments=segments
+                scores[mask],
+                obs.take(mask),
+                dates=names,
+                bands=bands,
+                segments=segments,
+                resample=resample,
             )
             for period, mask in (("train", train), ("test", test))
         }
@@ -379,6 +386,16 @@ def score_backtest_process(*, backtest_id: int) -> ScoreBacktest:
 
     try:
         report, suggestion = backtest_compute(backtest, on_progress=on_progress)
+        # Report and suggestion in one statement: both or neither. A failure to write them
+        # is a failure of the back-test like any other.
+        ScoreBacktest.objects.filter(pk=backtest.pk).update(
+            status=BacktestStatus.DONE,
+            progress=1.0,
+            report=report,
+            suggestion=suggestion,
+            finished_at=timezone.now(),
+            heartbeat_at=timezone.now(),
+        )
     except Exception as exc:
         logger.exception("back-test %s failed", backtest.pk)
         ScoreBacktest.objects.filter(pk=backtest.pk).update(
@@ -388,15 +405,6 @@ def score_backtest_process(*, backtest_id: int) -> ScoreBacktest:
             suggestion=None,
             finished_at=timezone.now(),
         )
-        backtest.refresh_from_db()
-        return backtest
-    ScoreBacktest.objects.filter(pk=backtest.pk).update(
-        status=BacktestStatus.DONE,
-        progress=1.0,
-        report=report,
-        suggestion=suggestion,
-        finished_at=timezone.now(),
-    )
     backtest.refresh_from_db()
     return backtest
 

@@ -72,42 +72,60 @@ def _aucs_from_histograms(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
     return np.where((n_pos > 0) & (n_neg > 0), value, np.nan)
 
 
+class AccountResample:
+    """Bootstrap resamples of whole accounts (an account seen at twelve dates is one unit of
+    evidence, not twelve), drawn once and shared by every group a back-test reports: a
+    group's interval is its AUC under resamples of the whole sample.
+
+    Each group's score histograms (churners, stayers) per account are built once; a round's
+    histograms are then its resample counts times those (one sparse product for all rounds),
+    not a pass over every observation per round."""
+
+    def __init__(self, accounts: np.ndarray, rounds: int = BOOTSTRAP_ROUNDS):
+        self.accounts = np.unique(accounts)
+        n = len(self.accounts)
+        rng = np.random.default_rng(BOOTSTRAP_SEED)
+        # float32: exact for the integer counts and sums involved, half the memory traffic.
+        self.counts = np.empty((n, rounds), dtype=np.float32)
+        for r in range(rounds if n else 0):
+            self.counts[:, r] = np.bincount(rng.integers(0, n, n), minlength=n)
+
+    def positions(self, accounts: np.ndarray) -> np.ndarray:
+        """Where the observations' accounts are among this resample's."""
+        return np.searchsorted(self.accounts, accounts)
+
+    def interval(
+        self, scores: np.ndarray, labels: np.ndarray, cluster: np.ndarray
+    ) -> tuple[float, float] | None:
+        """95% interval of the AUC of these observations (`cluster`: their `positions`)."""
+        from scipy.sparse import csr_matrix
+
+        if len(scores) == 0 or labels.min() == labels.max():
+            return None
+        s = np.clip(np.asarray(scores, dtype=np.int64), 0, 100)
+        shape = (101, len(self.accounts))
+        hist = {
+            name: csr_matrix((weight.astype(np.float32), (s, cluster)), shape=shape)
+            for name, weight in (("pos", labels), ("neg", 1 - labels))
+        }
+        aucs = _aucs_from_histograms(
+            (hist["pos"] @ self.counts).T.astype(float), (hist["neg"] @ self.counts).T.astype(float)
+        )
+        values = aucs[~np.isnan(aucs)]
+        if not len(values):
+            return None
+        low, high = np.percentile(values, [2.5, 97.5])
+        return round(float(low), 4), round(float(high), 4)
+
+
 def auc_interval(
     scores: np.ndarray, labels: np.ndarray, accounts: np.ndarray, rounds: int = BOOTSTRAP_ROUNDS
 ) -> tuple[float, float] | None:
-    """95% interval of the AUC, resampling whole accounts with replacement (an account seen at
-    twelve dates is one unit of evidence, not twelve).
-
-    Each account's score histograms (churners, stayers) are built once; a round's histograms
-    are then its resample counts times those (a sparse product over accounts, a batch of
-    rounds at a time), not a pass over every observation."""
-    from scipy.sparse import csr_matrix
-
+    """95% interval of the AUC, resampling these observations' accounts with replacement."""
     if len(scores) == 0 or labels.min() == labels.max():
         return None
-    _, cluster = np.unique(accounts, return_inverse=True)
-    n_clusters = int(cluster.max()) + 1
-    s = np.clip(np.asarray(scores, dtype=np.int64), 0, 100)
-    shape = (n_clusters, 101)
-    pos = csr_matrix((labels.astype(float), (cluster, s)), shape=shape).T.tocsr()
-    neg = csr_matrix(((1 - labels).astype(float), (cluster, s)), shape=shape).T.tocsr()
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    values = []
-    batch = 25
-    for done in range(0, rounds, batch):
-        counts = np.stack(
-            [
-                np.bincount(rng.integers(0, n_clusters, n_clusters), minlength=n_clusters)
-                for _ in range(min(batch, rounds - done))
-            ],
-            axis=1,
-        ).astype(float)  # (accounts, rounds)
-        aucs = _aucs_from_histograms((pos @ counts).T, (neg @ counts).T)
-        values.extend(aucs[~np.isnan(aucs)].tolist())
-    if not values:
-        return None
-    low, high = np.percentile(values, [2.5, 97.5])
-    return round(float(low), 4), round(float(high), 4)
+    resample = AccountResample(accounts, rounds)
+    return resample.interval(scores, labels, resample.positions(accounts))
 
 
 def top_decile_lift(scores: np.ndarray, labels: np.ndarray) -> float | None:
@@ -168,17 +186,21 @@ def band_rates(scores: np.ndarray, labels: np.ndarray, bands: list[dict]) -> lis
     return rows
 
 
-def summary(scores: np.ndarray, obs: Observations, *, interval: bool = True) -> dict:
+def summary(
+    scores: np.ndarray, obs: Observations, *, resample: AccountResample | None = None
+) -> dict:
     """AUC (with its account-clustered interval), lift and churn of one group of observations."""
     labels = obs.label
     value = auc(scores, labels)
+    resample = resample or AccountResample(obs.account)
+    cluster = resample.positions(obs.account)
     return {
         "observations": len(labels),
-        "accounts": int(len(np.unique(obs.account))),
+        "accounts": int(np.count_nonzero(np.bincount(cluster, minlength=len(resample.accounts)))),
         "churned": int(labels.sum()),
         "churn_rate": round(float(labels.mean()), 4) if len(labels) else None,
         "auc": None if value is None else round(value, 4),
-        "auc_ci": auc_interval(scores, labels, obs.account) if interval else None,
+        "auc_ci": resample.interval(scores, labels, cluster),
         "top_decile_lift": top_decile_lift(scores, labels),
     }
 
@@ -190,9 +212,10 @@ def period_report(
     dates: list[str],
     bands: list[dict],
     segments: dict[int, str],
+    resample: AccountResample | None = None,
 ) -> dict:
     """Everything a period (training or test) reports about one score."""
-    report = summary(scores, obs)
+    report = summary(scores, obs, resample=resample)
     report["bands"] = band_rates(scores, obs.label, bands)
     report["calibration"] = calibration(scores, obs.label)
     report["per_date"] = []
@@ -211,13 +234,17 @@ def period_report(
     for key, label, low, high in TENURE_BANDS:
         mask = (obs.tenure >= low) & (obs.tenure < (high if high is not None else np.inf))
         report["tenure"].append(
-            {"key": key, "label": label, **summary(scores[mask], obs.take(mask))}
+            {"key": key, "label": label, **summary(scores[mask], obs.take(mask), resample=resample)}
         )
     report["segments"] = []
     for segment in sorted(set(obs.segment.tolist())):
         mask = obs.segment == segment
         name = segments.get(segment, "No segment")
         report["segments"].append(
-            {"segment": segment or None, "name": name, **summary(scores[mask], obs.take(mask))}
+            {
+                "segment": segment or None,
+                "name": name,
+                **summary(scores[mask], obs.take(mask), resample=resample),
+            }
         )
     return report

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 
 import numpy as np
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -39,6 +39,9 @@ from . import backtest_metrics as metrics
 from .measures import LIFECYCLE_ESTABLISHED_DAYS, LIFECYCLE_NEW_DAYS, MeasureRule
 
 EPOCH = date(1970, 1, 1)
+# The GROUP BYs hold a row per account and bucket (1.4 million for 100,000 accounts and 12
+# dates): in memory, not spilled to disk in batches (173 batches at the default 4MB).
+USAGE_WORK_MEM = "128MB"
 ARRAY_KINDS = {
     MeasureKind.ICP_FIT,
     MeasureKind.TENURE,
@@ -55,10 +58,14 @@ def _days(day: date) -> int:
     return (day - EPOCH).days
 
 
-def copy_array(sql: str, params: list, fields: list[tuple[str, str]]) -> np.ndarray:
+def copy_array(
+    sql: str, params: list, fields: list[tuple[str, str]], work_mem: str | None = None
+) -> np.ndarray:
     """The rows of `sql` as a numpy record array, through a binary COPY. Every column must be
     NOT NULL and typed as `fields` says: int8 ('i8'), int4 ('i4') or float8 ('f8')."""
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if work_mem:
+            cursor.execute(f"SET LOCAL work_mem = '{work_mem}'")
         query = cursor.cursor.mogrify(sql, params).decode()
         buffer = io.BytesIO()
         copy = f"COPY ({query}) TO STDOUT (FORMAT binary)"
@@ -177,26 +184,42 @@ def usage_windows(frame: Frame, scope: Q | None, specs: list) -> dict:
     for s in specs:
         offsets |= {s.window_days, 2 * s.window_days}
     buckets = Buckets(frame.dates, offsets)
-    bounds = [EPOCH + timedelta(days=int(b)) for b in buckets.bounds]
     scope_sql, scope_params = _scope_sql(scope)
     # Bucket k holds rows dated in (bounds[k-1], bounds[k]]; bucket 0 everything up to the
-    # first boundary (only its row count is used: "had a value before").
+    # first boundary (only its row count is used: "had a value before"). One row per account
+    # and bucket with each metric's columns side by side: a hash table of accounts x buckets,
+    # not x metrics too (1.6x faster on 12 million rows), dates as day numbers (cheaper to
+    # bucket than dates).
+    columns, fields, params = [], [("id", "i8"), ("k", "i4")], []
+    for m, metric in enumerate(metric_names):
+        columns += [
+            "COALESCE(SUM(value) FILTER (WHERE metric = %s), 0)::float8",
+            "(COUNT(*) FILTER (WHERE metric = %s))::float8",
+            "(COUNT(*) FILTER (WHERE metric = %s AND value > 0))::float8",
+        ]
+        params += [metric] * 3
+        fields += [(f"sum{m}", "f8"), (f"n{m}", "f8"), (f"pos{m}", "f8")]
     rows = copy_array(
-        "SELECT account_id::int8, array_position(%s::text[], metric::text)::int4, "
-        "width_bucket(date - 1, %s::date[])::int4, SUM(value)::float8, COUNT(*)::float8, "
-        f"(COUNT(*) FILTER (WHERE value > 0))::float8 FROM {UsageMetric._meta.db_table} "
-        f"WHERE metric = ANY(%s) AND date <= %s AND {scope_sql} GROUP BY 1, 2, 3",
-        [metric_names, bounds, metric_names, bounds[-1], *scope_params],
-        [("id", "i8"), ("metric", "i4"), ("k", "i4"), ("sum", "f8"), ("n", "f8"), ("pos", "f8")],
+        f"SELECT account_id::int8, width_bucket(date - DATE '{EPOCH}' - 1, %s::int[])::int4, "
+        f"{', '.join(columns)} FROM {UsageMetric._meta.db_table} "
+        f"WHERE metric = ANY(%s) AND date <= %s AND {scope_sql} GROUP BY 1, 2",
+        [
+            [int(b) for b in buckets.bounds],
+            *params,
+            metric_names,
+            EPOCH + timedelta(days=int(buckets.bounds[-1])),
+            *scope_params,
+        ],
+        fields,
+        work_mem=USAGE_WORK_MEM,
     )
     slot, known = _slots(frame, rows["id"])
+    s, k = slot[known], rows["k"][known]
     out = {}
-    for m, metric in enumerate(metric_names, start=1):
-        mine = known & (rows["metric"] == m)
-        s, k = slot[mine], rows["k"][mine]
-        sums = buckets.dense(frame, s, k, rows["sum"][mine])
-        counts = buckets.dense(frame, s, k, rows["n"][mine])
-        active = buckets.dense(frame, s, k, rows["pos"][mine])
+    for m, metric in enumerate(metric_names):
+        sums = buckets.dense(frame, s, k, rows[f"sum{m}"][known])
+        counts = buckets.dense(frame, s, k, rows[f"n{m}"][known])
+        active = buckets.dense(frame, s, k, rows[f"pos{m}"][known])
         for spec in specs:
             if spec.metric != metric:
                 continue
@@ -300,6 +323,7 @@ def ledger_balance(frame: Frame, scope: Q | None) -> np.ndarray:
         f"WHERE occurred_at < %s AND {scope_sql} GROUP BY 1, 2",
         [ends, ends[-1], *scope_params],
         [("id", "i8"), ("k", "i4"), ("points", "f8"), ("n", "f8")],
+        work_mem=USAGE_WORK_MEM,
     )
     slot, known = _slots(frame, rows["id"])
     shape = (len(frame.ids), len(ends) + 1)
@@ -325,6 +349,7 @@ def days_since_value(frame: Frame, scope: Q | None) -> np.ndarray:
         f"AND {scope_sql} GROUP BY 1, 2",
         [ends, tz, Category.VALUE_ADDING, ends[-1], *scope_params],
         [("id", "i8"), ("k", "i4"), ("day", "i4")],
+        work_mem=USAGE_WORK_MEM,
     )
     slot, known = _slots(frame, rows["id"])
     last = np.full((len(frame.ids), len(ends) + 1), -1, dtype=np.int64)

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from healthscores.models import BacktestStatus, ScoreBacktest
 from healthscores.services.backtest import score_backtests_sweep
-from scorecards.models import Measure
 
 from .conftest import make_version
 
@@ -203,22 +202,39 @@ def _wait_until(predicate, seconds: float = 60) -> bool:
     return False
 
 
+REFUSE_PROGRESS_PAST_HALF = """
+CREATE FUNCTION backtest_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'could not extend file: No space left on device (test)'; END $$;
+CREATE TRIGGER backtest_test_refuse BEFORE UPDATE ON healthscores_scorebacktest FOR EACH ROW
+WHEN (NEW.status = 'running' AND NEW.progress >= 0.5) EXECUTE FUNCTION backtest_test_refuse();
+"""
+
+
+@pytest.fixture
+def database_refuses_progress_past_half(transactional_db):
+    """The database fails the back-test's writes from half-way on (as a full disk would)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(REFUSE_PROGRESS_PAST_HALF)
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER backtest_test_refuse ON healthscores_scorebacktest")
+        cursor.execute("DROP FUNCTION backtest_test_refuse()")
+
+
 @pytest.mark.services
 def test_on_a_real_worker_a_failing_back_test_and_a_dead_one_end_failed_without_figures(
-    celery_worker, org, client, account
+    celery_worker, database_refuses_progress_past_half, org, client, account
 ):
-    """GIVEN a real Celery worker WHEN a back-test raises mid-run (a measure's stored window
-    reaches before year 1) THEN it ends failed with the error and no report, on the API and
-    the page; and WHEN a back-test's worker died (running, silent for an hour) THEN beat's
-    sweeper task on the worker fails it the same way."""
+    """GIVEN a real Celery worker WHEN a back-test fails mid-run (the database refuses its
+    progress half-way, after its inputs were read) THEN it ends failed with the error and no
+    report, on the API and the page; and WHEN a back-test's worker died (running, silent for
+    an hour) THEN beat's sweeper task on the worker fails it the same way."""
     from healthscores.tasks import sweep_backtests
     from tests.api.conftest import token_client
 
     version = make_version([LOGINS])
-    # Stored directly: the editor would refuse it. The request itself is valid.
-    Measure.objects.filter(version=version).update(
-        params={"metric": "logins", "window_days": 10**9}
-    )
     api = token_client(org.admin)
     today = timezone.localdate()
     end = today - timedelta(days=120)
@@ -233,9 +249,11 @@ def test_on_a_real_worker_a_failing_back_test_and_a_dead_one_end_failed_without_
     created = api.post("/api/v1/score-backtests/", ask, format="json")
     assert created.status_code == 202, created.content
     pk = created.json()["id"]
-    assert _wait_until(lambda: ScoreBacktest.objects.get(pk=pk).status == BacktestStatus.FAILED)
+    assert _wait_until(
+        lambda: ScoreBacktest.objects.get(pk=pk).status == BacktestStatus.FAILED, 120
+    )
     body = api.get(f"/api/v1/score-backtests/{pk}/").json()
-    assert body["status"] == "failed" and "OverflowError" in body["error"]
+    assert body["status"] == "failed" and "No space left on device" in body["error"]
     assert body["report"] is None and body["suggestion"] is None
     client.force_login(org.admin)
     page = client.get(f"/health/backtests/{pk}/").content.decode()
@@ -247,10 +265,10 @@ def test_on_a_real_worker_a_failing_back_test_and_a_dead_one_end_failed_without_
         end=date(2026, 6, 1),
         split_on=date(2026, 1, 1),
         status=BacktestStatus.RUNNING,
-        progress=0.5,
+        progress=0.25,
         heartbeat_at=timezone.now() - timedelta(hours=1),
     )
-    assert sweep_backtests.delay().get(timeout=60, disable_sync_subtasks=False) == [dead.pk]
+    assert sweep_backtests.delay().get(timeout=120, disable_sync_subtasks=False) == [dead.pk]
     body = api.get(f"/api/v1/score-backtests/{dead.pk}/").json()
     assert body["status"] == "failed" and "worker" in body["error"]
     assert body["report"] is None and body["suggestion"] is None
