@@ -82,3 +82,44 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.count}"
+
+
+class AuditAction(models.TextChoices):
+    ACCOUNT_ARCHIVED = "account.archived", "Account archived"
+    ACCOUNT_RESTORED = "account.restored", "Account restored"
+    ACCOUNT_DELETED = "account.deleted", "Account deleted"
+    CONTACT_ERASED = "contact.erased", "Contact's personal data erased"
+
+
+class AuditRecord(models.Model):
+    """Who did an irreversible or privacy-relevant thing, when, to which record, under which
+    request id. It names its target by type and id and counts what changed: it never holds
+    the personal data it records the removal of."""
+
+    action = models.CharField(max_length=40, choices=AuditAction.choices)
+    target_type = models.CharField(max_length=40)
+    target_id = models.BigIntegerField()
+    # The account the target belonged to (for a contact), by id only: it may be deleted later.
+    account_id = models.BigIntegerField(null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_records",
+    )
+    # Kept when the actor's user is deleted later (a staff username, not the subject's data).
+    actor_username = models.CharField(max_length=150, blank=True)
+    # "api" or "web", and the API token's id when a token made the request.
+    channel = models.CharField(max_length=10)
+    token_id = models.BigIntegerField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type} #{self.target_id} by {self.actor_username}"

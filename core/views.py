@@ -1,9 +1,13 @@
-"""Liveness and readiness probes for load balancers, docker health checks and benchmarks."""
+"""Liveness and readiness probes (load balancers, docker health checks, benchmarks), and the
+webhook event catalog served beside the OpenAPI schema."""
 
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from .event_catalog import CATALOG_PATH, WEBHOOK_EVENTS, catalog_index
 
 
 @never_cache
@@ -31,3 +35,34 @@ def readyz(request):
     return JsonResponse(
         {"status": "ok" if ok else "unavailable", **checks}, status=200 if ok else 503
     )
+
+
+@require_safe
+def event_catalog(request):
+    """The webhook event catalog: every event with its payload version and schema address."""
+    return JsonResponse(
+        {
+            "description": "Webhook events: each delivery's body is described by its event's "
+            "JSON Schema; `version` changes whenever the shape of `data` does.",
+            "events": catalog_index(),
+        },
+        json_dumps_params={"indent": 2},
+    )
+
+
+@require_safe
+def event_schema(request, name: str):
+    """One webhook event's JSON Schema (draft 2020-12), as receivers validate deliveries."""
+    event = WEBHOOK_EVENTS.get(name)
+    if event is None:
+        return JsonResponse(
+            {
+                "message": f"No webhook event {name!r}; see {CATALOG_PATH}.",
+                "code": "not_found",
+                "errors": {},
+            },
+            status=404,
+        )
+    response = JsonResponse(event.schema, json_dumps_params={"indent": 2})
+    response["Content-Type"] = "application/schema+json"
+    return response

@@ -18,6 +18,8 @@ urlpatterns = [
     path("integrations/", include("integrations.urls")),
     path("api/v1/", include("csplatform.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/events/", core_views.event_catalog, name="event-catalog"),
+    path("api/schema/events/<str:name>/", core_views.event_schema, name="event-schema"),
     # The split view serves its start-up script as a file: no inline script under the CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),

@@ -6,12 +6,14 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.events import subscribe
+        from core.privacy import eraser_register
         from core.tasks import sweeper_register
 
         from .models import WebhookEvent
         from .services import (
             webhook_alerts_handler,
             webhook_ctas_handler,
+            webhook_deliveries_erase,
             webhook_deliveries_sweep,
             webhook_event_handler,
             webhook_ledger_entries_handler,
@@ -27,3 +29,5 @@ class IntegrationsConfig(AppConfig):
         subscribe("ctas.opened", webhook_ctas_handler)
         # Deliveries whose task was lost are re-sent by core's minute sweep.
         sweeper_register("webhooks", webhook_deliveries_sweep)
+        # A contact's erasure redacts the person from logged delivery payloads too.
+        eraser_register("webhook deliveries", webhook_deliveries_erase)

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.event_catalog import WEBHOOK_EVENTS
+
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
@@ -40,11 +42,15 @@ class ApiToken(models.Model):
         return scope in self.scopes
 
 
-class WebhookEvent(models.TextChoices):
-    BAND_CHANGED = "health.band_changed", "Health band changed"
-    DECAY_ALERT = "health.decay_alert", "Decay alert"
-    CTA_OPENED = "cta.opened", "CTA opened"
-    LEDGER_ENTRY = "ledger.entry_appended", "Ledger entry appended"
+# The events a webhook can subscribe to: exactly the event catalog's (core.event_catalog),
+# where each event's payload schema and version are defined.
+WebhookEvent = models.TextChoices(
+    "WebhookEvent",
+    [
+        (event.name.upper().replace(".", "_"), (event.name, event.label))
+        for event in WEBHOOK_EVENTS.values()
+    ],
+)
 
 
 def validate_webhook_url(url: str) -> None:
@@ -90,7 +96,21 @@ class WebhookDelivery(models.Model):
 
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=40)
+    # The event's payload version when it was recorded (core.event_catalog); sent with it.
+    version = models.PositiveSmallIntegerField(default=1)
     payload = models.JSONField()
+    # A replay (an admin re-sends a finished delivery) is a new delivery pointing at the first
+    # one: receivers dedupe on `replay_of` or else `id`.
+    replay_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
+    )
+    replayed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="webhook_replays",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)

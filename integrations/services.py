@@ -18,6 +18,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.api.scopes import Scope
+from core.event_catalog import event_data, event_type
+from core.privacy import ErasureTerms, rows_redact
 from core.retention import rows_purge
 
 from .models import (
@@ -38,6 +40,7 @@ SIGNATURE_HEADER = "X-Csplatform-Signature"
 TIMESTAMP_HEADER = "X-Csplatform-Timestamp"
 EVENT_HEADER = "X-Csplatform-Event"
 DELIVERY_HEADER = "X-Csplatform-Delivery"
+VERSION_HEADER = "X-Csplatform-Event-Version"
 
 
 # --- API tokens ---------------------------------------------------------------------------
@@ -105,6 +108,12 @@ def webhook_deliveries_purge(*, now=None) -> int:
     return rows_purge(finished)
 
 
+def webhook_deliveries_erase(terms: ErasureTerms) -> int:
+    """Redact an erased person from logged delivery payloads (queued ones included, so a
+    retry never sends them). Catalog payloads hold ids and codes only; this is the backstop."""
+    return rows_redact(WebhookDelivery.objects.all(), "payload", terms, json=True)
+
+
 # --- Webhooks -----------------------------------------------------------------------------
 def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
     """`sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`, as receivers must recompute it."""
@@ -132,9 +141,19 @@ def webhook_deliveries_create_many(*, event: str, payloads: list[dict]) -> list[
     ]
     if not hooks:
         return []
-    bodies = json.loads(json.dumps(payloads, cls=DjangoJSONEncoder))
+    # The catalog's definition shapes and checks what goes out: receivers get exactly the
+    # published schema of this event's version (a publisher's drift fails here, loudly).
+    version = event_type(event).version
+    bodies = [
+        event_data(event, body)
+        for body in json.loads(json.dumps(payloads, cls=DjangoJSONEncoder))
+    ]
     deliveries = WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(webhook=h, event=event, payload=body) for body in bodies for h in hooks],
+        [
+            WebhookDelivery(webhook=h, event=event, version=version, payload=body)
+            for body in bodies
+            for h in hooks
+        ],
         batch_size=1000,
     )
     ids = [delivery.pk for delivery in deliveries]
@@ -189,7 +208,7 @@ def webhook_event_handler(event: str):
 
 def webhook_ledger_entries_handler(*, entries: list[dict]) -> None:
     """`ledger.entries_appended` (a bulk append): one `ledger.entry_appended` delivery each."""
-    webhook_deliveries_create_many(event=WebhookEvent.LEDGER_ENTRY.value, payloads=entries)
+    webhook_deliveries_create_many(event=WebhookEvent.LEDGER_ENTRY_APPENDED.value, payloads=entries)
 
 
 def webhook_alerts_handler(*, alerts: list[dict]) -> None:
@@ -244,20 +263,13 @@ def webhook_delivery_attempt(
         return delivery
     hook = delivery.webhook
     number = delivery.attempts + 1
-    body = json.dumps(
-        {
-            "id": delivery.pk,
-            "event": delivery.event,
-            "created_at": delivery.created_at.isoformat(),
-            "data": delivery.payload,
-        },
-        separators=(",", ":"),
-    ).encode()
+    body = json.dumps(webhook_delivery_body(delivery), separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "csplatform-webhooks/1",
         EVENT_HEADER: delivery.event,
+        VERSION_HEADER: str(delivery.version),
         DELIVERY_HEADER: str(delivery.pk),
         TIMESTAMP_HEADER: timestamp,
         SIGNATURE_HEADER: webhook_signature(secret=hook.secret, timestamp=timestamp, body=body),
@@ -306,6 +318,51 @@ def webhook_delivery_attempt(
             delivery.next_retry_at = now + timedelta(seconds=webhook_retry_delay(number))
         delivery.save()
     return delivery
+
+
+def webhook_delivery_body(delivery: WebhookDelivery) -> dict:
+    """The JSON a receiver gets: the envelope the event catalog's schema describes."""
+    return {
+        "id": delivery.pk,
+        "event": delivery.event,
+        "version": delivery.version,
+        "created_at": delivery.created_at.isoformat(),
+        "replay_of": delivery.replay_of_id,
+        "data": delivery.payload,
+    }
+
+
+class ReplayRefused(ValidationError):
+    """A delivery that cannot be replayed now (still in flight, or its webhook is paused)."""
+
+
+@transaction.atomic
+def webhook_delivery_replay(*, delivery: WebhookDelivery, user=None) -> WebhookDelivery:
+    """Send a finished delivery again, as a new delivery of the same event, version and payload
+    linked to the first one (`replay_of`, the root when replaying a replay), signed afresh
+    when it is sent. The original and its attempt log stay as they were."""
+    delivery = WebhookDelivery.objects.select_for_update().select_related("webhook").get(
+        pk=delivery.pk
+    )
+    open_ = {WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING}
+    if delivery.status in open_:
+        raise ReplayRefused(
+            {"delivery": ["This delivery is still being attempted; replay it once it is final."]}
+        )
+    if not delivery.webhook.active:
+        raise ReplayRefused({"webhook": ["This webhook is paused; switch it on to replay."]})
+    replay = WebhookDelivery.objects.create(
+        webhook=delivery.webhook,
+        event=delivery.event,
+        version=delivery.version,
+        payload=delivery.payload,
+        replay_of_id=delivery.replay_of_id or delivery.pk,
+        replayed_by=user if getattr(user, "pk", None) else None,
+    )
+    from .tasks import webhook_deliver
+
+    transaction.on_commit(lambda: _webhook_send(webhook_deliver, [replay.pk]))
+    return replay
 
 
 def _request_error(exc: requests.RequestException) -> str:

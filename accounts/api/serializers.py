@@ -53,6 +53,7 @@ ACCOUNT_COMPUTED_FIELDS = [
     "lifetime_value",
     "created_at",
     "updated_at",
+    "archived_at",
 ]
 
 
@@ -124,8 +125,9 @@ class ContactSerializer(AccountRefSerializer, ApiModelSerializer):
             "is_decision_maker",
             "is_user",
             "created_at",
+            "erased_at",
         ]
-        read_only_fields = ["created_at"]
+        read_only_fields = ["created_at", "erased_at"]
         extra_kwargs = {"external_id": {"allow_null": True, "required": False}}
 
     def validate_external_id(self, value):
@@ -375,3 +377,39 @@ class IdealCustomerProfileSerializer(ApiModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["updated_at"]
+
+
+class AccountRemovalSerializer(ApiSerializer):
+    """What DELETE did to an account."""
+
+    id = serializers.IntegerField(help_text="The account's id.")
+    status = serializers.ChoiceField(
+        ["archived", "deleted"],
+        help_text="`archived` (the default: restorable, history kept) or `deleted` (gone for good).",
+    )
+    changed = serializers.BooleanField(
+        help_text="False when the account was already archived (a repeat changes nothing)."
+    )
+    archived_at = serializers.DateTimeField(allow_null=True)
+    counts = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Rows removed by kind (`deleted` only), e.g. trustentry, interaction, contact.",
+    )
+
+
+class ContactErasureSerializer(ApiSerializer):
+    """What an erasure did (counts only: the response repeats no personal data)."""
+
+    id = serializers.IntegerField(help_text="The contact's id (the row stays, anonymised).")
+    account = serializers.IntegerField(help_text="The account's id.")
+    changed = serializers.BooleanField(
+        help_text="False when the contact was already erased (a repeat changes nothing)."
+    )
+    erased_at = serializers.DateTimeField()
+    counts = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Rows changed by kind: survey comments cleared or redacted, interaction "
+        "summaries redacted, logged payloads redacted (outbox, idempotency replays, webhook "
+        "deliveries), and `ledger_mentions`: ledger reasons (staff's words, append-only, "
+        "never edited) that still name the person.",
+    )

@@ -36,20 +36,28 @@ class AccountQuerySet(models.QuerySet):
         """The accounts `user` may see: a CSM their own, a manager their teams', an admin all."""
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
+        # An archived account is out of everyone's book (admins reach it through `archived()`).
+        current = self.filter(archived_at__isnull=True)
         if user.is_admin_role:
-            return self
+            return current
         if user.is_manager:
             # `owner_id IN (subquery)` rather than an OR across a join, so PostgreSQL can use
             # the owner index instead of joining every account to its owner's team.
             from users.models import User
 
             owners = User.objects.filter(Q(team__manager=user) | Q(pk=user.pk)).values("pk")
-            return self.filter(owner_id__in=owners)
-        return self.filter(owner=user)
+            return current.filter(owner_id__in=owners)
+        return current.filter(owner=user)
 
     def active(self) -> "AccountQuerySet":
-        """Customers we currently serve (not prospects, not churned)."""
-        return self.exclude(stage__in=[Stage.PROSPECT, Stage.CHURNED])
+        """Customers we currently serve (not prospects, not churned, not archived)."""
+        return self.exclude(stage__in=[Stage.PROSPECT, Stage.CHURNED]).filter(
+            archived_at__isnull=True
+        )
+
+    def archived(self) -> "AccountQuerySet":
+        """Accounts an admin archived: out of every list, page and run, history kept."""
+        return self.filter(archived_at__isnull=False)
 
 
 class Account(models.Model):
@@ -108,6 +116,9 @@ class Account(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     custom_attributes = models.JSONField(default=dict, blank=True)
+    # Set when an admin archives the account (accounts.services.lifecycle): it leaves every
+    # book, list, report and score run, and keeps its history; restoring clears it.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     # --- Denormalised: ICP fit (accounts.services.icp) -----------------------------------
     icp_fit = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -199,6 +210,9 @@ class Contact(models.Model):
     is_user = models.BooleanField(default=True)
     external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the person's data was erased on request (accounts.services.privacy): the row
+    # stays, holding no personal data, so counts and links to interactions and surveys hold.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["account_id", "name", "id"]

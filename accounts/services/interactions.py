@@ -131,13 +131,16 @@ _CHANNEL_LABELS = dict(Channel.choices)
 
 
 def _reason(values: dict) -> str:
-    """The ledger reason for an interaction, from its field values (`vars(interaction)` will do)."""
+    """The ledger reason for an interaction, from its field values (`vars(interaction)` will do).
+
+    It never copies the summary: the append-only ledger must hold no free text that can name a
+    person, so erasing a contact (accounts.services.privacy) never needs to edit it. Pages show
+    the summary from the linked interaction."""
     label = _CATEGORY_LABELS[values["category"]]
     channel = _CHANNEL_LABELS.get(values["channel"], values["channel"])
     sentiment = f"{values['sentiment']:+d}"
     severity = f", severity {values['severity']}" if values["severity"] else ""
-    summary = f": {values['summary']}" if values["summary"] else ""
-    return f"{label} ({channel}, sentiment {sentiment}{severity}){summary}"[:300]
+    return f"{label} ({channel}, sentiment {sentiment}{severity})"[:300]
 
 
 @transaction.atomic

@@ -106,6 +106,10 @@ class ApiSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """The base of every API serializer that is not a model serializer."""
 
 
+class EmptyBodySerializer(ApiSerializer):
+    """The body of an action that takes no input: `{}` or nothing; any field is a 400."""
+
+
 # Unbound fields each ApiModelSerializer class builds from its model, deep-copied per instance
 # exactly as DRF copies declared fields (the model introspection is what costs).
 _FIELD_PROTOTYPES: dict[type, dict] = {}

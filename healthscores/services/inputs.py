@@ -57,9 +57,11 @@ class AccountBlock:
 
 
 def scorable_accounts(as_of: date):
-    """Accounts that were customers on `as_of`: signed (not a prospect), not yet churned."""
+    """Accounts that were customers on `as_of`: signed (not a prospect), not yet churned, not
+    archived (an archived account is out of runs and back-tests until it is restored)."""
     return (
         Account.objects.exclude(stage=Stage.PROSPECT)
+        .filter(archived_at__isnull=True)
         .filter((Q(churned_on__isnull=True) & ~Q(stage=Stage.CHURNED)) | Q(churned_on__gt=as_of))
         .filter(Q(contract_start__isnull=True) | Q(contract_start__lte=as_of))
     )

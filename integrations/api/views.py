@@ -1,14 +1,19 @@
 """Webhook subscriptions and their delivery log (admins only)."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from django.shortcuts import get_object_or_404
+from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.response import Response
 from rest_framework.permissions import IsAuthenticated
 
 from core.api.base import ApiModelViewSet
+from core.api.exceptions import Conflict
+from core.api.fields import EmptyBodySerializer
 from core.api.permissions import IsAdminRole, TokenHasScope
 from core.api.scopes import Scope
 from integrations.models import Webhook, WebhookDelivery
-from integrations.services import webhook_create
+from integrations.services import ReplayRefused, webhook_create, webhook_delivery_replay
 
 from .serializers import WebhookDeliverySerializer, WebhookSerializer
 
@@ -20,6 +25,16 @@ from .serializers import WebhookDeliverySerializer, WebhookSerializer
     deliveries=extend_schema(
         summary="The webhook's recent deliveries, newest first",
         responses={200: WebhookDeliverySerializer(many=True)},
+    ),
+    replay=extend_schema(
+        summary="Replay a delivery from the log",
+        description="Sends a finished (delivered or failed) delivery again as a new delivery "
+        "of the same event, version and payload, linked by `replay_of` to the original (its "
+        "root when replaying a replay) and signed afresh when sent. 409 while the delivery is "
+        "still being attempted or the webhook is paused. Send an `Idempotency-Key` so a retried "
+        "request makes one replay.",
+        request=EmptyBodySerializer,
+        responses={201: WebhookDeliverySerializer},
     ),
 )
 class WebhookViewSet(ApiModelViewSet):
@@ -40,6 +55,23 @@ class WebhookViewSet(ApiModelViewSet):
         serializer.instance = webhook_create(
             created_by=self.request.user, **serializer.validated_data
         )
+
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"deliveries/(?P<delivery_id>[0-9]{1,9})/replay",
+        serializer_class=WebhookDeliverySerializer,
+    )
+    def replay(self, request, pk=None, delivery_id=None):
+        EmptyBodySerializer(data=request.data).is_valid(raise_exception=True)
+        delivery = get_object_or_404(
+            WebhookDelivery.objects.filter(webhook=self.get_object()), pk=delivery_id
+        )
+        try:
+            replay = webhook_delivery_replay(delivery=delivery, user=request.user)
+        except ReplayRefused as exc:
+            raise Conflict(" ".join(exc.messages)) from None
+        return Response(WebhookDeliverySerializer(replay).data, status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["get"], serializer_class=WebhookDeliverySerializer)
     def deliveries(self, request, pk=None):

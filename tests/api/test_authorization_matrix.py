@@ -6,7 +6,7 @@ The target records belong to csm_a1 (team A, led by manager_a). "other" is csm_b
 import pytest
 from rest_framework.test import APIClient
 
-from integrations.models import Webhook
+from integrations.models import Webhook, WebhookDelivery
 from tests import factories
 
 from .conftest import token_client
@@ -38,6 +38,12 @@ def target(org):
     hook = Webhook.objects.create(
         name="m", url="https://x.example/h", events=["cta.opened"], secret="s" * 20
     )
+    delivery = WebhookDelivery.objects.create(
+        webhook=hook,
+        event="cta.opened",
+        payload={"cta_id": 1, "account_id": account.pk, "rule": "r", "priority": "high"},
+        status="failed",
+    )
     from accounts.services import trust_entry_append
 
     entry = trust_entry_append(account=account, points=2, reason="seed", source="manual")
@@ -54,6 +60,7 @@ def target(org):
         "sub": subscription.pk,
         "e": entry.pk,
         "w": hook.pk,
+        "d": delivery.pk,
         "seg": org.segment.pk,
     }
 
@@ -101,6 +108,10 @@ VISIBLE_READ = (200, 404, 200, 200, 200, 401)
 LIST = (200, 200, 200, 200, 200, 401)
 CONFIG_READ = (200, 200, 200, 200, 200, 401)
 STAFF_READ = (403, 403, 200, 200, 403, 401)
+# Lifecycle and privacy operations: admins only, whoever owns the record (403, not 404: the
+# role decides before any record is looked up).
+ADMIN_ONLY_READ = (403, 403, 403, 200, 403, 401)
+ADMIN_ONLY = (403, 403, 403, 200, 403, 401)
 CASES = [
     ("get", "/api/v1/accounts/", None, LIST),
     ("get", "/api/v1/accounts/{a}/", None, VISIBLE_READ),
@@ -112,7 +123,15 @@ CASES = [
         {"name": "Renamed"},
         (200, 404, 200, 200, 403, 401),
     ),
-    ("delete", "/api/v1/accounts/{a}/", None, (405, 405, 405, 405, 403, 401)),
+    ("delete", "/api/v1/accounts/{a}/", None, ADMIN_ONLY),
+    ("delete", "/api/v1/accounts/{a}/?permanent=true", None, ADMIN_ONLY),
+    ("delete", "/api/v1/accounts/external/{ext}/", None, ADMIN_ONLY),
+    ("delete", "/api/v1/accounts/external/{ext}/?permanent=true", None, ADMIN_ONLY),
+    ("post", "/api/v1/accounts/{a}/restore/", {}, ADMIN_ONLY),
+    ("post", "/api/v1/accounts/external/{ext}/restore/", {}, ADMIN_ONLY),
+    ("get", "/api/v1/accounts/archived/", None, ADMIN_ONLY_READ),
+    ("post", "/api/v1/contacts/{c}/erase/", {}, ADMIN_ONLY),
+    ("post", "/api/v1/contacts/external/m-contact/erase/", {}, ADMIN_ONLY),
     ("get", "/api/v1/contacts/{c}/", None, VISIBLE_READ),
     ("get", "/api/v1/contacts/external/m-contact/", None, VISIBLE_READ),
     ("patch", "/api/v1/contacts/{c}/", {"title": "VP"}, (200, 404, 200, 200, 403, 401)),
@@ -151,6 +170,7 @@ CASES = [
     ("post", "/api/v1/icp-profiles/", {"name": "M"}, (403, 403, 403, 201, 403, 401)),
     ("get", "/api/v1/webhooks/", None, (403, 403, 403, 200, 403, 401)),
     ("get", "/api/v1/webhooks/{w}/deliveries/", None, (403, 403, 403, 200, 403, 401)),
+    ("post", "/api/v1/webhooks/{w}/deliveries/{d}/replay/", {}, (403, 403, 403, 201, 403, 401)),
     ("get", "/api/v1/accounts/{a}/health/", None, VISIBLE_READ),
     ("get", "/api/v1/accounts/{a}/health/history/", None, VISIBLE_READ),
     ("get", "/api/v1/accounts/{a}/health/why-changed/", None, VISIBLE_READ),

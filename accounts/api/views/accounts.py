@@ -14,6 +14,7 @@ from core.locks import lock_for_transaction
 from ..fields import visible_accounts, visible_contacts
 from ..filters import AccountFilter, ContactFilter
 from ..serializers import AccountSerializer, ContactSerializer
+from .lifecycle import AccountArchiveListMixin, AccountLifecycleMixin, ContactErasureMixin
 
 EXTERNAL_ID_REGEX = r"[^/]{1,100}"
 
@@ -74,21 +75,25 @@ class ExternalIdUpsertMixin:
     partial_update=extend_schema(summary="Change some of an account's attributes"),
 )
 class AccountViewSet(
+    AccountLifecycleMixin,
+    AccountArchiveListMixin,
     AccountWritesMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
     ApiGenericViewSet,
 ):
-    """Customer accounts. Accounts are never deleted through the API: set `stage=churned`."""
+    """Customer accounts. A churned customer gets `stage=churned`; admins archive (DELETE) or
+    delete for good (DELETE ?permanent=true) an account that should leave the books."""
 
     serializer_class = AccountSerializer
     filterset_class = AccountFilter
     ordering_fields = ["id", "name", "arr", "health_score", "renewal_date", "icp_fit", "updated_at"]
     ordering = ["id"]
 
-    def get_queryset(self):
+    def visible_queryset(self):
         return visible_accounts_with_owner(self.request.user)
 
 
@@ -103,16 +108,18 @@ class AccountViewSet(
     partial_update=extend_schema(summary="Change some attributes of an account by external_id"),
 )
 class AccountByExternalIdViewSet(
+    AccountLifecycleMixin,
     ExternalIdUpsertMixin,
     AccountWritesMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
     ApiGenericViewSet,
 ):
     model = Account
     serializer_class = AccountSerializer
 
-    def get_queryset(self):
+    def visible_queryset(self):
         return visible_accounts_with_owner(self.request.user)
 
 
@@ -120,7 +127,7 @@ class AccountByExternalIdViewSet(
     list=extend_schema(summary="List contacts at the accounts you can see"),
     destroy=extend_schema(responses={204: OpenApiResponse(description="Deleted.")}),
 )
-class ContactViewSet(ApiModelViewSet):
+class ContactViewSet(ContactErasureMixin, ApiModelViewSet):
     """People at customer accounts."""
 
     serializer_class = ContactSerializer
@@ -128,7 +135,7 @@ class ContactViewSet(ApiModelViewSet):
     ordering_fields = ["id", "name", "created_at"]
     ordering = ["id"]
 
-    def get_queryset(self):
+    def visible_queryset(self):
         return visible_contacts(self.request.user)
 
 
@@ -140,6 +147,7 @@ class ContactViewSet(ApiModelViewSet):
     destroy=extend_schema(responses={204: OpenApiResponse(description="Deleted.")}),
 )
 class ContactByExternalIdViewSet(
+    ContactErasureMixin,
     ExternalIdUpsertMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
@@ -149,7 +157,7 @@ class ContactByExternalIdViewSet(
     model = Contact
     serializer_class = ContactSerializer
 
-    def get_queryset(self):
+    def visible_queryset(self):
         return visible_contacts(self.request.user)
 
     def perform_create(self, serializer, **extra):
