@@ -12,4 +12,9 @@ urlpatterns = [
     path("webhooks/<int:pk>/", views.webhook_detail, name="webhook_detail"),
     path("webhooks/<int:pk>/toggle/", views.webhook_toggle, name="webhook_toggle"),
     path("webhooks/<int:pk>/delete/", views.webhook_delete, name="webhook_delete"),
+    path(
+        "webhooks/<int:pk>/deliveries/<int:delivery_id>/replay/",
+        views.webhook_delivery_replay,
+        name="webhook_delivery_replay",
+    ),
 ]

@@ -14,6 +14,7 @@ from users.permissions import admin_required
 from .forms import WebhookForm
 from .models import ApiToken, Webhook, WebhookDelivery
 from .services import api_token_create, api_token_revoke, webhook_create
+from .services import webhook_delivery_replay as replay_service
 
 DELIVERY_LOG_SIZE = 100
 
@@ -117,3 +118,18 @@ def webhook_delete(request, pk: int):
     webhook.delete()
     messages.success(request, f"Webhook “{webhook.name}” and its delivery log deleted.")
     return redirect("integrations:webhook_list")
+
+
+@admin_required
+@require_POST
+def webhook_delivery_replay(request, pk: int, delivery_id: int):
+    """Replay one finished delivery from the log (a new delivery, linked to the first)."""
+    delivery = get_object_or_404(WebhookDelivery, pk=delivery_id, webhook_id=pk)
+    try:
+        replay = replay_service(delivery=delivery, user=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"Delivery #{delivery.pk} replayed as #{replay.pk}.")
+    return redirect("integrations:webhook_detail", pk=pk)
