@@ -63,10 +63,11 @@ def interaction_timeline(*, account: Account) -> QuerySet[Interaction]:
 
 
 def ledger_entries(*, account: Account) -> QuerySet[TrustEntry]:
-    """The account's ledger, latest append first, with reversal links resolved."""
+    """The account's ledger, latest append first, with reversal links resolved and each
+    interaction entry's summary (the ledger itself never copies it: see privacy)."""
     return (
         TrustEntry.objects.filter(account=account)
-        .select_related("author", "reversed_by", "reverses")
+        .select_related("author", "reversed_by", "reverses", "interaction")
         .order_by("-seq")
     )
 

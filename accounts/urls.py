@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import imports, ledger, pages, settings
+from .views import imports, ledger, lifecycle, pages, settings
 
 app_name = "accounts"
 
@@ -19,6 +19,12 @@ urlpatterns = [
     path("<int:pk>/contacts/new/", pages.contact_edit, name="contact_new"),
     path("<int:pk>/contacts/<int:contact_id>/", pages.contact_edit, name="contact_edit"),
     path("<int:pk>/ledger/", pages.account_ledger, name="ledger"),
+    path("<int:pk>/archive/", lifecycle.account_archive_view, name="archive"),
+    path(
+        "<int:pk>/contacts/<int:contact_id>/erase/",
+        lifecycle.contact_erase_view,
+        name="contact_erase",
+    ),
     path("<int:pk>/interactions/new/", ledger.interaction_create, name="interaction_create"),
     path("<int:pk>/ledger/new/", ledger.ledger_entry_create, name="ledger_entry_create"),
     path(
@@ -28,6 +34,17 @@ urlpatterns = [
     ),
     # --- admin settings ---
     path("settings/", settings.settings_index, name="settings"),
+    path("settings/archived/", lifecycle.archived_list, name="settings_archived"),
+    path(
+        "settings/archived/<int:pk>/restore/",
+        lifecycle.account_restore_view,
+        name="settings_archived_restore",
+    ),
+    path(
+        "settings/archived/<int:pk>/delete/",
+        lifecycle.account_delete_view,
+        name="settings_archived_delete",
+    ),
     path("settings/icp/new/", settings.icp_edit, name="settings_icp_new"),
     path("settings/icp/<int:pk>/", settings.icp_edit, name="settings_icp"),
     path("settings/icp/<int:pk>/delete/", settings.icp_delete, name="settings_icp_delete"),

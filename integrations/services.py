@@ -145,8 +145,7 @@ def webhook_deliveries_create_many(*, event: str, payloads: list[dict]) -> list[
     # published schema of this event's version (a publisher's drift fails here, loudly).
     version = event_type(event).version
     bodies = [
-        event_data(event, body)
-        for body in json.loads(json.dumps(payloads, cls=DjangoJSONEncoder))
+        event_data(event, body) for body in json.loads(json.dumps(payloads, cls=DjangoJSONEncoder))
     ]
     deliveries = WebhookDelivery.objects.bulk_create(
         [
@@ -341,8 +340,8 @@ def webhook_delivery_replay(*, delivery: WebhookDelivery, user=None) -> WebhookD
     """Send a finished delivery again, as a new delivery of the same event, version and payload
     linked to the first one (`replay_of`, the root when replaying a replay), signed afresh
     when it is sent. The original and its attempt log stay as they were."""
-    delivery = WebhookDelivery.objects.select_for_update().select_related("webhook").get(
-        pk=delivery.pk
+    delivery = (
+        WebhookDelivery.objects.select_for_update().select_related("webhook").get(pk=delivery.pk)
     )
     open_ = {WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING}
     if delivery.status in open_:

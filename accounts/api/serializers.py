@@ -385,7 +385,7 @@ class AccountRemovalSerializer(ApiSerializer):
     id = serializers.IntegerField(help_text="The account's id.")
     status = serializers.ChoiceField(
         ["archived", "deleted"],
-        help_text="`archived` (the default: restorable, history kept) or `deleted` (gone for good).",
+        help_text="`archived` (the default: restorable, history kept) or `deleted` (for good).",
     )
     changed = serializers.BooleanField(
         help_text="False when the account was already archived (a repeat changes nothing)."

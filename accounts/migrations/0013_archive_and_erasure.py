@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0012_account_value_rules'),
+        ("accounts", "0012_account_value_rules"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='account',
-            name='archived_at',
+            model_name="account",
+            name="archived_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='erased_at',
+            model_name="contact",
+            name="erased_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

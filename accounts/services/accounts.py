@@ -2,6 +2,7 @@
 
 from datetime import datetime, time
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -161,6 +162,7 @@ def account_update(*, account: Account, author=None, **fields) -> Account:
 def contact_upsert(*, account: Account, external_id: str | None = None, **fields) -> Contact:
     """Create a contact, or update the one with this external_id."""
     contact = Contact.objects.filter(external_id=external_id).first() if external_id else None
+    _refuse_erased(contact)
     contact = contact or Contact(external_id=external_id or None)
     contact.account = account
     for name, value in fields.items():
@@ -170,9 +172,18 @@ def contact_upsert(*, account: Account, external_id: str | None = None, **fields
     return contact
 
 
+def _refuse_erased(contact: Contact | None) -> None:
+    """An erased contact's details stay erased (accounts.services.privacy)."""
+    if contact is not None and contact.erased_at is not None:
+        raise ValidationError(
+            "This contact's personal data was erased; add a new contact if the person returns."
+        )
+
+
 @transaction.atomic
 def contact_update(*, contact: Contact, **fields) -> Contact:
     """Change a contact's details (the account it belongs to stays)."""
+    _refuse_erased(contact)
     for name, value in fields.items():
         setattr(contact, name, value)
     contact.full_clean()

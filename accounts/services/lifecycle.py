@@ -82,4 +82,3 @@ def account_delete(*, account: Account, actor, request=None) -> dict[str, int]:
         counts=counts,
     )
     return counts
-

@@ -7,32 +7,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0002_outbox_and_counters'),
+        ("core", "0002_outbox_and_counters"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditRecord',
+            name="AuditRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('account.archived', 'Account archived'), ('account.restored', 'Account restored'), ('account.deleted', 'Account deleted'), ('contact.erased', "Contact's personal data erased")], max_length=40)),
-                ('target_type', models.CharField(max_length=40)),
-                ('target_id', models.BigIntegerField()),
-                ('account_id', models.BigIntegerField(blank=True, null=True)),
-                ('actor_username', models.CharField(blank=True, max_length=150)),
-                ('channel', models.CharField(max_length=10)),
-                ('token_id', models.BigIntegerField(blank=True, null=True)),
-                ('request_id', models.CharField(blank=True, max_length=64)),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('counts', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='audit_records', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("account.archived", "Account archived"),
+                            ("account.restored", "Account restored"),
+                            ("account.deleted", "Account deleted"),
+                            ("contact.erased", "Contact's personal data erased"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("target_type", models.CharField(max_length=40)),
+                ("target_id", models.BigIntegerField()),
+                ("account_id", models.BigIntegerField(blank=True, null=True)),
+                ("actor_username", models.CharField(blank=True, max_length=150)),
+                ("channel", models.CharField(max_length=10)),
+                ("token_id", models.BigIntegerField(blank=True, null=True)),
+                ("request_id", models.CharField(blank=True, max_length=64)),
+                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("counts", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="audit_records",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['target_type', 'target_id'], name='core_auditr_target__ab0f38_idx')],
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["target_type", "target_id"], name="core_auditr_target__ab0f38_idx"
+                    )
+                ],
             },
         ),
     ]

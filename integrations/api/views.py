@@ -1,11 +1,11 @@
 """Webhook subscriptions and their delivery log (admins only)."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.response import Response
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 
 from core.api.base import ApiModelViewSet
 from core.api.exceptions import Conflict

@@ -6,26 +6,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('integrations', '0003_webhook_delivery_claims'),
+        ("integrations", "0003_webhook_delivery_claims"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='webhookdelivery',
-            name='replay_of',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='replays', to='integrations.webhookdelivery'),
+            model_name="webhookdelivery",
+            name="replay_of",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="replays",
+                to="integrations.webhookdelivery",
+            ),
         ),
         migrations.AddField(
-            model_name='webhookdelivery',
-            name='replayed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='webhook_replays', to=settings.AUTH_USER_MODEL),
+            model_name="webhookdelivery",
+            name="replayed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="webhook_replays",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='webhookdelivery',
-            name='version',
+            model_name="webhookdelivery",
+            name="version",
             field=models.PositiveSmallIntegerField(default=1),
         ),
     ]

@@ -171,7 +171,9 @@ def test_a_name_part_is_redacted_as_a_word_not_inside_other_words(org):
         summary="Will said they will expand; Williams disagrees.",
     )
     contact_erase(contact=will, actor=org.admin)
-    assert Interaction.objects.get().summary == "[erased] said they will expand; Williams disagrees."
+    assert (
+        Interaction.objects.get().summary == "[erased] said they will expand; Williams disagrees."
+    )
 
 
 @pytest.mark.django_db(transaction=True)

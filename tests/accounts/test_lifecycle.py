@@ -71,7 +71,9 @@ def test_archiving_again_changes_nothing_and_is_audited_once(org, account):
 def test_restore_by_external_id_puts_the_account_back_in_its_owners_book(org, account):
     admin, owner = token_client(org.admin), token_client(org.csm_a1)
     admin.delete(f"/api/v1/accounts/{account.pk}/")
-    response = admin.post(f"/api/v1/accounts/external/{account.external_id}/restore/", {}, format="json")
+    response = admin.post(
+        f"/api/v1/accounts/external/{account.external_id}/restore/", {}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["archived_at"] is None
     assert owner.get(f"/api/v1/accounts/{account.pk}/").status_code == 200
@@ -144,10 +146,13 @@ def test_the_app_role_removes_a_ledger_only_whole_with_its_archived_account(org,
         ("DELETE FROM accounts_trustentry", "permission denied"),
         (f"SELECT accounts_account_ledger_purge({account.pk})", "not archived"),
     ]:
-        with pytest.raises(DatabaseError, match=refusal):
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f'SET LOCAL ROLE "{app_role}"')
-                cursor.execute(statement)
+        with (
+            pytest.raises(DatabaseError, match=refusal),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(f'SET LOCAL ROLE "{app_role}"')
+            cursor.execute(statement)
     assert TrustEntry.objects.filter(account=account).count() == 1
 
     with transaction.atomic():

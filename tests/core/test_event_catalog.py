@@ -127,4 +127,3 @@ def test_a_payload_off_its_schema_fails_loudly_and_extra_fields_never_go_out():
         event_data("ledger.entry_appended", {k: v for k, v in good.items() if k != "balance_after"})
     with pytest.raises(EventPayloadError, match="catalog"):
         event_data("no.such_event", good)
-
