@@ -77,8 +77,15 @@ SETTINGS_PAGES = [
     ),
     (
         "Webhooks",
-        "Outbound, HMAC-signed notifications for band changes, decay alerts and CTAs.",
+        "Outbound, HMAC-signed notifications for band changes, decay alerts and CTAs; each "
+        "webhook's delivery log, with replays.",
         ["integrations:webhook_list", "integrations:webhooks"],
+        "admin",
+    ),
+    (
+        "Archived accounts",
+        "Accounts taken out of the books: restore them, or delete them for good.",
+        ["accounts:settings_archived"],
         "admin",
     ),
 ]

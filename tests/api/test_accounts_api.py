@@ -101,9 +101,13 @@ def test_admin_may_assign_any_owner(admin_api, org):
     assert response.status_code == 200
 
 
-def test_accounts_are_not_deleted_through_the_api(api, org):
+def test_a_csm_cannot_delete_even_their_own_account(api, org):
+    """Archiving and deleting are admins' (tests/accounts/test_lifecycle.py)."""
     account = org.accounts["csm_a1"][0]
-    assert api.delete(f"/api/v1/accounts/{account.pk}/").status_code == 405
+    response = api.delete(f"/api/v1/accounts/{account.pk}/")
+    assert response.status_code == 403 and "admin" in response.json()["message"].lower()
+    account.refresh_from_db()
+    assert account.archived_at is None
 
 
 def test_contact_upsert_by_external_id_and_account_external_id(api, org):
