@@ -1,7 +1,13 @@
 """Webhook subscriptions and their delivery log (admins only)."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -34,6 +40,14 @@ from .serializers import WebhookDeliverySerializer, WebhookSerializer
         "still being attempted or the webhook is paused. Send an `Idempotency-Key` so a retried "
         "request makes one replay.",
         request=EmptyBodySerializer,
+        parameters=[
+            OpenApiParameter(
+                "delivery_id",
+                OpenApiTypes.INT,
+                OpenApiParameter.PATH,
+                description="The delivery's id (from .../deliveries/).",
+            )
+        ],
         responses={201: WebhookDeliverySerializer},
     ),
 )
