@@ -1,14 +1,16 @@
 """`make validate-bench`: the product's own back-test and suggested weights on simulated churn.
 
 Two data sets from `bench/churnsim.py` go in through the public API (segments, accounts,
-subscriptions, 1,000-row usage bulk upserts, with an admin's API token): one whose churn
+1,000-row bulk upserts of subscriptions and usage, with an admin's API token): one whose churn
 follows the accounts' behaviour, and a control whose churn is random. Each gets a segment
-scorecard with equal weights on the usage, trend, ratio and tenure measures, set up as
-docs/ARCHITECTURE.md suggests. The back-test runs through `POST /api/v1/score-backtests/`
-(in-process, no broker: the task runs as the request commits) and its report is read back
-through the API; the suggestion is applied as a draft through the API and that draft is
-back-tested again, so the figure of the suggestion is the one its applied scorecard gets.
-The table (equal vs suggested, train vs test, per tenure band) goes to BENCHMARKS.md.
+scorecard made through the scorecard API with equal weights on the usage, trend, ratio and
+tenure measures, set up as docs/ARCHITECTURE.md suggests. The database is the bench's own,
+`<DATABASE_URL's name>_validate`; `--reuse` keeps the data of an earlier run. The back-test runs
+through `POST /api/v1/score-backtests/` (in-process, no broker: the task runs as the request
+commits) and its report is read back through the API; the suggestion is applied as a draft
+through the API and that draft is back-tested again, so the figure of the suggestion is the one
+its applied scorecard gets. The table (equal vs suggested, train vs test, per tenure band) goes
+to BENCHMARKS.md.
 """
 
 import argparse
@@ -20,9 +22,26 @@ from datetime import date, timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
-VALIDATE_DB = os.environ.get("VALIDATE_DB", "csplatform_validate")
-REDIS = os.environ.get("VALIDATE_REDIS_URL", "redis://127.0.0.1:6379/3")  # the cache only
+
+
+def _own_database() -> tuple[str, str]:
+    """(server URL, database name): the bench's own database beside the one DATABASE_URL
+    names (`<name>_validate`), so parallel checkouts with their own DATABASE_URL never drop
+    each other's; VALIDATE_DB overrides the name."""
+    url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/csplatform"
+    server, _, name = url.rpartition("/")
+    return (
+        os.environ.get("BENCH_PG_URL", server),
+        os.environ.get("VALIDATE_DB", f"{name.split('?')[0] or 'csplatform'}_validate"),
+    )
+
+
+PG_ADMIN_URL, VALIDATE_DB = _own_database()
+# the cache only; REDIS_URL's database (the bench sends no task to a broker)
+REDIS = os.environ.get(
+    "VALIDATE_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3")
+)
+NEW_DAYS = 90  # the lifecycle suggestion: accounts in their first 90 days fitted on their own
 MARK_START = "<!-- validate-bench:start -->"
 MARK_END = "<!-- validate-bench:end -->"
 TODAY = date(2026, 12, 1)  # the data's "today": the simulation ends two days before
@@ -80,7 +99,9 @@ def log(message: str) -> None:
     print(f"[validate +{time.perf_counter() - STARTED:.0f} s] {message}", flush=True)
 
 
-def setup(database: str) -> None:
+def setup(database: str, *, fresh: bool = True) -> None:
+    """Settings for an in-process run on the bench's own database: dropped and created again
+    when `fresh`, else kept (with `--reuse`: the data loaded by an earlier run) and migrated."""
     os.environ["DATABASE_URL"] = f"{PG_ADMIN_URL}/{database}"
     os.environ["CELERY_BROKER_URL"] = ""  # tasks run in-process as the request commits
     os.environ["REDIS_URL"] = REDIS
@@ -94,16 +115,17 @@ def setup(database: str) -> None:
     os.environ["LOG_LEVEL"] = "WARNING"
     import psycopg2
 
-    conn = psycopg2.connect(f"{PG_ADMIN_URL}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-            [database],
-        )
-        cur.execute(f'DROP DATABASE IF EXISTS "{database}"')
-        cur.execute(f'CREATE DATABASE "{database}"')
-    conn.close()
+    if fresh:
+        conn = psycopg2.connect(f"{PG_ADMIN_URL}/postgres")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                [database],
+            )
+            cur.execute(f'DROP DATABASE IF EXISTS "{database}"')
+            cur.execute(f'CREATE DATABASE "{database}"')
+        conn.close()
     import django
 
     django.setup()
@@ -121,9 +143,11 @@ class Api:
         from integrations.services import api_token_create
         from users.models import User
 
-        admin = User.objects.create_user(
-            username="validate-admin", password="x", role="admin", is_staff=True
-        )
+        admin = User.objects.filter(username="validate-admin").first()
+        if admin is None:
+            admin = User.objects.create_user(
+                username="validate-admin", password="x", role="admin", is_staff=True
+            )
         _token, key = api_token_create(
             user=admin, name="validate-bench", scopes=["read", "write", "ingest", "admin"]
         )
@@ -145,10 +169,11 @@ class Api:
 
 
 def load(api: Api, data, segment_name: str) -> int:
-    """The data set through the API; returns the segment id."""
+    """The data set through the API (accounts one by one, subscriptions and usage in 1,000-row
+    bulk upserts); returns the segment id."""
     segment = api.call("post", "segments/", {"name": segment_name})["id"]
     for account in data.accounts:
-        created = api.call(
+        api.call(
             "post",
             "accounts/",
             {
@@ -161,52 +186,78 @@ def load(api: Api, data, segment_name: str) -> int:
                 "churned_on": account.churned_on.isoformat() if account.churned_on else None,
             },
         )
-        api.call(
-            "post",
-            "subscriptions/",
-            {
-                "account": created["id"],
-                "product": "core",
-                "start_date": account.contract_start.isoformat(),
-                "end_date": account.churned_on.isoformat() if account.churned_on else None,
-                "mrr": f"{account.mrr:.2f}",
-            },
-        )
+    subscriptions = [
+        {
+            "account_external_id": account.external_id,
+            "external_id": f"{account.external_id}-core",
+            "product": "core",
+            "start_date": account.contract_start.isoformat(),
+            "end_date": account.churned_on.isoformat() if account.churned_on else None,
+            "mrr": f"{account.mrr:.2f}",
+        }
+        for account in data.accounts
+    ]
+    _bulk(api, "subscriptions/bulk/", subscriptions)
     rows = [
         {"account_external_id": ext, "metric": metric, "date": day.isoformat(), "value": value}
         for ext, metric, day, value in data.usage
     ]
-    for i in range(0, len(rows), 1000):
-        api.call("post", "usage/bulk/", {"rows": rows[i : i + 1000]})
+    _bulk(api, "usage/bulk/", rows)
     return segment
 
 
-def scorecard_for(segment_id: int, name: str):
-    """An equal-weight scorecard for the segment, published (the scorecard API is another
-    helper's work in progress; this uses the services the API calls)."""
-    from accounts.models import Segment
-    from scorecards.models import Band, Measure, Scorecard, ScorecardVersion
+def _bulk(api: Api, url: str, rows: list[dict]) -> None:
+    for i in range(0, len(rows), 1000):
+        answer = api.call("post", url, {"rows": rows[i : i + 1000]}, expect=(200,))
+        if answer.get("errors"):
+            raise SystemExit(f"POST {url}: rejected rows {answer['errors'][:3]}")
 
-    scorecard = Scorecard.objects.create(name=name, segment=Segment.objects.get(pk=segment_id))
-    version = ScorecardVersion.objects.create(scorecard=scorecard, number=1, status="published")
-    Measure.objects.bulk_create(
-        Measure(version=version, position=i, weight=10, missing_policy="exclude", **m)
-        for i, m in enumerate(EQUAL_WEIGHTS)
-    )
-    for key, low, colour in (
-        ("red", 0, "#d64545"),
-        ("yellow", 40, "#e0a100"),
-        ("green", 70, "#1f9d55"),
-    ):
-        Band.objects.create(
-            version=version, key=key, label=key.title(), min_score=low, colour=colour
+
+BANDS = [
+    {"key": "red", "label": "Red", "min_score": 0, "colour": "#d64545"},
+    {"key": "yellow", "label": "Yellow", "min_score": 40, "colour": "#e0a100"},
+    {"key": "green", "label": "Green", "min_score": 70, "colour": "#1f9d55"},
+]
+
+
+def scorecard_for(api: Api, segment_id: int, name: str) -> int:
+    """An equal-weight scorecard for the segment, published, all through the API: create it
+    (its draft is a copy of the default's rules), replace the measures and bands, publish.
+    Returns the published version's id."""
+    found = api.call("get", f"scorecards/?segment={segment_id}")["results"]
+    if found:  # a reused data set: a new draft of the segment's scorecard
+        draft = api.call("post", f"scorecards/{found[0]['id']}/draft/")["id"]
+        api.call("patch", f"scorecard-versions/{draft}/", {"new_days": None})
+    else:
+        scorecard = api.call("post", "scorecards/", {"name": name, "segment": segment_id})
+        draft = next(v for v in scorecard["versions"] if v["status"] == "draft")["id"]
+    copied = api.call("get", f"scorecard-measures/?version={draft}&page_size=100")
+    for measure in copied["results"]:
+        api.call("delete", f"scorecard-measures/{measure['id']}/", expect=(204,))
+    for position, measure in enumerate(EQUAL_WEIGHTS):
+        api.call(
+            "post",
+            "scorecard-measures/",
+            {
+                "version": draft,
+                "weight": 10,
+                "missing_policy": "exclude",
+                "position": position,
+                "params": {},
+                **measure,
+            },
         )
-    return version
+    api.call("put", f"scorecard-versions/{draft}/bands/", {"bands": BANDS})
+    api.call("post", f"scorecard-versions/{draft}/publish/")
+    return draft
 
 
-def backtest(api: Api, version_id: int, dates: dict) -> dict:
+def backtest(api: Api, version_id: int, dates: dict, new_days: int | None = None) -> dict:
     started = time.perf_counter()
-    body = api.call("post", "score-backtests/", {"scorecard_version": version_id, **dates})
+    ask = {"scorecard_version": version_id, **dates}
+    if new_days:
+        ask["new_days"] = new_days
+    body = api.call("post", "score-backtests/", ask)
     result = api.call("get", f"score-backtests/{body['id']}/")
     if result["status"] != "done":
         raise SystemExit(f"back-test {body['id']} {result['status']}: {result['error']}")
@@ -226,22 +277,37 @@ def figures(report_part: dict) -> dict:
     return row
 
 
-def run_set(api: Api, name: str, data, dates: dict) -> dict:
-    segment = load(api, data, f"Simulated {name}")
-    version = scorecard_for(segment, f"Simulated {name} (equal weights)")
-    log(f"{name}: loaded {len(data.accounts):,} accounts, {len(data.usage):,} usage rows")
-    equal = backtest(api, version.pk, dates)
+def applied(api: Api, result: dict, dates: dict, name: str, what: str) -> dict:
+    """The suggestion of `result` applied as a draft through the API and back-tested again
+    (its own figures, not the suggestion's in-report judgement); then published, so the next
+    suggestion can have its draft."""
+    draft = api.call("post", f"score-backtests/{result['id']}/apply/")
+    again = backtest(api, draft["id"], dates)
+    api.call("post", f"scorecard-versions/{draft['id']}/publish/")
+    log(f"{name}: {what} applied as draft v{draft['number']} and re-tested")
+    return {p: figures(again["report"]["current"][p]) for p in ("train", "test")}
+
+
+def run_set(api: Api, name: str, segment: int, dates: dict) -> dict:
+    version = scorecard_for(api, segment, f"Simulated {name} (equal weights)")
+    equal = backtest(api, version, dates)
     log(f"{name}: back-test of the equal-weight version in {equal['seconds']} s")
-    draft = api.call("post", f"score-backtests/{equal['id']}/apply/")
-    applied = backtest(api, draft["id"], dates)
-    log(f"{name}: the applied suggestion (draft v{draft['number']}) re-tested")
-    suggestion = equal["suggestion"]
+    by_lifecycle = backtest(api, version, dates, new_days=NEW_DAYS)
+    log(f"{name}: back-test with the suggestion fitted by lifecycle in {by_lifecycle['seconds']} s")
+    one_card = applied(api, equal, dates, name, "the suggestion")
+    lifecycle_card = applied(api, by_lifecycle, dates, name, "the lifecycle suggestion")
     return {
         "equal": {p: figures(equal["report"]["current"][p]) for p in ("train", "test")},
-        "suggested": {p: figures(applied["report"]["current"][p]) for p in ("train", "test")},
-        "judged": {p: figures(suggestion["judged"][p]) for p in ("train", "test")},
-        "measures": suggestion["measures"],
-        "c": suggestion["c"],
+        "suggested": one_card,
+        "lifecycle": lifecycle_card,
+        "versus": {
+            "suggested": equal["suggestion"].get("versus_current"),
+            "lifecycle": by_lifecycle["suggestion"].get("versus_current"),
+        },
+        "measures": equal["suggestion"]["measures"],
+        "lifecycle_measures": by_lifecycle["suggestion"]["measures"],
+        "lifecycle_parts": by_lifecycle["suggestion"].get("parts"),
+        "c": equal["suggestion"]["c"],
         "seconds": equal["seconds"],
         "embargoed": equal["report"]["embargoed"],
         "dates": equal["report"]["periods"],
@@ -252,6 +318,7 @@ def markdown(results: dict, args) -> str:
     def cell(value):
         return "–" if value is None else f"{value:.3f}"
 
+    b = results["behaviour"]
     lines = [
         MARK_START,
         "## Out-of-time validation on simulated churn (`make validate-bench`)",
@@ -261,58 +328,77 @@ def markdown(results: dict, args) -> str:
         "(`bench/churnsim.py`): a latent weekly engagement per account (AR(1) around its own "
         "level, lower while onboarding, lasting declines), four correlated noisy usage metrics "
         "read from it, and a weekly churn hazard rising with low engagement, its fall over 8 "
-        "weeks and tenure under 90 days / a year. The control has the same accounts and usage "
-        "but random churn. Both go in through the API; each segment's scorecard has equal "
-        "weights on logins per seat, messages, replies per message, the logins trend (log "
-        "ratio), reports and tenure. Back-test: "
-        f"{len(results['behaviour']['dates']['train']['dates'])} training dates and "
-        f"{len(results['behaviour']['dates']['test']['dates'])} test dates every 28 days, "
-        "90-day horizon, training observations whose horizon reaches the test period embargoed. "
-        '"Suggested" is the draft the suggestion was applied to through the API, back-tested '
-        "again: only its **test** figures count (it was fitted on the training dates, so its "
-        "training figures are in sample and not reported). AUC with the 95% interval from "
-        "resampling accounts.",
+        "weeks and tenure under 90 days / a year. The control has the same kind of accounts and "
+        "usage but random churn. Both go in through the API (accounts one by one, subscriptions "
+        "and usage in 1,000-row bulk upserts); each segment's scorecard is made through the "
+        "scorecard API with equal weights on logins per seat, messages, replies per message, "
+        "the logins trend (log ratio), reports and tenure. Back-test: "
+        f"{len(b['dates']['train']['dates'])} training dates and "
+        f"{len(b['dates']['test']['dates'])} test dates every 28 days, 90-day horizon, training "
+        "observations whose horizon reaches the test period embargoed. The suggestion is fitted "
+        f'twice on the training dates: once for all accounts ("suggested") and once '
+        f'separately for accounts in their first {NEW_DAYS} days and older ones ("suggested by '
+        'lifecycle", a lifecycle scorecard); each is applied as a draft through the API and '
+        "that draft back-tested again. Only their **test** figures count (their training "
+        "figures are in sample and not reported). AUC with the 95% interval from resampling "
+        "accounts; the difference from equal weights is the back-test's own paired comparison "
+        "(both scores judged on the same resamples of accounts, test period only).",
         "",
-        "| data set | score | period | AUC (95% CI) | top-decile lift "
-        "| < 90 d | 90–365 d | > 365 d |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| data set | score | period | AUC (95% CI) | Δ AUC vs equal (paired 95% CI) "
+        "| top-decile lift | < 90 d | 90–365 d | > 365 d |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
+    labels = {
+        "equal": "equal weights",
+        "suggested": "suggested (applied draft)",
+        "lifecycle": "suggested by lifecycle (applied draft)",
+    }
     for name in ("behaviour", "control"):
         r = results[name]
-        for score in ("equal", "suggested"):
+        for score in ("equal", "suggested", "lifecycle"):
             for period in ("test", "train"):
+                if score != "equal" and period == "train":
+                    continue  # fitted on these dates: in sample
                 f = r[score][period]
-                if score == "suggested" and period == "train":
-                    lines.append(
-                        f"| {name} | suggested (applied draft) | train | fitted here: in "
-                        "sample, not reported | | | | |"
-                    )
-                    continue
                 ci = f"{cell(f['ci'][0])}–{cell(f['ci'][1])}" if f["ci"] else "–"
                 t = f["tenure"]
-                label = "equal weights" if score == "equal" else "suggested (applied draft)"
                 period_label = "**test (out of time)**" if period == "test" else "train"
-                lines.append(
-                    f"| {name} | {label} | {period_label} | {cell(f['auc'])} ({ci}) | "
-                    f"{f['lift'] if f['lift'] is not None else '–'}× | {cell(t['new'][0])} | "
-                    f"{cell(t['growing'][0])} | {cell(t['established'][0])} |"
+                versus = (
+                    ((r["versus"].get(score) or {}).get("overall")) if score != "equal" else None
                 )
-    b = results["behaviour"]
-    kept = [m for m in b["measures"] if "curve" in m]
-    left = [m for m in b["measures"] if "left_out" in m]
+                delta = ""
+                if versus:
+                    low, high = versus["ci"]
+                    delta = f"{versus['difference']:+.3f} ({low:+.3f} to {high:+.3f})"
+                lines.append(
+                    f"| {name} | {labels[score]} | {period_label} | {cell(f['auc'])} ({ci}) | "
+                    f"{delta} | {f['lift'] if f['lift'] is not None else '–'}× | "
+                    f"{cell(t['new'][0])} | {cell(t['growing'][0])} | {cell(t['established'][0])} |"
+                )
+
+    def weights(measures: list[dict]) -> str:
+        kept = [m for m in measures if "curve" in m]
+        left = [m for m in measures if "left_out" in m]
+        text = ", ".join(f"{m['label']} {m['weight']:g}" for m in kept) or "none"
+        if left:
+            text += ". Left out: " + "; ".join(f"{m['label']} ({m['left_out']})" for m in left)
+        return text + "."
+
+    new = [m for m in b["lifecycle_measures"] if m.get("stage") == "new"]
+    established = [m for m in b["lifecycle_measures"] if m.get("stage") != "new"]
+    parts = b.get("lifecycle_parts") or {}
     lines += [
         "",
         f"Behaviour set: {b['equal']['test']['obs']:,} test observations "
         f"({b['equal']['test']['churned']:,} churned), {b['equal']['train']['obs']:,} training "
-        f"({b['embargoed']:,} embargoed). Penalty chosen by grouped CV: C = {b['c']}. Suggested "
-        "weights: "
-        + ", ".join(f"{m['label']} {m['weight']:g}" for m in kept)
-        + "."
-        + (
-            " Left out: " + "; ".join(f"{m['label']} ({m['left_out']})" for m in left) + "."
-            if left
-            else ""
-        ),
+        f"({b['embargoed']:,} embargoed). Penalty chosen by grouped CV: C = {b['c']}. "
+        f"Suggested weights (one scorecard): {weights(b['measures'])}",
+        "",
+        f"By lifecycle, new accounts ({parts.get('new', {}).get('observations', 0):,} training "
+        f"observations, {parts.get('new', {}).get('churned', 0):,} churned): {weights(new)} "
+        f"Established ({parts.get('established', {}).get('observations', 0):,}, "
+        f"{parts.get('established', {}).get('churned', 0):,} churned): {weights(established)}",
+        "",
         f"One back-test of the behaviour set took {b['seconds']} s in-process (load average at the "
         f"start {results['load']}).",
         MARK_END,
@@ -333,14 +419,25 @@ def write(section: str, path: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--accounts", type=int, default=800)
+    parser.add_argument("--accounts", type=int, default=1400)
     parser.add_argument("--weeks", type=int, default=78)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--output", default=str(BASE_DIR / "BENCHMARKS.md"))
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Keep the data an earlier run loaded with the same --accounts/--weeks/--seed "
+        "(skips the slow load; scorecards and back-tests are made afresh).",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(BASE_DIR))
     load_avg = " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    setup(VALIDATE_DB)
+    marker = BASE_DIR / "artifacts" / "validate-bench-data.json"
+    loaded = {"db": VALIDATE_DB, "accounts": args.accounts, "weeks": args.weeks, "seed": args.seed}
+    reuse = args.reuse and marker.exists() and json.loads(marker.read_text()) == loaded
+    if args.reuse and not reuse:
+        log("nothing to reuse for these settings: loading afresh")
+    setup(VALIDATE_DB, fresh=not reuse)
     import time_machine
 
     from bench.churnsim import simulate
@@ -348,6 +445,7 @@ def main() -> int:
     results = {"when": time.strftime("%Y-%m-%d"), "load": load_avg}
     with time_machine.travel(TODAY, tick=False):
         api = Api()
+        sets = {}
         for name, random_churn, seed in (
             ("behaviour", False, args.seed),
             ("control", True, args.seed + 1),
@@ -360,6 +458,13 @@ def main() -> int:
                 random_churn=random_churn,
                 prefix=name,
             )
+            if reuse:
+                found = api.call("get", f"segments/?name=Simulated%20{name}")["results"]
+                segment = found[0]["id"]
+            else:
+                segment = load(api, data, f"Simulated {name}")
+                rows = f"{len(data.accounts):,} accounts, {len(data.usage):,} usage rows"
+                log(f"{name}: loaded {rows}")
             first = data.first_week + timedelta(weeks=10)
             last = SIM_END - timedelta(days=91)
             steps = (last - first).days // 28
@@ -370,8 +475,11 @@ def main() -> int:
                 "horizon_days": 90,
                 "split_on": (first + timedelta(days=28 * (steps * 3 // 5 + 1))).isoformat(),
             }
-            results[name] = run_set(api, name, data, dates)
-    (BASE_DIR / "artifacts").mkdir(exist_ok=True)
+            sets[name] = (segment, dates)
+        (BASE_DIR / "artifacts").mkdir(exist_ok=True)
+        marker.write_text(json.dumps(loaded))
+        for name, (segment, dates) in sets.items():
+            results[name] = run_set(api, name, segment, dates)
     (BASE_DIR / "artifacts" / "validate-bench.json").write_text(
         json.dumps(results, indent=1, default=str)
     )

@@ -58,6 +58,14 @@ class BacktestForm(forms.Form):
         label="Churn horizon (days)", min_value=7, max_value=730, initial=90
     )
     split_on = forms.DateField(label="Test from", widget=forms.DateInput(attrs={"type": "date"}))
+    new_days = forms.IntegerField(
+        label="New accounts: first (days)",
+        min_value=1,
+        max_value=3650,
+        required=False,
+        help_text="Fit the suggestion separately for accounts younger than this and the rest "
+        "(a scorecard by lifecycle). Empty: the version's own split, if any.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

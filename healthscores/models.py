@@ -293,6 +293,12 @@ class ScoreBacktest(models.Model):
     step_days = models.PositiveSmallIntegerField(default=28)
     horizon_days = models.PositiveSmallIntegerField(default=90)
     split_on = models.DateField()
+    new_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Fit the suggestion separately for accounts younger than this many days and "
+        "the rest (a lifecycle scorecard); empty: the version's own split, if it has one.",
+    )
     status = models.CharField(
         max_length=8, choices=BacktestStatus.choices, default=BacktestStatus.QUEUED
     )

@@ -144,6 +144,10 @@ def backtest_view(backtest: ScoreBacktest) -> dict:
                 "current": current,
                 "suggested": suggested,
                 "tenure": _side_by_side(current, suggested, "tenure", "key"),
+                "lifecycle": _side_by_side(current, suggested, "lifecycle", "key"),
+                "versus": (suggestion.get("versus_current") or {}).get("overall")
+                if period == "test"
+                else None,
                 "segments": _side_by_side(current, suggested, "segments", "name"),
             }
         )

@@ -220,6 +220,7 @@ def backtest_list(request):
                     step_days=data["step_days"],
                     horizon_days=data["horizon_days"],
                     split_on=data["split_on"],
+                    new_days=data.get("new_days"),
                     user=request.user,
                 )
             except ValidationError as exc:

@@ -5,7 +5,7 @@ from django import forms
 from accounts.models import Segment
 
 from .kinds import Param, all_params, kind_params, kinds_using, measure_params_clean
-from .models import MeasureKind, MissingPolicy
+from .models import MeasureKind, MeasureStage, MissingPolicy
 
 
 def _param_field(param: Param) -> forms.Field:
@@ -32,8 +32,8 @@ def _label_row_inputs(form: forms.Form, what: str) -> None:
     """Inputs in a table row have no <label> of their own: name them for screen readers."""
     index = (form.prefix or "").rsplit("-", 1)[-1]
     row = str(int(index) + 1) if index.isdigit() else "new"
-    for name in ("key", "label", "kind", "weight", "bad", "good", "missing_policy", "min_score",
-                 "colour"):  # fmt: skip
+    for name in ("key", "label", "kind", "weight", "bad", "good", "missing_policy", "stage",
+                 "min_score", "colour"):  # fmt: skip
         field = form.fields.get(name)
         if field is not None:
             label = field.label or name.replace("_", " ").capitalize()
@@ -56,6 +56,12 @@ class MeasureForm(forms.Form):
     good = forms.FloatField(help_text="Raw value scoring 100")
     missing_policy = forms.ChoiceField(
         choices=MissingPolicy.choices, initial=MissingPolicy.EXCLUDE, label="If missing"
+    )
+    stage = forms.ChoiceField(
+        choices=MeasureStage.choices,
+        initial=MeasureStage.ALL,
+        label="Scores",
+        help_text="On a scorecard by lifecycle: all accounts, or only new or established ones.",
     )
 
     def __init__(self, *args, **kwargs):
@@ -100,6 +106,7 @@ class MeasureForm(forms.Form):
             "good": data["good"],
             "missing_policy": data["missing_policy"],
             "params": params,
+            "stage": data.get("stage") or MeasureStage.ALL,
         }
 
     @staticmethod
@@ -112,6 +119,7 @@ class MeasureForm(forms.Form):
             "bad": measure.bad,
             "good": measure.good,
             "missing_policy": measure.missing_policy,
+            "stage": measure.stage,
             **{name: (measure.params or {}).get(name) for name in PARAMS},
         }
 
@@ -160,7 +168,18 @@ BandFormSet = forms.formset_factory(BandForm, formset=_BandRows, extra=1, can_de
 
 
 class VersionNotesForm(forms.Form):
+    """What a draft says about itself, and its lifecycle split."""
+
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    new_days = forms.IntegerField(
+        label="Scorecard by lifecycle: new for the first (days)",
+        min_value=1,
+        max_value=3650,
+        required=False,
+        help_text="Accounts younger than this (tenure: since contract start or first "
+        "subscription) are scored with the measures for new accounts, the rest with those for "
+        "established ones; measures for all accounts count in both. Empty: one set for all.",
+    )
 
 
 class ScorecardCreateForm(forms.Form):

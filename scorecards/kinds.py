@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .models import MeasureKind, UsageAggregation
 
 SURVEY_CHOICES = (("nps", "NPS"), ("csat", "CSAT"))
+LIFECYCLE_DEFAULTS = (90, 365)  # new_days, established_days
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ KIND_PARAMS: dict[str, tuple[Param, ...]] = {
             "new_days",
             "New for (days)",
             int,
-            default=90,
+            default=LIFECYCLE_DEFAULTS[0],
             min_value=1,
             max_value=3650,
             help_text="Stage 0 (new) for this many days of tenure.",
@@ -201,7 +202,7 @@ KIND_PARAMS: dict[str, tuple[Param, ...]] = {
             "established_days",
             "Established after (days)",
             int,
-            default=365,
+            default=LIFECYCLE_DEFAULTS[1],
             min_value=1,
             max_value=3650,
             help_text="Stage 2 (established) from this many days of tenure.",
@@ -286,4 +287,11 @@ def measure_params_clean(kind: str, params) -> tuple[dict, dict[str, list[str]]]
             errors[name] = [error]
         elif value != "":
             cleaned[name] = value
+    if kind == MeasureKind.LIFECYCLE and not errors:
+        new_days = cleaned.get("new_days", LIFECYCLE_DEFAULTS[0])
+        established = cleaned.get("established_days", LIFECYCLE_DEFAULTS[1])
+        if established <= new_days:
+            errors["established_days"] = [
+                f"Established must come after new: use more than new_days ({new_days})."
+            ]
     return cleaned, errors

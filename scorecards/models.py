@@ -69,6 +69,13 @@ class ScorecardVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     published_at = models.DateTimeField(null=True, blank=True)
+    new_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Scorecards by lifecycle: accounts with fewer days of tenure than this are "
+        "scored with the measures for new accounts, the rest with those for established "
+        "ones (measures for all accounts count in both). Empty: one set for every account.",
+    )
 
     class Meta:
         ordering = ["scorecard_id", "-number"]
@@ -88,6 +95,10 @@ class ScorecardVersion(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=VersionStatus.values), name="scorecard_version_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(new_days__isnull=True) | Q(new_days__gte=1, new_days__lte=3650),
+                name="scorecard_version_new_days_range",
             ),
         ]
 
@@ -123,6 +134,14 @@ class MeasureKind(models.TextChoices):
     def usage_kinds(cls) -> tuple[str, ...]:
         """Kinds that read the usage metrics (and need a `metric` parameter)."""
         return (cls.USAGE, cls.USAGE_TREND, cls.USAGE_RATIO)
+
+
+class MeasureStage(models.TextChoices):
+    """Which accounts of a lifecycle scorecard a measure scores (`ScorecardVersion.new_days`)."""
+
+    ALL = "all", "All accounts"
+    NEW = "new", "New accounts"
+    ESTABLISHED = "established", "Established accounts"
 
 
 class MissingPolicy(models.TextChoices):
@@ -165,6 +184,12 @@ class Measure(models.Model):
         max_length=8, choices=MissingPolicy.choices, default=MissingPolicy.EXCLUDE
     )
     position = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(
+        max_length=12,
+        choices=MeasureStage.choices,
+        default=MeasureStage.ALL,
+        help_text="On a lifecycle scorecard: score only new or only established accounts.",
+    )
 
     class Meta:
         ordering = ["version_id", "position", "id"]
@@ -177,6 +202,9 @@ class Measure(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(missing_policy__in=MissingPolicy.values), name="measure_missing_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(stage__in=MeasureStage.values), name="measure_stage_valid"
             ),
         ]
 

@@ -16,6 +16,7 @@ from .models import (
     ManualMeasureValue,
     Measure,
     MeasureKind,
+    MeasureStage,
     MissingPolicy,
     Scorecard,
     ScorecardVersion,
@@ -45,6 +46,7 @@ def _copy_rules(*, source: ScorecardVersion, target: ScorecardVersion, weights=N
             good=m.good,
             missing_policy=m.missing_policy,
             position=m.position,
+            stage=m.stage,
         )
         for m in source.measures.all()
     )
@@ -99,7 +101,11 @@ def scorecard_version_draft_create(
         scorecard.versions.order_by("-number").values_list("number", flat=True).first() or 0
     ) + 1
     draft = ScorecardVersion.objects.create(
-        scorecard=scorecard, number=number, created_by=user, notes=notes
+        scorecard=scorecard,
+        number=number,
+        created_by=user,
+        notes=notes,
+        new_days=source.new_days if source is not None else None,
     )
     if source is not None:
         _copy_rules(source=source, target=draft, weights=weights)
@@ -124,7 +130,21 @@ def _draft_locked(version_id: int) -> ScorecardVersion:
     return version
 
 
-MEASURE_FIELDS = ("key", "label", "kind", "weight", "params", "bad", "good", "missing_policy")
+MEASURE_FIELDS = (
+    "key",
+    "label",
+    "kind",
+    "weight",
+    "params",
+    "bad",
+    "good",
+    "missing_policy",
+    "stage",
+)
+NO_SPLIT_FOR_STAGE = (
+    "Only a scorecard by lifecycle has measures for new or established accounts: set the "
+    "version's new_days (how long an account counts as new) first."
+)
 
 
 def _measure_errors(fields: dict) -> dict[str, list]:
@@ -144,6 +164,8 @@ def _measure_errors(fields: dict) -> dict[str, list]:
         errors["weight"] = ["The weight must be positive."]
     if fields["bad"] == fields["good"]:
         errors["good"] = ["The bad and good thresholds must differ."]
+    if fields.get("stage", MeasureStage.ALL) not in MeasureStage.values:
+        errors["stage"] = [f"Choose one of: {', '.join(MeasureStage.values)}."]
     return errors
 
 
@@ -170,6 +192,8 @@ def measure_save(
     fields = {name: getattr(measure, name) for name in (*MEASURE_FIELDS, "position")}
     fields.update(changes)
     errors = _measure_errors(fields)
+    if fields["stage"] != MeasureStage.ALL and not draft.new_days and "stage" not in errors:
+        errors["stage"] = [NO_SPLIT_FOR_STAGE]
     if draft.measures.filter(key=fields["key"]).exclude(pk=measure.pk).exists():
         errors["key"] = ["Another measure of this draft has this key."]
     if errors:
@@ -214,16 +238,58 @@ def bands_replace(*, version: ScorecardVersion, bands: list[dict]) -> list[Band]
     )
 
 
+_UNCHANGED = object()
+
+
 @transaction.atomic
-def scorecard_version_notes_set(*, version: ScorecardVersion, notes: str) -> ScorecardVersion:
-    """Change what a draft says about itself (what changed and why)."""
+def scorecard_version_settings_set(
+    *, version: ScorecardVersion, notes=_UNCHANGED, new_days=_UNCHANGED
+) -> ScorecardVersion:
+    """Change what a draft says about itself (what changed and why) and its lifecycle split
+    (`new_days`: accounts younger than this are scored with the measures for new accounts;
+    None for one set of measures, refused while the draft has measures for one part)."""
     draft = _draft_locked(version.pk)
-    draft.notes = notes
-    draft.save(update_fields=["notes"])
+    fields = []
+    if notes is not _UNCHANGED:
+        draft.notes = notes
+        fields.append("notes")
+    if new_days is not _UNCHANGED:
+        if new_days is not None and not 1 <= new_days <= 3650:
+            raise ValidationError({"new_days": ["Use a number of days from 1 to 3650."]})
+        if new_days is None and draft.measures.exclude(stage=MeasureStage.ALL).exists():
+            raise ValidationError(
+                {
+                    "new_days": [
+                        "This draft has measures for new or established accounts only: set "
+                        "them to all accounts (or delete them) before removing the split."
+                    ]
+                }
+            )
+        draft.new_days = new_days
+        fields.append("new_days")
+    if fields:
+        draft.save(update_fields=fields)
     return draft
 
 
-def _validate_rules(measures: list[dict], bands: list[dict]) -> None:
+def _lifecycle_errors(measures: list[dict], new_days: int | None) -> list[str]:
+    """A lifecycle scorecard scores each part with at least one measure; a plain one has no
+    measure for one part only."""
+    stages = [m.get("stage") or MeasureStage.ALL for m in measures]
+    if not new_days:
+        if any(stage != MeasureStage.ALL for stage in stages):
+            return [NO_SPLIT_FOR_STAGE]
+        return []
+    errors = []
+    for part in (MeasureStage.NEW, MeasureStage.ESTABLISHED):
+        if not any(stage in (MeasureStage.ALL, part) for stage in stages):
+            errors.append(
+                f"No measure scores {part} accounts: add one for them or for all accounts."
+            )
+    return errors
+
+
+def _validate_rules(measures: list[dict], bands: list[dict], new_days: int | None = None) -> None:
     errors = []
     keys = [m["key"] for m in measures]
     if not measures:
@@ -250,19 +316,30 @@ def _validate_rules(measures: list[dict], bands: list[dict]) -> None:
         errors.append("Two bands cannot start at the same score.")
     if len({b["key"] for b in bands}) != len(bands):
         errors.append("Band keys must be unique.")
+    if measures:
+        errors.extend(_lifecycle_errors(measures, new_days))
     if errors:
         raise ValidationError(errors)
 
 
 @transaction.atomic
 def scorecard_version_update(
-    *, version: ScorecardVersion, notes: str, measures: list[dict], bands: list[dict]
+    *,
+    version: ScorecardVersion,
+    notes: str,
+    measures: list[dict],
+    bands: list[dict],
+    new_days=_UNCHANGED,
 ) -> ScorecardVersion:
-    """Replace a draft's measures and bands (published and archived versions never change)."""
+    """Replace a draft's measures and bands (published and archived versions never change),
+    and its lifecycle split when `new_days` is given."""
     version = _draft_locked(version.pk)
-    _validate_rules(measures, bands)
+    if new_days is _UNCHANGED:
+        new_days = version.new_days
+    _validate_rules(measures, bands, new_days)
     version.notes = notes
-    version.save(update_fields=["notes"])
+    version.new_days = new_days
+    version.save(update_fields=["notes", "new_days"])
     version.measures.all().delete()
     version.bands.all().delete()
     Measure.objects.bulk_create(
@@ -278,8 +355,13 @@ def scorecard_version_publish(*, version: ScorecardVersion, user) -> ScorecardVe
     Scorecard.objects.select_for_update().get(pk=version.scorecard_id)
     version = _draft_locked(version.pk)
     _validate_rules(
-        list(version.measures.values("key", "label", "kind", "weight", "bad", "good", "params")),
+        list(
+            version.measures.values(
+                "key", "label", "kind", "weight", "bad", "good", "params", "stage"
+            )
+        ),
         list(version.bands.values("key", "min_score")),
+        version.new_days,
     )
     ScorecardVersion.objects.filter(
         scorecard_id=version.scorecard_id, status=VersionStatus.PUBLISHED

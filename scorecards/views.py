@@ -108,6 +108,7 @@ def version_edit(request, pk: int):
                     notes=notes.cleaned_data["notes"],
                     measures=[f.as_measure() for f in _filled(measures)],
                     bands=[f.as_band() for f in _filled(bands)],
+                    new_days=notes.cleaned_data.get("new_days"),
                 )
                 if publishing:
                     scorecard_version_publish(version=version, user=request.user)
@@ -121,7 +122,7 @@ def version_edit(request, pk: int):
                 messages.success(request, "Draft saved. Preview its impact before publishing.")
                 return redirect("scorecards:version_edit", pk=version.pk)
     else:
-        notes = VersionNotesForm(initial={"notes": version.notes})
+        notes = VersionNotesForm(initial={"notes": version.notes, "new_days": version.new_days})
         measures = MeasureFormSet(
             prefix="measures", initial=[MeasureForm.initial_from(m) for m in version.measures.all()]
         )

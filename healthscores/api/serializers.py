@@ -314,6 +314,7 @@ class ScoreBacktestSerializer(ApiModelSerializer):
             "step_days",
             "horizon_days",
             "split_on",
+            "new_days",
             "status",
             "progress",
             "error",
@@ -350,6 +351,15 @@ class ScoreBacktestRequestSerializer(ApiSerializer):
     )
     split_on = serializers.DateField(
         help_text="Dates before it train the suggestion; dates on or after it test."
+    )
+    new_days = StrictIntegerField(
+        min_value=1,
+        max_value=3650,
+        required=False,
+        allow_null=True,
+        help_text="Fit the suggestion separately for accounts younger than this many days "
+        "(tenure) and established ones, for a lifecycle scorecard; default: the version's own "
+        "split, if it has one.",
     )
 
     def validate(self, attrs):

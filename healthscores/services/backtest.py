@@ -23,7 +23,14 @@ from django.utils import timezone
 
 from accounts.models import Segment
 from healthscores.models import BacktestStatus, ScoreBacktest
-from scorecards.models import Band, Measure, MeasureKind, ScorecardVersion, VersionStatus
+from scorecards.models import (
+    Band,
+    Measure,
+    MeasureKind,
+    MeasureStage,
+    ScorecardVersion,
+    VersionStatus,
+)
 from scorecards.selectors import version_with_rules
 
 from . import backtest_metrics as metrics
@@ -44,7 +51,7 @@ from .inputs import (
 )
 from .measures import MeasureRule, measure_rules
 from .observations import observations_collect
-from .suggest import rules_from_suggestion, weights_suggest
+from .suggest import lifecycle_suggest, rules_from_suggestion
 from .validation import _scope
 
 logger = logging.getLogger(__name__)
@@ -74,6 +81,7 @@ def score_backtest_create(
     split_on: date,
     step_days: int = 28,
     horizon_days: int = 90,
+    new_days: int | None = None,
     user=None,
     today: date | None = None,
     enqueue: bool = True,
@@ -90,6 +98,8 @@ def score_backtest_create(
         horizon_days=horizon_days,
         today=today,
     )
+    if new_days is not None and not 1 <= new_days <= 3650:
+        errors["new_days"] = ["Use a number of days from 1 to 3650."]
     if errors:
         raise ValidationError(errors)
     backtest = ScoreBacktest.objects.create(
@@ -99,6 +109,7 @@ def score_backtest_create(
         step_days=step_days,
         horizon_days=horizon_days,
         split_on=split_on,
+        new_days=new_days,
         created_by=user,
     )
     if enqueue:
@@ -233,14 +244,27 @@ def measure_inputs_load(block: AccountBlock, as_of: date, needs: Needs) -> Chunk
     return inputs
 
 
-def overall_scores(rules: list[MeasureRule], raws: np.ndarray) -> np.ndarray:
+def overall_scores(
+    rules: list[MeasureRule],
+    raws: np.ndarray,
+    *,
+    tenure: np.ndarray | None = None,
+    new_days: int | None = None,
+    columns: list[int] | None = None,
+) -> np.ndarray:
     """The overall 0-100 score of every observation, rounded as a snapshot stores it: the same
-    arithmetic as `measures.score_measures`, over arrays."""
+    arithmetic as `measures.score_measures`, over arrays. With `new_days` (a lifecycle
+    scorecard) a measure for new or established accounts counts only for the observations
+    whose `tenure` puts them in its part (`measures.lifecycle_part`). `columns[i]` is the
+    column of `raws` rule i reads (default: column i)."""
     n = raws.shape[0]
     weighted = np.zeros(n)
     counted = np.zeros(n)
+    is_new = np.zeros(n, dtype=bool)
+    if new_days and tenure is not None:
+        is_new = np.nan_to_num(tenure, nan=np.inf) < new_days
     for i, rule in enumerate(rules):
-        raw = raws[:, i]
+        raw = raws[:, i if columns is None else columns[i]]
         missing = np.isnan(raw)
         if rule.curve:
             xs = np.array([p[0] for p in rule.curve])
@@ -255,6 +279,8 @@ def overall_scores(rules: list[MeasureRule], raws: np.ndarray) -> np.ndarray:
             score, counts = np.where(missing, 50.0, score), np.ones(n, dtype=bool)
         else:
             counts = ~missing
+        if new_days and rule.stage != MeasureStage.ALL:
+            counts = counts & (is_new if rule.stage == MeasureStage.NEW else ~is_new)
         weighted += np.where(counts, score * rule.weight, 0.0)
         counted += np.where(counts, rule.weight, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -309,19 +335,27 @@ def _backtest_compute(backtest: ScoreBacktest, on_progress) -> tuple[dict, dict]
     names = [d.isoformat() for d in dates]
 
     resample = metrics.AccountResample(obs.account)  # one bootstrap for every group
+    new_days = backtest.new_days or version.new_days
 
     def judged(scores: np.ndarray) -> dict:
-        return {
-            period: metrics.period_report(
+        out = {}
+        for period, mask in (("train", train), ("test", test)):
+            part = obs.take(mask)
+            out[period] = metrics.period_report(
                 scores[mask],
-                obs.take(mask),
+                part,
                 dates=names,
                 bands=bands,
                 segments=segments,
                 resample=resample,
             )
-            for period, mask in (("train", train), ("test", test))
-        }
+            if new_days:  # each part of a lifecycle scorecard, as scoring chooses it
+                out[period]["lifecycle"] = metrics.lifecycle_parts(
+                    scores[mask], part, new_days, resample=resample
+                )
+        return out
+
+    current_scores = overall_scores(rules, obs.raws, tenure=obs.tenure, new_days=version.new_days)
 
     report = {
         "dates": names,
@@ -335,20 +369,34 @@ def _backtest_compute(backtest: ScoreBacktest, on_progress) -> tuple[dict, dict]
         },
         "embargoed": int(embargoed.sum()),
         "observations": len(obs),
-        "current": judged(overall_scores(rules, obs.raws)),
+        "new_days": new_days,
+        "current": judged(current_scores),
         "measures": [_coverage(rule, obs.raws[:, i], train, test) for i, rule in enumerate(rules)],
     }
     seconds["report"] = round(time.perf_counter() - clock, 2)
     on_progress(0.6)
     clock = time.perf_counter()
     fit = obs.take(train)
-    suggestion = weights_suggest(rules, fit.raws, fit.label, fit.account)
+    suggestion = lifecycle_suggest(
+        rules, fit.raws, fit.label, fit.account, fit.tenure, new_days=new_days
+    )
     seconds["suggestion"] = round(time.perf_counter() - clock, 2)
     on_progress(0.9)
     clock = time.perf_counter()
-    suggested_rules = rules_from_suggestion(rules, suggestion)
+    suggested_rules, columns = rules_from_suggestion(rules, suggestion)
     if suggested_rules:
-        suggestion["judged"] = judged(overall_scores(suggested_rules, obs.raws))
+        scores = overall_scores(
+            suggested_rules,
+            obs.raws,
+            tenure=obs.tenure,
+            new_days=suggestion.get("new_days"),
+            columns=columns,
+        )
+        suggestion["judged"] = judged(scores)
+        # paired: the same resamples of accounts judge both scores on the test period
+        suggestion["versus_current"] = metrics.test_period_comparison(
+            scores[test], current_scores[test], obs.take(test), resample=resample
+        )
     seconds["judging the suggestion"] = round(time.perf_counter() - clock, 2)
     # How long each step took (the benchmark reports it; a slow back-test says where it went).
     report["seconds"] = seconds
@@ -436,6 +484,12 @@ def score_backtests_sweep(*, now=None) -> list[int]:
     return ids
 
 
+def _part_label(suggestion: dict, measure: dict) -> str:
+    if not suggestion.get("new_days"):
+        return ""
+    return " (new accounts)" if measure.get("stage") == MeasureStage.NEW else " (established)"
+
+
 @transaction.atomic
 def backtest_suggestion_apply(*, backtest: ScoreBacktest, user=None) -> ScorecardVersion:
     """A new draft of the scorecard with the suggested weights and scoring curves; measures
@@ -459,29 +513,34 @@ def backtest_suggestion_apply(*, backtest: ScoreBacktest, user=None) -> Scorecar
         f"(trained on dates before {backtest.split_on})."
     )
     if left_out:
-        notes += " Left out: " + "; ".join(f"{m['label']}: {m['left_out']}" for m in left_out)
+        notes += " Left out: " + "; ".join(
+            f"{m['label']}{_part_label(suggestion, m)}: {m['left_out']}" for m in left_out
+        )
+    new_days = suggestion.get("new_days") or source.new_days
     draft = ScorecardVersion.objects.create(
-        scorecard=scorecard, number=number, created_by=user, notes=notes
+        scorecard=scorecard, number=number, created_by=user, notes=notes, new_days=new_days
     )
     measures = []
-    for position, m in enumerate(source.measures.order_by("position", "id")):
-        s = kept.get(m.key)
-        if s is None:
-            continue
-        measures.append(
-            Measure(
-                version=draft,
-                key=m.key,
-                label=m.label,
-                kind=m.kind,
-                weight=s["weight"],
-                params={**(m.params or {}), "curve": s["curve"]},
-                bad=s["bad"],
-                good=s["good"],
-                missing_policy=s["missing_policy"],
-                position=position,
+    for m in source.measures.order_by("position", "id"):
+        for s in kept.values():
+            if s.get("source_key", s["key"]) != m.key:
+                continue
+            stage = s.get("stage", m.stage)
+            measures.append(
+                Measure(
+                    version=draft,
+                    key=s["key"],
+                    label=f"{m.label[:84]} (new accounts)" if s["key"] != m.key else m.label,
+                    kind=m.kind,
+                    weight=s["weight"],
+                    params={**(m.params or {}), "curve": s["curve"]},
+                    bad=s["bad"],
+                    good=s["good"],
+                    missing_policy=s["missing_policy"],
+                    position=len(measures),
+                    stage=stage if new_days else MeasureStage.ALL,
+                )
             )
-        )
     Measure.objects.bulk_create(measures)
     Band.objects.bulk_create(
         Band(version=draft, key=b.key, label=b.label, min_score=b.min_score, colour=b.colour)

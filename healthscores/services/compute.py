@@ -17,11 +17,14 @@ from scorecards.selectors import ScorecardSet, band_for, published_scorecards
 
 from .inputs import AccountBlock, ChunkInputs, SurveySpec, chunk_inputs_load
 from .measures import (
+    lifecycle_part,
     measure_rules,
     mrr_on,
     raw_value,
     revenue_through,
+    rules_for_part,
     score_measures,
+    tenure_days,
 )
 
 # --- tunables (documented in docs/ARCHITECTURE.md, "Health scores and the nightly run") ---
@@ -356,6 +359,9 @@ def health_compute(
                 {m.key: (m.label, m.unit) for m in measure_list},
             )
         measures, bands, labels = rules[chosen.pk]
+        if chosen.new_days:  # a lifecycle scorecard: new or established measures by tenure
+            part = lifecycle_part(tenure_days(account, inputs), chosen.new_days)
+            measures = rules_for_part(measures, part)
         decay, decay_status, decay_components = decay_compute(acc, inputs)
         raws = [raw_value(m, account, inputs, decay) for m in measures]
         overall_f, confidence, measures_json = score_measures(measures, raws)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from healthscores.sentences import NO_PREVIOUS_WINDOW
-from scorecards.models import Measure, MeasureKind, MissingPolicy, UsageAggregation
+from scorecards.models import Measure, MeasureKind, MeasureStage, MissingPolicy, UsageAggregation
 
 from .inputs import ChunkInputs, SurveySpec, UsageSpec
 
@@ -54,6 +54,19 @@ def lifecycle_stage(tenure: int, params: dict) -> int:
     new_days = int((params or {}).get("new_days") or LIFECYCLE_NEW_DAYS)
     established = int((params or {}).get("established_days") or LIFECYCLE_ESTABLISHED_DAYS)
     return 0 if tenure < new_days else 1 if tenure < established else 2
+
+
+def lifecycle_part(tenure: float | None, new_days: int | None) -> str:
+    """Which measures of a lifecycle scorecard score an account: `new` while its tenure is
+    under `new_days`, else `established` (also when its tenure is unknown: no start date)."""
+    if new_days and tenure is not None and tenure < new_days:
+        return MeasureStage.NEW
+    return MeasureStage.ESTABLISHED
+
+
+def rules_for_part(rules: list, part: str) -> list:
+    """The measures that score an account in `part`: its own and those for all accounts."""
+    return [rule for rule in rules if rule.stage in (MeasureStage.ALL, part)]
 
 
 @dataclass(slots=True)
@@ -123,6 +136,7 @@ class MeasureRule:
     survey: SurveySpec | None = None
     mix_n: int = 10
     curve: tuple[tuple[float, float], ...] | None = None
+    stage: str = MeasureStage.ALL
 
     @property
     def higher_is_better(self) -> bool:
@@ -157,6 +171,7 @@ def measure_rules(measures) -> list[MeasureRule]:
                 survey=survey_spec(m) if m.kind == MeasureKind.SURVEY else None,
                 mix_n=mix_size(m),
                 curve=curve_points(params),
+                stage=m.stage,
             )
         )
     return rules
@@ -233,11 +248,38 @@ class UsageWindows:
     before: float | None
 
 
+def account_first_day(account: dict, inputs: ChunkInputs, metric: str) -> date | None:
+    """The account's first day for a usage window: the earliest of its contract start, its
+    first subscription and its first value of the metric, up to `as_of`."""
+    starts = [start for start, _end, _mrr in inputs.subscriptions.get(account["id"], [])]
+    if account.get("contract_start") is not None:
+        starts.append(account["contract_start"])
+    first_use = inputs.usage_first.get(metric, {}).get(account["id"])
+    if first_use is not None:
+        starts.append(first_use)
+    starts = [day for day in starts if day <= inputs.as_of]
+    return min(starts) if starts else None
+
+
+def window_days_lived(first_day: date | None, window_end: date, window_days: int) -> int:
+    """Days of the window (window_end - window_days, window_end] on or after the account's
+    first day: the whole window when the first day is unknown or earlier, 0 when it is later."""
+    if first_day is None:
+        return window_days
+    return max(0, min(window_days, (window_end - first_day).days + 1))
+
+
 def usage_windows(spec: UsageSpec, params: dict, account: dict, inputs: ChunkInputs):
     """The metric's windows for one account. With `no_rows` = `zero` (the default) a window
     without rows that starts after the account's first value of the metric counts as no
     use (0), the honest reading of a quiet account; before its first value (or with
-    `no_rows` = `missing`) it has no data."""
+    `no_rows` = `missing`) it has no data.
+
+    Windows count from the account's first day (`account_first_day`): a window that starts
+    before it is read over the days the account existed and scaled to the full window (a sum
+    or a count of active days "at this pace over the window"), so a young account's usage is
+    not diluted by days before it was a customer; a previous window wholly before the first
+    day has no data (a trend needs two windows the account lived through)."""
     acc = account["id"]
     row = inputs.usage.get((spec.metric, spec.window_days), {}).get(acc) or {}
     zero = (params.get("no_rows") or "zero") == "zero"
@@ -252,7 +294,19 @@ def usage_windows(spec: UsageSpec, params: dict, account: dict, inputs: ChunkInp
         and first <= inputs.as_of - timedelta(days=spec.window_days)
     ):
         before = 0.0
-    return UsageWindows(total, int(row.get("cur_active") or 0), before)
+    active = int(row.get("cur_active") or 0)
+    window = spec.window_days
+    first_day = account_first_day(account, inputs, spec.metric)
+    lived = window_days_lived(first_day, inputs.as_of, window)
+    if 0 < lived < window:
+        active = int(round(active * window / lived))
+        total = None if total is None else total * window / lived
+    lived_before = window_days_lived(first_day, inputs.as_of - timedelta(days=window), window)
+    if lived_before == 0:
+        before = None
+    elif lived_before < window and before is not None:
+        before = before * window / lived_before
+    return UsageWindows(total, active, before)
 
 
 def _usage_trend_raw(rule: MeasureRule, account: dict, inputs: ChunkInputs) -> RawValue:

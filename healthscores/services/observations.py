@@ -173,11 +173,18 @@ def _slots(frame: Frame, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return slot, known
 
 
-def usage_windows(frame: Frame, scope: Q | None, specs: list) -> dict:
+NEVER = 2147483647
+
+
+def usage_windows(
+    frame: Frame, scope: Q | None, specs: list, customer_since: np.ndarray | None = None
+) -> dict:
     """Per (metric, window) spec and observation: the sums, row counts and active rows of the
-    window ending on the date and the one before, and whether the account had any value of the
-    metric by the date and by the start of the window: `inputs.usage_aggregates_many` and
-    `inputs.usage_first_dates` for every date at once."""
+    window ending on the date and the one before, whether the account had any value of the
+    metric by the date and by the start of the window, and its first day for the metric's
+    windows (`measures.account_first_day`: the earlier of `customer_since` and its first value
+    of the metric, when on or before the date; nan if neither): `inputs.usage_aggregates_many`
+    and `inputs.usage_first_dates` for every date at once."""
     specs = list({(s.metric, s.window_days): s for s in specs}.values())
     metric_names = sorted({s.metric for s in specs})
     offsets = {0}
@@ -196,9 +203,10 @@ def usage_windows(frame: Frame, scope: Q | None, specs: list) -> dict:
             "COALESCE(SUM(value) FILTER (WHERE metric = %s), 0)::float8",
             "(COUNT(*) FILTER (WHERE metric = %s))::float8",
             "(COUNT(*) FILTER (WHERE metric = %s AND value > 0))::float8",
+            f"COALESCE(MIN(date - DATE '{EPOCH}') FILTER (WHERE metric = %s), {NEVER})::int4",
         ]
-        params += [metric] * 3
-        fields += [(f"sum{m}", "f8"), (f"n{m}", "f8"), (f"pos{m}", "f8")]
+        params += [metric] * 4
+        fields += [(f"sum{m}", "f8"), (f"n{m}", "f8"), (f"pos{m}", "f8"), (f"first{m}", "i4")]
     rows = copy_array(
         f"SELECT account_id::int8, width_bucket(date - DATE '{EPOCH}' - 1, %s::int[])::int4, "
         f"{', '.join(columns)} FROM {UsageMetric._meta.db_table} "
@@ -220,6 +228,15 @@ def usage_windows(frame: Frame, scope: Q | None, specs: list) -> dict:
         sums = buckets.dense(frame, s, k, rows[f"sum{m}"][known])
         counts = buckets.dense(frame, s, k, rows[f"n{m}"][known])
         active = buckets.dense(frame, s, k, rows[f"pos{m}"][known])
+        first_use = np.full(len(frame.ids), NEVER, dtype=np.int64)
+        np.minimum.at(first_use, s, rows[f"first{m}"][known].astype(np.int64))
+        first_use = first_use[frame.slot]
+        # the earliest first value overall is the first one by the date when it is by the date
+        first_day = np.where(first_use <= frame.day, first_use, NEVER)
+        if customer_since is not None:
+            since = np.nan_to_num(customer_since, nan=NEVER).astype(np.int64)
+            first_day = np.minimum(first_day, np.where(since <= frame.day, since, NEVER))
+        first_day = np.where(first_day == NEVER, np.nan, first_day.astype(float))
         for spec in specs:
             if spec.metric != metric:
                 continue
@@ -240,12 +257,23 @@ def usage_windows(frame: Frame, scope: Q | None, specs: list) -> dict:
                 "prev_rows": between(counts, before, cut),
                 "any_by_date": counts[obs, at] > 0,
                 "any_by_cut": counts[obs, cut] > 0,
+                "first_day": first_day,
             }
     return out
 
 
-def _window_values(rule: MeasureRule, spec, usage: dict) -> tuple[np.ndarray, np.ndarray]:
-    """`measures.usage_windows` over arrays: (total, before), nan where there is no data."""
+def _lived(first_day: np.ndarray, window_end: np.ndarray, window: int) -> np.ndarray:
+    """`measures.window_days_lived` over arrays: days of the window on or after the first day
+    (the whole window when the first day is unknown)."""
+    lived = np.clip(window_end - first_day + 1, 0, window)
+    return np.where(np.isnan(first_day), window, lived)
+
+
+def _window_values(
+    rule: MeasureRule, spec, usage: dict, day: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`measures.usage_windows` over arrays: (total, active days, before), nan where there is
+    no data; windows count from the account's first day."""
     u = usage[(spec.metric, spec.window_days)]
     zero = (rule.params.get("no_rows") or "zero") == "zero"
     total = np.where(u["cur_rows"] > 0, u["cur_sum"], np.nan)
@@ -253,18 +281,30 @@ def _window_values(rule: MeasureRule, spec, usage: dict) -> tuple[np.ndarray, np
     if zero:
         total = np.where(np.isnan(total) & u["any_by_date"], 0.0, total)
         before = np.where(np.isnan(before) & u["any_by_cut"], 0.0, before)
-    return total, before
+    w = spec.window_days
+    lived = _lived(u["first_day"], day, w)
+    partial = (lived > 0) & (lived < w)
+    scale = np.where(partial, w / np.where(lived > 0, lived, 1), 1.0)
+    total = total * scale
+    active = np.where(partial, np.round(u["cur_active"] * scale), u["cur_active"])
+    lived_before = _lived(u["first_day"], day - w, w)
+    before = np.where(
+        lived_before == 0,
+        np.nan,
+        before * np.where(lived_before < w, w / np.where(lived_before > 0, lived_before, 1), 1),
+    )
+    return total, active, before
 
 
 def usage_raw(rule: MeasureRule, frame: Frame, usage: dict) -> np.ndarray:
     """The raw values of a usage, usage-trend or usage-ratio measure (`measures._usage_*`)."""
-    total, before = _window_values(rule, rule.usage, usage)
+    total, active, before = _window_values(rule, rule.usage, usage, frame.day)
     with np.errstate(invalid="ignore", divide="ignore"):
         if rule.kind == MeasureKind.USAGE_TREND:
             change = np.log1p(np.maximum(0.0, total)) - np.log1p(np.maximum(0.0, before))
             return np.where(np.isnan(total) | np.isnan(before), np.nan, change)
         if rule.kind == MeasureKind.USAGE_RATIO:
-            denominator, _ = _window_values(rule, rule.usage_denominator, usage)
+            denominator, _, _ = _window_values(rule, rule.usage_denominator, usage, frame.day)
             ok = ~np.isnan(denominator) & (denominator > 0)
             numerator = np.nan_to_num(total, nan=0.0)
             return np.where(ok, numerator / np.where(ok, denominator, 1.0), np.nan)
@@ -278,7 +318,6 @@ def usage_raw(rule: MeasureRule, frame: Frame, usage: dict) -> np.ndarray:
             )
             return np.where(np.isnan(total) | np.isnan(before), np.nan, change)
         if aggregation == UsageAggregation.ACTIVE_DAYS:
-            active = usage[(rule.usage.metric, rule.usage.window_days)]["cur_active"]
             return np.where(np.isnan(total), np.nan, active)
         value = total / rule.usage.window_days if aggregation == UsageAggregation.AVG else total
         if rule.params.get("per_seat"):
@@ -287,9 +326,10 @@ def usage_raw(rule: MeasureRule, frame: Frame, usage: dict) -> np.ndarray:
         return value
 
 
-def tenure(frame: Frame, scope: Q | None) -> np.ndarray:
+def tenure(frame: Frame, scope: Q | None) -> tuple[np.ndarray, np.ndarray]:
     """Days since the earlier of the contract start and the first subscription, when that
-    was on or before the date (`measures.tenure_days`); nan otherwise."""
+    was on or before the date (`measures.tenure_days`), and that day's number; nan
+    otherwise."""
     scope_sql, scope_params = _scope_sql(scope)
     rows = copy_array(
         f"SELECT account_id::int8, (MIN(start_date) - DATE '{EPOCH}')::int4 "
@@ -301,7 +341,11 @@ def tenure(frame: Frame, scope: Q | None) -> np.ndarray:
     slot, known = _slots(frame, rows["id"])
     first[slot[known]] = np.minimum(first[slot[known]], rows["start"][known])  # one row each
     first = first[frame.slot]
-    return np.where(first <= frame.day, frame.day - first, np.nan).astype(float)
+    known = first <= frame.day
+    return (
+        np.where(known, frame.day - first, np.nan).astype(float),
+        np.where(known, first, np.nan).astype(float),
+    )
 
 
 def _day_end_bounds(frame: Frame) -> list:
@@ -409,11 +453,11 @@ def observations_collect(
     n = len(frame)
     columns = [np.full(n, np.nan) for _ in rules]
     if n:
-        tenure_values = tenure(frame, scope)
+        tenure_values, customer_since = tenure(frame, scope)
         specs = [r.usage for r in rules if r.usage] + [
             r.usage_denominator for r in rules if r.usage_denominator
         ]
-        usage = usage_windows(frame, scope, specs) if specs else {}
+        usage = usage_windows(frame, scope, specs, customer_since) if specs else {}
         kinds = {r.kind for r in rules}
         balance = ledger_balance(frame, scope) if MeasureKind.GOODWILL in kinds else None
         value_days = (

@@ -1,21 +1,25 @@
 """Suggested weights that generalise: a regularised model turned into a readable scorecard.
 
 Method (docs/ARCHITECTURE.md, "Validation"): each measure's raw value is expanded on learned
-breakpoints (its training quantiles) into a piecewise-linear basis plus a "no data" flag; an
-L2 logistic regression of churn on those columns is fitted on the pooled, embargoed training
-observations, its penalty chosen by cross-validation with folds grouped by account (an
-account never trains and validates the same fold). Each measure's fitted curve is then made
-monotone in the direction the scorecard says is good (isotonic regression); a measure whose
-data points the other way is reported and left out, one without signal too, and the model is
-refitted without them. The weight of a measure is the range of its curve in log-odds, and its
-scoring curve maps raw values to 0-100 points: the overall score is then a linear function of
-the model's risk, so it ranks accounts as the model does, and a CSM reads each measure as
-"this much usage earns this many points".
+breakpoints (its training quantiles) into a piecewise-linear basis plus a "no data" flag; an L2
+logistic regression of churn on those columns is fitted on the pooled, embargoed training
+observations, its penalty chosen by cross-validation with folds grouped by account (an account never
+trains and validates the same fold). A measure whose effect runs the counter-intuitive way is left
+out only when that is material (its 95% interval from refits on resampled accounts lies wholly on
+the reversed side), with the reason shown; the kept measures are refitted with every curve
+constrained to be monotone in the direction the scorecard calls good (non-negative weights, so
+collinear measures share the signal instead of cancelling out), and a measure whose constrained
+curve is flat is shown as left out for lack of signal. The weight of a measure is the range of its
+curve in log-odds, and its scoring curve maps raw values to 0-100 points: the overall score is then
+a linear function of the model's risk, so it ranks accounts as the model does, and a CSM reads each
+measure as "this much usage earns this many points".
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+
+from scorecards.models import MeasureStage
 
 from .measures import MeasureRule
 
@@ -25,6 +29,8 @@ CV_FOLDS = 5
 CV_MAX_OBSERVATIONS = 60_000  # cross-validation sample (whole accounts); the final fit uses all
 FIT_MAX_OBSERVATIONS = 300_000
 MIN_RANGE = 0.02  # a curve spanning less than this in log-odds carries no signal
+BOOTSTRAP_REFITS = 30  # resamples of accounts behind the wrong-way rule's interval
+BOOTSTRAP_MAX_OBSERVATIONS = 20_000
 SEED = 13
 # Newton steps on the (few) basis columns: the same L2 optimum as L-BFGS, in a handful of
 # iterations however collinear the columns are (L-BFGS took hundreds on these bases).
@@ -109,19 +115,107 @@ def penalty_choose(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[fl
     return best["c"], scores
 
 
-def _isotonic(values: np.ndarray, increasing: bool) -> tuple[np.ndarray, float]:
-    from sklearn.isotonic import IsotonicRegression
+def _monotone_fit(x: np.ndarray, y: np.ndarray, bounds: list, c: float) -> tuple[np.ndarray, float]:
+    """L2 logistic regression (sklearn's objective: C x log-loss + half the squared weights,
+    intercept unpenalised) with each coefficient kept within its bounds: the segment slopes of
+    a measure may only lower churn risk in the direction the scorecard calls good."""
+    from scipy.optimize import minimize
 
-    steps = np.arange(len(values), dtype=float)
-    fitted = IsotonicRegression(increasing=increasing).fit_transform(steps, values)
-    return fitted, float(((fitted - values) ** 2).sum())
+    n, p = x.shape
+    scale = 1.0 / n
+
+    def loss(theta):
+        w, b = theta[:p], theta[p]
+        z = x @ w + b
+        value = c * float(np.sum(np.logaddexp(0.0, z) - y * z)) + 0.5 * float(w @ w)
+        residual = c * (1.0 / (1.0 + np.exp(-z)) - y)
+        grad = np.concatenate([x.T @ residual + w, [residual.sum()]])
+        return value * scale, grad * scale
+
+    prior = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+    start = np.zeros(p + 1)
+    start[p] = np.log(prior / (1 - prior))
+    result = minimize(
+        loss,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[*bounds, (None, None)],
+        options={"maxiter": 2000},
+    )
+    return result.x[:p], float(result.x[p])
+
+
+def _columns(bases: dict, used: list[int]) -> list[tuple[int, int]]:
+    """(first column, number of segment columns) of each used measure in the design."""
+    out, col = [], 0
+    for i in used:
+        width = len(bases[i].knots) - 1
+        out.append((col, width))
+        col += width + 1  # the segments, then the "no data" flag
+    return out
+
+
+def _intuitive_effects(coef: np.ndarray, spans: list[tuple[int, int]], rules, used) -> np.ndarray:
+    """Per measure: how much lower churn log-odds are at the top of its training range (98th
+    percentile) than at the bottom (2nd), in the direction the scorecard calls good, with the
+    other measures held equal. Negative = the measure points the counter-intuitive way."""
+    effects = []
+    for (col, width), i in zip(spans, used, strict=True):
+        change = float(coef[col : col + width].sum())  # log-odds, bottom to top of the range
+        effects.append(-change if rules[i].higher_is_better else change)
+    return np.array(effects)
+
+
+def _reversal_intervals(
+    x: np.ndarray, y: np.ndarray, groups: np.ndarray, c: float, spans, rules, used, rng
+) -> np.ndarray:
+    """95% intervals (rows: low, high) of each measure's intuitive effect, from refits on
+    resamples of whole accounts (an account's dates are not independent observations)."""
+    from sklearn.linear_model import LogisticRegression
+
+    unique, inverse = np.unique(groups, return_inverse=True)
+    members = [np.flatnonzero(inverse == k) for k in range(len(unique))]
+    draws = []
+    for _ in range(BOOTSTRAP_REFITS):
+        picked = rng.integers(0, len(unique), len(unique))
+        rows = np.concatenate([members[k] for k in picked])
+        if y[rows].min() == y[rows].max():
+            continue
+        model = LogisticRegression(C=c, max_iter=500, solver=SOLVER).fit(x[rows], y[rows])
+        draws.append(_intuitive_effects(model.coef_[0], spans, rules, used))
+    if not draws:
+        return np.full((2, len(used)), np.nan)
+    return np.quantile(np.array(draws), [0.025, 0.975], axis=0)
+
+
+def _reversed_reason(rule: MeasureRule, effect: float, interval: tuple[float, float]) -> str:
+    way = "more" if rule.higher_is_better else "less"
+    return (
+        f"Counter-intuitive: in the training period, with the other measures held equal, "
+        f"accounts with {way} of it churned more, not less (effect {effect:+.2f} in log-odds "
+        f"of churn across its range, 95% interval by account {interval[0]:+.2f} to "
+        f"{interval[1]:+.2f}: it excludes no effect). Left out; check the data or the "
+        "measure's direction."
+    )
 
 
 def weights_suggest(
     rules: list[MeasureRule], raws: np.ndarray, labels: np.ndarray, accounts: np.ndarray
 ) -> dict:
     """Suggested rules from training observations: per measure its weight, scoring curve and
-    missing policy, or why it is left out; plus the penalty search."""
+    missing policy, or why it is left out; plus the penalty search.
+
+    Three steps. (1) An unconstrained L2 fit on every measure with variation, the penalty
+    chosen by cross-validation grouped by account. (2) The wrong-way rule: a measure whose
+    fitted effect runs against the direction the scorecard calls good is left out only when
+    the reversal is material, i.e. its 95% interval from refits on resampled accounts lies
+    wholly on the reversed side; a measure reversed by its point estimate alone (typically
+    collinear with a stronger one) stays. (3) A refit of the kept measures with every curve
+    constrained to be monotone in the intuitive direction, so each weight is >= 0 and a
+    collinear measure takes the share of signal it carries; a measure whose constrained
+    curve is flat is shown as left out for lack of signal, never floored to a weight.
+    """
     from sklearn.linear_model import LogisticRegression
 
     rng = np.random.default_rng(SEED)
@@ -137,50 +231,60 @@ def weights_suggest(
             bases[i] = basis
     fit_rows = _account_sample(accounts, FIT_MAX_OBSERVATIONS, rng)
     cv_rows = _account_sample(accounts[fit_rows], CV_MAX_OBSERVATIONS, rng)
+    y, groups = labels[fit_rows], accounts[fit_rows]
     c_value, search = None, []
     curves: dict[int, np.ndarray] = {}
     missing_h: dict[int, float] = {}
-    for _ in range(len(rules)):  # refit until no measure points the wrong way
-        used = [i for i in bases if rules[i].key not in left_out]
-        if not used:
-            break
+    effects: dict[str, dict] = {}
+    used = list(bases)
+    if used:
         x = _design(raws[fit_rows][:, used], [bases[i] for i in used])
-        y, groups = labels[fit_rows], accounts[fit_rows]
-        if c_value is None:
-            c_value, search = penalty_choose(x[cv_rows], y[cv_rows], groups[cv_rows])
-        model = LogisticRegression(C=c_value, max_iter=1000, solver=SOLVER).fit(x, y)
-        coef, col = model.coef_[0], 0
-        dropped = False
-        for i in used:
-            width = len(bases[i].knots) - 1
-            beta, beta_missing = coef[col : col + width], coef[col + width]
-            col += width + 1
-            # health (points) rises where churn log-odds fall
-            health = -np.concatenate([[0.0], np.cumsum(beta)])
-            good_up = rules[i].higher_is_better
-            fitted, err = _isotonic(health, increasing=good_up)
-            _, err_other = _isotonic(health, increasing=not good_up)
-            if err_other < err and np.ptp(health) >= MIN_RANGE:
-                way = "more" if good_up else "less"
-                left_out[rules[i].key] = (
-                    f"Counter-intuitive: in the training period, with the other measures "
-                    f"held equal, accounts with {way} of it churned more, not less. Left out; "
-                    "check the data or the measure's direction."
-                )
-                dropped = True
-            elif np.ptp(fitted) < MIN_RANGE:
-                left_out[rules[i].key] = "No signal in the training period (flat curve)."
-                dropped = True
-            else:
-                curves[i], missing_h[i] = fitted, -beta_missing
-        if not dropped:
-            break
-        curves.clear()
-        missing_h.clear()
+        c_value, search = penalty_choose(x[cv_rows], y[cv_rows], groups[cv_rows])
+        spans = _columns(bases, used)
+        free = LogisticRegression(C=c_value, max_iter=1000, solver=SOLVER).fit(x, y)
+        point = _intuitive_effects(free.coef_[0], spans, rules, used)
+        if (point < 0).any():
+            boot_rows = _account_sample(groups, BOOTSTRAP_MAX_OBSERVATIONS, rng)
+            intervals = _reversal_intervals(
+                x[boot_rows], y[boot_rows], groups[boot_rows], c_value, spans, rules, used, rng
+            )
+        else:
+            intervals = np.full((2, len(used)), np.nan)
+        for k, i in enumerate(used):
+            low, high = intervals[0, k], intervals[1, k]
+            effects[rules[i].key] = {
+                "effect": round(float(point[k]), 4),
+                "interval": None
+                if np.isnan(low)
+                else [round(float(low), 4), round(float(high), 4)],
+            }
+            if point[k] < 0 and not np.isnan(high) and high < 0:
+                left_out[rules[i].key] = _reversed_reason(rules[i], point[k], (low, high))
+        kept = [i for i in used if rules[i].key not in left_out]
+        if kept:
+            x = _design(raws[fit_rows][:, kept], [bases[i] for i in kept])
+            bounds = []
+            for i in kept:
+                width = len(bases[i].knots) - 1
+                slope = (None, 0.0) if rules[i].higher_is_better else (0.0, None)
+                bounds += [slope] * width + [(None, None)]
+            coef, _ = _monotone_fit(x, y.astype(float), bounds, c_value)
+            for (col, width), i in zip(_columns(bases, kept), kept, strict=True):
+                beta, beta_missing = coef[col : col + width], coef[col + width]
+                # health (points) rises where churn log-odds fall
+                health = -np.concatenate([[0.0], np.cumsum(beta)])
+                if np.ptp(health) < MIN_RANGE:
+                    left_out[rules[i].key] = (
+                        "No signal in the intuitive direction once the other measures are held "
+                        "equal (a flat curve: weight 0). Left out."
+                    )
+                else:
+                    curves[i], missing_h[i] = health, -beta_missing
     measures = []
     total_range = sum(float(np.ptp(c)) for c in curves.values()) or 1.0
     weight_total = sum(r.weight for r in rules)
     for i, rule in enumerate(rules):
+        effect = effects.get(rule.key)
         if i not in curves:
             measures.append(
                 {
@@ -188,6 +292,7 @@ def weights_suggest(
                     "label": rule.label,
                     "current_weight": rule.weight,
                     "left_out": left_out.get(rule.key, "Not fitted."),
+                    **({"effect": effect} if effect else {}),
                 }
             )
             continue
@@ -210,10 +315,11 @@ def weights_suggest(
                 "good": points[-1][0] if rule.higher_is_better else points[0][0],
                 "missing_policy": "zero" if missing_score < 25 else "neutral",
                 "missing_score": round(float(np.clip(missing_score, -999, 999)), 1),
+                **({"effect": effect} if effect else {}),
             }
         )
-    kept = [m for m in measures if "curve" in m]
-    note = "" if kept else "No measure carried signal in the intuitive direction."
+    kept_measures = [m for m in measures if "curve" in m]
+    note = "" if kept_measures else "No measure carried signal in the intuitive direction."
     return {
         "measures": measures,
         "c": c_value,
@@ -223,20 +329,98 @@ def weights_suggest(
     }
 
 
-def rules_from_suggestion(rules: list[MeasureRule], suggestion: dict) -> list[MeasureRule]:
-    """The suggested measures as scoring reads them (left-out measures dropped)."""
+def _new_part_key(key: str, taken: set[str]) -> str:
+    """The key of a new-accounts copy of a measure for all accounts: `<key>-new` (unique)."""
+    base = f"{key[:36]}-new"
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{key[:33]}-new{n}", n + 1
+    return candidate
+
+
+def lifecycle_suggest(
+    rules: list[MeasureRule],
+    raws: np.ndarray,
+    labels: np.ndarray,
+    accounts: np.ndarray,
+    tenure: np.ndarray,
+    new_days: int | None,
+) -> dict:
+    """The suggestion for a scorecard, fitted separately for new accounts (tenure under
+    `new_days`) and established ones when `new_days` is given, else on all accounts together.
+
+    Each suggested measure names its `source_key` (the measure it was learned from) and its
+    `stage`; a measure for all accounts fitted in both parts becomes two: the established one
+    keeps its key, the new one is `<key>-new`. A part with too few churners to learn from gets
+    the fit on all accounts (its note says so)."""
+    if not new_days:
+        suggestion = weights_suggest(rules, raws, labels, accounts)
+        by_key = {rule.key: rule for rule in rules}
+        for m in suggestion["measures"]:
+            m["source_key"], m["stage"] = m["key"], by_key[m["key"]].stage
+        return suggestion
+    is_new = np.nan_to_num(tenure, nan=np.inf) < new_days
+    taken = {rule.key for rule in rules}
+    measures, parts, pooled = [], {}, None
+    for part, mask in ((MeasureStage.NEW, is_new), (MeasureStage.ESTABLISHED, ~is_new)):
+        index = [i for i, rule in enumerate(rules) if rule.stage in (MeasureStage.ALL, part)]
+        part_rules = [rules[i] for i in index]
+        fitted = weights_suggest(part_rules, raws[mask][:, index], labels[mask], accounts[mask])
+        note = fitted.get("note", "")
+        if not any("curve" in m for m in fitted["measures"]):
+            if pooled is None:
+                pooled = weights_suggest(rules, raws, labels, accounts)
+            pooled_by_key = {m["key"]: m for m in pooled["measures"]}
+            fitted = {**pooled, "measures": [dict(pooled_by_key[r.key]) for r in part_rules]}
+            note = (
+                f"Too little to learn from in this part alone ({int(mask.sum())} observations, "
+                f"{int(labels[mask].sum())} churned): it takes the fit on all accounts."
+            )
+        for m, rule in zip(fitted["measures"], part_rules, strict=True):
+            m["source_key"], m["stage"] = rule.key, part
+            if part == MeasureStage.NEW and rule.stage == MeasureStage.ALL:
+                m["key"] = _new_part_key(rule.key, taken)
+                taken.add(m["key"])
+            measures.append(m)
+        parts[part] = {
+            "observations": int(mask.sum()),
+            "churned": int(labels[mask].sum()),
+            "c": fitted.get("c"),
+            "penalty_search": fitted.get("penalty_search", []),
+            "note": note,
+        }
+    kept = [m for m in measures if "curve" in m]
+    return {
+        "new_days": int(new_days),
+        "measures": measures,
+        "parts": parts,
+        "c": parts[MeasureStage.ESTABLISHED]["c"],
+        "penalty_search": parts[MeasureStage.ESTABLISHED]["penalty_search"],
+        "training_observations": int(len(labels)),
+        "note": "" if kept else "No measure carried signal in the intuitive direction.",
+    }
+
+
+def rules_from_suggestion(
+    rules: list[MeasureRule], suggestion: dict
+) -> tuple[list[MeasureRule], list[int]]:
+    """The suggested measures as scoring reads them (left-out measures dropped), and for each
+    the column of the source measure's raw values it reads."""
     from dataclasses import replace
 
-    by_key = {m["key"]: m for m in suggestion.get("measures", []) if "curve" in m}
-    out = []
-    for rule in rules:
-        m = by_key.get(rule.key)
-        if m is None:
+    column = {rule.key: i for i, rule in enumerate(rules)}
+    out, columns = [], []
+    for m in suggestion.get("measures", []):
+        source = m.get("source_key", m["key"])
+        if "curve" not in m or source not in column:
             continue
+        rule = rules[column[source]]
         curve = tuple((float(x), float(y)) for x, y in m["curve"])
         out.append(
             replace(
                 rule,
+                key=m["key"],
+                stage=m.get("stage", rule.stage),
                 weight=m["weight"],
                 bad=m["bad"],
                 good=m["good"],
@@ -245,4 +429,5 @@ def rules_from_suggestion(rules: list[MeasureRule], suggestion: dict) -> list[Me
                 params={**rule.params, "curve": m["curve"]},
             )
         )
-    return out
+        columns.append(column[source])
+    return out, columns

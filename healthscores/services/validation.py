@@ -148,9 +148,11 @@ def measure_coverage(*, version: ScorecardVersion, results: list[AccountHealth])
     with_data = Counter(
         doc["key"] for r in results for doc in r.measures if doc.get("raw") is not None
     )
-    total = len(results)
+    # The accounts a measure scores: all of them, or on a lifecycle scorecard those of its part.
+    scored = Counter(doc["key"] for r in results for doc in r.measures)
 
     def choices(measure) -> list[dict]:
+        total = scored[measure.key]
         return [
             {
                 "policy": policy,
@@ -168,8 +170,10 @@ def measure_coverage(*, version: ScorecardVersion, results: list[AccountHealth])
             "label": m.label,
             "missing_policy": m.missing_policy,
             "with_data": with_data[m.key],
-            "without_data": total - with_data[m.key],
-            "share_with_data": round(with_data[m.key] / total, 4) if total else 0.0,
+            "without_data": scored[m.key] - with_data[m.key],
+            "share_with_data": (
+                round(with_data[m.key] / scored[m.key], 4) if scored[m.key] else 0.0
+            ),
             "effect": MISSING_EFFECTS.get(
                 m.missing_policy, dict(MissingPolicy.choices).get(m.missing_policy, "")
             ),

@@ -49,8 +49,9 @@ class MeasureSerializer(ApiModelSerializer):
             "good",
             "missing_policy",
             "position",
+            "stage",
         ]
-        extra_kwargs = {"position": {"required": False}}
+        extra_kwargs = {"position": {"required": False}, "stage": {"required": False}}
 
     def get_fields(self):
         fields = super().get_fields()
@@ -121,10 +122,12 @@ class ScorecardVersionSerializer(ApiModelSerializer):
             "notes",
             "created_at",
             "published_at",
+            "new_days",
             "measures",
             "bands",
         ]
-        read_only_fields = [f for f in fields if f != "notes"]
+        read_only_fields = [f for f in fields if f not in ("notes", "new_days")]
+        extra_kwargs = {"new_days": {"min_value": 1, "max_value": 3650}}
 
 
 class VersionSummarySerializer(ApiModelSerializer):

@@ -25,8 +25,8 @@ from scorecards.services import (
     measure_save,
     scorecard_create,
     scorecard_version_draft_create,
-    scorecard_version_notes_set,
     scorecard_version_publish,
+    scorecard_version_settings_set,
 )
 
 from .filters import MeasureFilter, ScorecardFilter, ScorecardVersionFilter
@@ -105,7 +105,12 @@ class ScorecardViewSet(_ConfigViewMixin, mixins.CreateModelMixin, ApiReadOnlyVie
 @extend_schema_view(
     list=extend_schema(summary="List scorecard versions with their measures and bands"),
     retrieve=extend_schema(summary="One scorecard version with its measures and bands"),
-    partial_update=extend_schema(summary="Change a draft's notes (409 for a published version)"),
+    partial_update=extend_schema(
+        summary="Change a draft's notes or lifecycle split (409 for a published version)",
+        description="`new_days`: accounts younger than this are scored with the measures for "
+        "new accounts, the rest with those for established ones (null: one set for all; a 400 "
+        "while the draft has measures for one part only).",
+    ),
     publish=extend_schema(
         summary="Publish a draft (the published version is archived); admins only",
         description="409 when the version is not a draft; 400 when its rules are incomplete "
@@ -149,8 +154,7 @@ class ScorecardVersionViewSet(_ConfigViewMixin, ApiReadOnlyViewSet):
         version = self.get_object()
         serializer = self.get_serializer(version, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        notes = serializer.validated_data.get("notes", version.notes)
-        scorecard_version_notes_set(version=version, notes=notes)
+        scorecard_version_settings_set(version=version, **serializer.validated_data)
         return _version_body(version.pk)
 
     @action(detail=True, methods=["post"])

@@ -22,7 +22,7 @@ from healthscores.services.backtest import (
     score_backtest_process,
     split_periods,
 )
-from healthscores.services.backtest_metrics import auc, auc_interval
+from healthscores.services.backtest_metrics import auc, auc_difference, auc_interval
 from healthscores.services.measures import measure_rules
 from healthscores.services.suggest import account_folds
 from scorecards.models import VersionStatus
@@ -93,6 +93,24 @@ def test_auc_from_score_histograms_matches_sklearn_with_ties():
     assert auc(scores, labels) == pytest.approx(roc_auc_score(labels, -scores), abs=1e-9)
     low, high = auc_interval(scores, labels, np.arange(3000) // 3)
     assert low < auc(scores, labels) < high
+
+
+def test_the_suggestion_is_compared_with_the_version_on_the_same_resampled_accounts():
+    """GIVEN two scores of the same observations WHEN compared THEN the difference's interval
+    is paired: a score against itself is exactly 0, a clearly better one is above 0 while
+    their separate intervals overlap."""
+    rng = np.random.default_rng(2)
+    accounts = np.repeat(np.arange(300), 5)
+    risk = np.repeat(rng.normal(0, 1, 300), 5) + rng.normal(0, 0.5, 1500)
+    labels = (rng.random(1500) < 1 / (1 + np.exp(2.5 - risk))).astype(int)
+    noisy = np.clip(50 - 12 * (risk + rng.normal(0, 1.2, 1500)), 0, 100).round()
+    sharp = np.clip(50 - 12 * (risk + rng.normal(0, 0.6, 1500)), 0, 100).round()
+    assert auc_difference(noisy, noisy, labels, accounts) == {"difference": 0.0, "ci": [0.0, 0.0]}
+    better = auc_difference(sharp, noisy, labels, accounts)
+    assert better["ci"][0] > 0 and better["difference"] == pytest.approx(
+        auc(sharp, labels) - auc(noisy, labels), abs=1e-4
+    )
+    assert auc_interval(sharp, labels, accounts)[0] < auc_interval(noisy, labels, accounts)[1]
 
 
 def test_array_scoring_matches_the_nightly_scoring(today, account):
@@ -186,7 +204,7 @@ def test_a_failing_back_test_leaves_no_report(today, account, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(service, "weights_suggest", lambda *a: broken())
+    monkeypatch.setattr(service, "lifecycle_suggest", lambda *a, **k: broken())
     result = score_backtest_process(backtest_id=backtest.pk)
     assert result.status == BacktestStatus.FAILED and "database went away" in result.error
     assert result.report is None and result.suggestion is None
@@ -229,6 +247,9 @@ def test_back_test_reports_both_periods_and_the_suggestion_judged_out_of_time(
     judged = suggestion["judged"]["test"]
     assert judged["observations"] == test["observations"]
     assert judged["auc"] >= test["auc"] - 0.01
+    versus = suggestion["versus_current"]["overall"]
+    assert versus["difference"] == pytest.approx(judged["auc"] - test["auc"], abs=2e-4)
+    assert versus["ci"][0] <= versus["difference"] <= versus["ci"][1]
     kept = [m for m in suggestion["measures"] if "curve" in m]
     assert kept and all(m["weight"] > 0 for m in kept)
     for m in kept:  # curves rise from 0 to 100 in the direction the scorecard calls good
@@ -351,3 +372,45 @@ def test_the_command_prints_both_periods_and_fails_clearly_on_bad_input(simulate
     )
     out = capsys.readouterr().out
     assert "test  suggested AUC" in out and "train version" in out
+
+
+def test_a_lifecycle_suggestion_fits_new_and_established_accounts_separately(simulated):
+    """GIVEN behaviour-driven churn WHEN back-tested with new accounts = the first 90 days
+    THEN each period reports both parts, the suggestion fits each part on its own training
+    observations, and applying it makes a lifecycle draft (new-account copies of the measures
+    keyed `-new`) that can be published."""
+    from scorecards.services import scorecard_version_publish
+
+    data, version = simulated
+    start = data.first_week + timedelta(weeks=10)
+    backtest = score_backtest_create(
+        version=version,
+        start=start,
+        end=start + timedelta(days=28 * 11),
+        split_on=start + timedelta(days=28 * 7),
+        new_days=90,
+        enqueue=False,
+    )
+    backtest = score_backtest_process(backtest_id=backtest.pk)
+    assert backtest.status == BacktestStatus.DONE
+    test = backtest.report["current"]["test"]
+    parts = {p["key"]: p for p in test["lifecycle"]}
+    assert (
+        parts["new"]["observations"] + parts["established"]["observations"] == test["observations"]
+    )
+    assert parts["new"]["observations"] == test["tenure"][0]["observations"]  # < 90 days
+    suggestion = backtest.suggestion
+    assert suggestion["new_days"] == 90 and set(suggestion["parts"]) == {"new", "established"}
+    assert (
+        sum(p["observations"] for p in suggestion["parts"].values())
+        == (suggestion["training_observations"])
+    )
+    kept = [m for m in suggestion["measures"] if "curve" in m]
+    assert {m["stage"] for m in kept} == {"new", "established"}
+    assert all(m["key"].endswith("-new") for m in kept if m["stage"] == "new")
+    assert suggestion["judged"]["test"]["lifecycle"][0]["auc"] is not None
+    draft = backtest_suggestion_apply(backtest=backtest)
+    assert draft.new_days == 90
+    stages = dict(draft.measures.values_list("key", "stage"))
+    assert stages == {m["key"]: m["stage"] for m in kept}
+    scorecard_version_publish(version=draft, user=None)

@@ -128,3 +128,37 @@ def test_a_scoring_curve_replaces_the_straight_line(account):
         {"kind": "tenure", "bad": 0, "good": 400, "params": {"curve": curve}},
     )
     assert m["score"] == 90.0
+
+
+def test_a_young_accounts_usage_window_counts_from_its_first_day(account):
+    """GIVEN two accounts with the same 70 logins in the last 7 days, one a customer for 400
+    days and one for 7 WHEN a 28-day sum is scored THEN the old one has 70 and the young one
+    280: its window starts on its first day, so 21 days before it existed do not dilute it
+    (the same pace over the full window)."""
+    young = factories.AccountFactory(owner=None, contract_start=AS_OF - timedelta(days=6))
+    for acc in (account, young):
+        _usage(acc, "logins", {0: 30, 3: 40})
+    params = {"metric": "logins", "aggregation": "sum", "window_days": 28}
+    measure = {"kind": "usage", "bad": 0, "good": 100, "params": params}
+    assert score_one(account, measure)[1]["raw"] == 70
+    assert score_one(young, measure)[1]["raw"] == 280
+    avg = {**measure, "params": {**params, "aggregation": "avg"}}
+    assert score_one(young, avg)[1]["raw"] == 10  # per day it existed, not per day of window
+
+
+def test_a_young_account_has_no_trend_until_it_lived_through_the_window_before(account):
+    """GIVEN an account 10 days old WHEN a 7-day trend is scored THEN the window before is
+    partly before its first day and read at its pace (3 of 7 days: 30 -> 70); at 5 days old
+    the window before is wholly before it and the trend has no data, not a rise from 0."""
+    young = factories.AccountFactory(owner=None, contract_start=AS_OF - timedelta(days=9))
+    _usage(young, "searches", {0: 70, 8: 30})
+    trend = {
+        "kind": "usage_trend",
+        "bad": -1,
+        "good": 0,
+        "params": {"metric": "searches", "window_days": 7},
+    }
+    assert score_one(young, trend)[1]["raw"] == pytest.approx(math.log(71 / 71), abs=0.01)
+    newer = factories.AccountFactory(owner=None, contract_start=AS_OF - timedelta(days=4))
+    _usage(newer, "searches", {0: 70})
+    assert score_one(newer, trend)[1]["raw"] is None

@@ -31,8 +31,14 @@ class Command(BaseCommand):
         parser.add_argument("--split", required=True, type=_date, help="First test date.")
         parser.add_argument("--step", type=int, default=28, help="Days between dates (28).")
         parser.add_argument("--horizon", type=int, default=90, help="Churn horizon (90 days).")
+        parser.add_argument(
+            "--new-days",
+            type=int,
+            default=None,
+            help="Fit the suggestion separately for accounts younger than this (lifecycle).",
+        )
 
-    def handle(self, *args, version, start, end, split, step, horizon, **options):
+    def handle(self, *args, version, start, end, split, step, horizon, new_days, **options):
         found = ScorecardVersion.objects.filter(pk=version).first()
         if found is None:
             raise CommandError(f"no scorecard version {version}")
@@ -44,6 +50,7 @@ class Command(BaseCommand):
                 split_on=split,
                 step_days=step,
                 horizon_days=horizon,
+                new_days=new_days,
                 enqueue=False,
             )
         except ValidationError as exc:
