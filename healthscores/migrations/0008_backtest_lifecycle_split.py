@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('healthscores', '0007_backtest_heartbeat_no_half_report'),
+        ("healthscores", "0007_backtest_heartbeat_no_half_report"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='scorebacktest',
-            name='new_days',
-            field=models.PositiveSmallIntegerField(blank=True, help_text="Fit the suggestion separately for accounts younger than this many days and the rest (a lifecycle scorecard); empty: the version's own split, if it has one.", null=True),
+            model_name="scorebacktest",
+            name="new_days",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="Fit the suggestion separately for accounts younger than this many days and the rest (a lifecycle scorecard); empty: the version's own split, if it has one.",
+                null=True,
+            ),
         ),
     ]

@@ -162,3 +162,47 @@ def test_a_young_account_has_no_trend_until_it_lived_through_the_window_before(a
     newer = factories.AccountFactory(owner=None, contract_start=AS_OF - timedelta(days=4))
     _usage(newer, "searches", {0: 70})
     assert score_one(newer, trend)[1]["raw"] is None
+
+
+def test_the_back_test_reads_young_accounts_windows_as_the_nightly_run_does():
+    """The back-test's array reading applies the same first-day rule (sum, average, active
+    days, trend and ratio) as the nightly scoring, for accounts of every age."""
+    from healthscores.services import AccountBlock, health_compute
+    from healthscores.services.backtest import observations_collect
+    from healthscores.services.measures import measure_rules
+
+    from .conftest import make_version
+
+    accounts = []
+    for i, days in enumerate((3, 9, 20, 40, 70, 400)):
+        acc = factories.AccountFactory(owner=None, contract_start=AS_OF - timedelta(days=days))
+        _usage(acc, "logins", {d: 5 + i + d for d in range(0, min(days, 60), 6)})
+        _usage(acc, "replies", {d: 2 + d % 3 for d in range(1, min(days, 60), 9)})
+        accounts.append(acc)
+    measures = [
+        {"key": "sum", "kind": "usage", "bad": 0, "good": 500,
+         "params": {"metric": "logins", "aggregation": "sum", "window_days": 28}},
+        {"key": "avg", "kind": "usage", "bad": 0, "good": 50,
+         "params": {"metric": "logins", "aggregation": "avg", "window_days": 28}},
+        {"key": "active", "kind": "usage", "bad": 0, "good": 28,
+         "params": {"metric": "logins", "aggregation": "active_days", "window_days": 28}},
+        {"key": "trend", "kind": "usage_trend", "bad": -1, "good": 1,
+         "params": {"metric": "logins", "window_days": 14}},
+        {"key": "ratio", "kind": "usage_ratio", "bad": 0, "good": 1,
+         "params": {"metric": "replies", "denominator": "logins", "window_days": 28}},
+    ]  # fmt: skip
+    version = make_version(measures)
+    nightly = {
+        r.account_id: {m["key"]: m["raw"] for m in r.measures}
+        for r in health_compute(
+            block=AccountBlock(ids=tuple(a.pk for a in accounts)), as_of=AS_OF, version=version
+        )
+    }
+    rules = measure_rules(version.measures.all())
+    obs = observations_collect(rules=rules, scope=None, dates=[AS_OF], horizon_days=90)
+    for account, raws in zip(obs.account.tolist(), obs.raws.tolist(), strict=True):
+        array = {
+            r.key: None if math.isnan(v) else round(v, 2) for r, v in zip(rules, raws, strict=True)
+        }
+        assert array == nightly[account], account
+    assert nightly[accounts[0].pk]["trend"] is None  # 3 days old: no window before
