@@ -32,7 +32,14 @@ Known events (payloads are JSON-serialisable keyword arguments):
 - `health.run_completed`    run_id, as_of (after every nightly / on-demand run finishes)
 - `cta.opened`              cta_id, account_id, rule, priority
 - `ctas.opened`             ctas=[{cta_id, account_id, rule, priority}, ...] (many CTAs of
-                            one rule opened at once; subscribe to both)
+                            one rule opened at once; subscribe to both). A new CTA's owner is
+                            the account's CSM: load the CTA by id for it.
+- `cta.assigned`            cta_id, account_id, owner_id, previous_owner_id, assigned_by_id
+                            (a live CTA handed to someone else, alone or in a bulk reassign;
+                            not published when the owner does not change)
+- `cta.mentioned`           cta_id, account_id, note_id, author_id, user_ids (the users a new
+                            note @mentions, the author left out; each may see the CTA)
+- `cta.closed`              cta_id, account_id, status, outcome, closed_by_id
 
 Shared vocabularies (stored values):
 - band: the scorecard's band key, by default "red" < 40 <= "yellow" < 70 <= "green"

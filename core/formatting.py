@@ -105,11 +105,35 @@ def moment(value) -> str:
     return f"{day(value)}, {value:%H:%M}"
 
 
+# Words written in capitals wherever a key turns into a label (`api_calls` → `API calls`).
+ACRONYMS = {
+    "api": "API",
+    "arr": "ARR",
+    "crm": "CRM",
+    "csat": "CSAT",
+    "csm": "CSM",
+    "csv": "CSV",
+    "icp": "ICP",
+    "id": "ID",
+    "ltv": "LTV",
+    "mrr": "MRR",
+    "nps": "NPS",
+    "pdf": "PDF",
+    "qbr": "QBR",
+    "sla": "SLA",
+    "sso": "SSO",
+    "url": "URL",
+}
+
+
 def label(value) -> str:
-    """An enum value as a person reads it: `not_yet` → `Not yet`, `red` → `Red`."""
+    """An enum value or key as a person reads it: `not_yet` → `Not yet`, `red` → `Red`,
+    `api_calls` → `API calls`, `icp_fit` → `ICP fit`."""
     if value is None or value == "":
         return DASH
-    text = str(value).replace("_", " ").replace("-", " ").strip()
+    words = str(value).replace("_", " ").replace("-", " ").split()
+    words = [ACRONYMS.get(word.lower(), word) for word in words]
+    text = " ".join(words)
     return text[:1].upper() + text[1:]
 
 

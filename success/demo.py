@@ -12,6 +12,8 @@ from accounts.models import Account, Segment, Stage
 from core.progress import Progress
 from success.models import (
     Cta,
+    CtaNote,
+    CtaOutcome,
     CtaStatus,
     CtaStep,
     InterventionRule,
@@ -27,7 +29,7 @@ from success.models import (
     ScopeDelivery,
     SuccessPlan,
 )
-from success.services import interventions_evaluate
+from success.services import cta_due_on, interventions_evaluate
 
 # (title, owner side, scope, offset days, duration days, milestone)
 TEMPLATES = {
@@ -344,23 +346,67 @@ def _lessons(local, today) -> None:
 
 
 def _work_some_ctas(local) -> None:
-    """Give the demo CTAs some history: a few in progress with ticked steps, a few done."""
+    """Give the demo CTAs some history: opened over the last two weeks (so each is due by its
+    rule's SLA from its own day, some overdue), a few in progress with ticked steps and a note
+    mentioning the manager, a few snoozed, a few closed with an outcome."""
     fresh = list(
         Cta.objects.filter(status=CtaStatus.OPEN, closed_at__isnull=True)
+        .select_related("rule", "owner__team")
         .prefetch_related("steps")
         .order_by("id")
     )
     now = timezone.now()
-    ticked = []
+    today = timezone.localdate()
+    ticked, notes = [], []
+    for cta in fresh:
+        opened_on = today - timedelta(days=local.randint(0, 14))
+        cta.opened_at = now - timedelta(days=(today - opened_on).days)
+        if cta.rule is not None:  # the SLA from its own (earlier) day; the numbers stay today's
+            undated = {k: v for k, v in cta.evidence.items() if k != "as_of"}
+            cta.due_on = cta_due_on(rule=cta.rule, evidence=undated, opened_on=opened_on)
     for cta in fresh[::4]:
         steps = list(cta.steps.all())
         for step in steps[: max(1, len(steps) // 2)]:
             step.done_at, step.done_by_id = now, cta.owner_id
             ticked.append(step)
         cta.status = CtaStatus.IN_PROGRESS
+        manager = cta.owner.team.manager if cta.owner and cta.owner.team else None
+        if manager is not None:
+            notes.append(
+                (
+                    CtaNote(
+                        cta=cta,
+                        author=cta.owner,
+                        body=f"Called the champion; @{manager.username} could you join the "
+                        "follow-up next week?",
+                    ),
+                    manager,
+                )
+            )
+    for cta in fresh[1::11]:
+        cta.snoozed_until = today + timedelta(days=local.randint(2, 10))
     for cta in fresh[2::9]:
         cta.status, cta.closed_at, cta.closed_by_id = CtaStatus.DONE, now, cta.owner_id
+        cta.outcome = local.choice([CtaOutcome.RESOLVED, CtaOutcome.RESOLVED, CtaOutcome.ESCALATED])
+        cta.close_note = "Agreed next steps with the sponsor."
+        cta.snoozed_until = None
     CtaStep.objects.bulk_update(ticked, ["done_at", "done_by"], batch_size=500)
     Cta.objects.bulk_update(
-        fresh[::4] + fresh[2::9], ["status", "closed_at", "closed_by"], batch_size=500
+        fresh,
+        [
+            "opened_at",
+            "due_on",
+            "status",
+            "closed_at",
+            "closed_by",
+            "outcome",
+            "close_note",
+            "snoozed_until",
+        ],
+        batch_size=500,
+    )
+    CtaNote.objects.bulk_create([note for note, _ in notes], batch_size=500)
+    CtaNote.mentions.through.objects.bulk_create(
+        [CtaNote.mentions.through(ctanote_id=note.pk, user_id=who.pk) for note, who in notes],
+        batch_size=500,
     )

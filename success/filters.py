@@ -2,10 +2,12 @@
 
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 
 from core.api.filters import IdFilter
 from success.models import (
     Cta,
+    CtaOutcome,
     CtaStatus,
     LessonLearned,
     LessonReason,
@@ -17,10 +19,16 @@ from success.models import (
 
 
 class CtaFilter(django_filters.FilterSet):
-    """Status ("live" = open or in progress), priority, rule, owner ("mine") and account."""
+    """Status ("live" = open or in progress and not snoozed), priority, rule, owner ("mine"),
+    outcome and account."""
 
     status = django_filters.ChoiceFilter(
-        choices=[("live", "Open or in progress"), *CtaStatus.choices],
+        choices=[
+            ("live", "Open or in progress"),
+            ("snoozed", "Snoozed"),
+            ("overdue", "Overdue"),
+            *CtaStatus.choices,
+        ],
         method="filter_status",
         empty_label="Any status",
     )
@@ -29,16 +37,24 @@ class CtaFilter(django_filters.FilterSet):
         field_name="rule__key", choices=RuleKey.choices, empty_label="Any rule"
     )
     mine = django_filters.BooleanFilter(method="filter_mine", label="Only mine")
+    outcome = django_filters.ChoiceFilter(choices=CtaOutcome.choices, empty_label="Any outcome")
     account = IdFilter(field_name="account_id")
     q = django_filters.CharFilter(method="filter_q", label="Search")
 
     class Meta:
         model = Cta
-        fields = ["status", "priority", "rule", "mine", "account", "q"]
+        fields = ["status", "priority", "rule", "mine", "outcome", "account", "q"]
 
     def filter_status(self, queryset, name, value):
-        if value == "live":
-            return queryset.filter(status__in=CtaStatus.live())
+        """ "live" leaves out snoozed CTAs until their day comes; "snoozed" lists only them;
+        "overdue" is live, awake and past its due date."""
+        today = timezone.localdate()
+        if value in ("live", "snoozed", "overdue"):
+            live = queryset.filter(status__in=CtaStatus.live())
+            if value == "snoozed":
+                return live.filter(snoozed_until__gt=today)
+            live = live.filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
+            return live.filter(due_on__lt=today) if value == "overdue" else live
         return queryset.filter(status=value)
 
     def filter_mine(self, queryset, name, value):

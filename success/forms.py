@@ -5,6 +5,7 @@ from django.forms import inlineformset_factory, modelformset_factory
 from django.utils import timezone
 
 from success.models import (
+    CtaOutcome,
     InterventionRule,
     LessonLearned,
     PlanStep,
@@ -14,6 +15,8 @@ from success.models import (
     PlaybookStep,
     ScopeDelivery,
 )
+from success.selectors import cta_assignable_users
+from success.services.ctas import NOTE_MAX_LENGTH
 from success.services.plans import DEFAULT_SHARE_DAYS, MAX_SHARE_DAYS
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -174,3 +177,106 @@ InterventionRuleFormSet = modelformset_factory(
     fields=["is_enabled", "threshold", "priority", "due_in_days", "cooldown_days", "playbook"],
     extra=0,
 )
+
+
+# --- working a CTA (each form has its own prefix: the detail page shows them together) -----
+class CtaCloseForm(forms.Form):
+    prefix = "close"
+    outcome = forms.ChoiceField(choices=[("", "Choose an outcome…"), *CtaOutcome.choices])
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        label="Closing note",
+        help_text="What happened, for whoever reads this later.",
+    )
+
+
+class CtaNoteForm(forms.Form):
+    prefix = "note"
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=NOTE_MAX_LENGTH,
+        label="Add a note",
+        help_text="Type @username to mention someone who can see this CTA.",
+    )
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    """A select of people that reads them once per form (the widget asks for the choices
+    twice: once to check the first option, once to draw them)."""
+
+    def _get_choices(self):
+        if self.queryset is None:
+            return super()._get_choices()
+        if getattr(self, "_people", None) is None:
+            # a comprehension, not list(): list() asks the iterator's len(), a COUNT query
+            self._people = [choice for choice in super()._get_choices()]  # noqa: C416
+        return self._people
+
+    def _set_queryset(self, queryset):
+        self._people = None
+        super()._set_queryset(queryset)
+
+    choices = property(_get_choices, forms.ChoiceField.choices.fset)
+    queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)
+
+
+class CtaReassignForm(forms.Form):
+    prefix = "reassign"
+    owner = PersonChoiceField(queryset=None, label="Assign to", empty_label=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = cta_assignable_users()
+        self.fields["owner"].label_from_instance = _person
+
+
+class CtaSnoozeForm(forms.Form):
+    prefix = "snooze"
+    until = forms.DateField(widget=DATE, label="Snooze until")
+
+
+class CtaDueForm(forms.Form):
+    prefix = "due"
+    due_on = forms.DateField(widget=DATE, label="Due date")
+
+
+def _person(user) -> str:
+    name = user.get_full_name()
+    return f"{name} (@{user.username})" if name else f"@{user.username}"
+
+
+class _IdsField(forms.TypedMultipleChoiceField):
+    """Any integer ids (the service decides which ones the user may touch)."""
+
+    def valid_value(self, value) -> bool:
+        return True
+
+
+class CtaBulkForm(forms.Form):
+    """The list page's action bar: the ticked CTAs and what to do with them."""
+
+    ACTIONS = [("close", "Close with outcome"), ("reassign", "Reassign")]
+
+    ids = _IdsField(coerce=int, error_messages={"required": "Tick at least one CTA first."})
+    action = forms.ChoiceField(choices=ACTIONS, label="Action")
+    outcome = forms.ChoiceField(
+        choices=[("", "Outcome…"), *CtaOutcome.choices], required=False, label="Outcome"
+    )
+    note = forms.CharField(max_length=NOTE_MAX_LENGTH, required=False, label="Closing note")
+    owner = PersonChoiceField(queryset=None, required=False, label="Assign to")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = cta_assignable_users()
+        self.fields["owner"].label_from_instance = _person
+        self.fields["owner"].empty_label = "Person…"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "close" and not data.get("outcome"):
+            self.add_error("outcome", "Choose the outcome to close with.")
+        if data.get("action") == "reassign" and not data.get("owner"):
+            self.add_error("owner", "Choose who to assign them to.")
+        return data

@@ -8,6 +8,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
     F,
     OuterRef,
     Prefetch,
@@ -20,6 +21,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts.models import Account, Category, Interaction, Stage
+from core import formatting
 from healthscores.documents import measures_expand
 from healthscores.models import HealthSnapshot
 from success.models import (
@@ -143,44 +145,134 @@ def plan_for_user(user, pk: int, *, as_of: date) -> SuccessPlan | None:
 
 
 # --- CTAs ----------------------------------------------------------------------------------------
+def ctas_visible_to(user) -> QuerySet:
+    """The CTAs `user` may see: those on accounts they may see, and those assigned to them
+    (a CTA reassigned to a teammate is theirs to work). Everything else is a 404."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Cta.objects.none()
+    if user.is_admin_role:
+        return Cta.objects.all()
+    return Cta.objects.filter(Q(account__in=Account.objects.for_user(user)) | Q(owner=user))
+
+
 def ctas_for_user(user) -> QuerySet:
-    """CTAs on the accounts `user` may see, with their checklist counts."""
-    return _with_step_counts(Cta.objects.filter(account__in=Account.objects.for_user(user)))
+    """CTAs `user` may see, with their checklist counts and whether `user` may open the
+    account too (not so for a CTA assigned to them on a teammate's account)."""
+    visible_accounts = Account.objects.for_user(user).filter(pk=OuterRef("account_id"))
+    return _with_step_counts(ctas_visible_to(user)).annotate(
+        account_visible=Exists(visible_accounts)
+    )
 
 
 def _with_step_counts(ctas: QuerySet) -> QuerySet:
     return ctas.select_related("account", "owner", "rule").annotate(
-        step_total=Count("steps"),
-        step_done=Count("steps", filter=Q(steps__done_at__isnull=False)),
+        step_total=Count("steps", distinct=True),
+        step_done=Count("steps", filter=Q(steps__done_at__isnull=False), distinct=True),
     )
 
 
+def awake(ctas: QuerySet, *, today: date) -> QuerySet:
+    """Leave out the CTAs snoozed past `today` (a snooze ends on its day, nothing runs)."""
+    return ctas.filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
+
+
 def open_ctas_for(user, *, limit: int = 10) -> list[Cta]:
-    """The live CTAs `user` owns (a manager: also their teams'), most urgent first.
+    """The live, awake CTAs `user` owns (a manager: also their teams'), most urgent first.
 
     Two queries: the first `limit` ids from the CTA table alone (sorted and limited), then only
     those CTAs with their checklist counts, so the GROUP BY never runs over every live CTA.
     """
     order = ("priority", "due_on", "id")
-    live = Cta.objects.filter(status__in=CtaStatus.live())
+    live = awake(Cta.objects.filter(status__in=CtaStatus.live()), today=timezone.localdate())
     if not user.is_admin_role:  # an admin sees every account: no visibility filter to apply
         # `owner_id IN (subquery)`, not an OR across the owner->team join, so the
-        # (owner, status, priority, due_on) index serves it.
+        # (owner, status, priority, due_on) index serves it. A CTA assigned to the user is
+        # theirs even on an account they do not own.
         from users.models import User
 
         owners = User.objects.filter(Q(pk=user.pk) | Q(team__manager=user)).values("pk")
-        live = live.filter(account__in=Account.objects.for_user(user), owner_id__in=owners)
+        live = live.filter(owner_id__in=owners).filter(
+            Q(account__in=Account.objects.for_user(user)) | Q(owner=user)
+        )
     first = list(live.order_by(*order).values_list("pk", flat=True)[:limit])
     return list(_with_step_counts(Cta.objects.filter(pk__in=first)).order_by(*order))
 
 
 def cta_for_user(user, pk: int) -> Cta | None:
+    """One CTA with everything its page shows (steps, notes with their mentions)."""
+    from success.models import CtaNote
+
+    notes = CtaNote.objects.select_related("author").prefetch_related("mentions")
     return (
-        Cta.objects.filter(account__in=Account.objects.for_user(user), pk=pk)
+        ctas_visible_to(user)
+        .filter(pk=pk)
         .select_related("account__segment", "owner", "rule", "playbook", "closed_by")
-        .prefetch_related(Prefetch("steps", queryset=CtaStep.objects.select_related("done_by")))
+        .prefetch_related(
+            Prefetch("steps", queryset=CtaStep.objects.select_related("done_by")),
+            Prefetch("notes", queryset=notes),
+        )
         .first()
     )
+
+
+# Evidence keys whose value the account still carries today: (account field, how to write it).
+LIVE_EVIDENCE = {
+    "decay_score": "decay_score",
+    "decay_status": "decay_status",
+    "to_status": "decay_status",
+    "goodwill_balance": "goodwill_balance",
+    "health_band": "health_band",
+    "to_band": "health_band",
+    "health_score": "health_score",
+    "score": "health_score",
+    "icp_fit": "icp_fit",
+    "quadrant": "quadrant",
+    "to_quadrant": "quadrant",
+    "stage": "stage",
+}
+RATIO_EVIDENCE = {"progress", "expected"}
+HIDDEN_EVIDENCE = {"as_of", "plan_id"}
+
+
+def _evidence_value(key: str, value) -> str:
+    if value is None or value == "":
+        return formatting.DASH
+    if key in RATIO_EVIDENCE:
+        return formatting.percent(value, ratio=True)
+    if key.endswith(("_date", "_at")):
+        return formatting.day(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return formatting.number(value)
+    return formatting.label(value)
+
+
+def cta_evidence(cta: Cta) -> dict:
+    """The numbers a CTA opened on, as of the day they were seen, beside the account's value
+    today where it has one, so the page never shows a stale figure as if it were current."""
+    account = cta.account
+    rows = []
+    for key, value in (cta.evidence or {}).items():
+        if key in HIDDEN_EVIDENCE:
+            continue
+        field = LIVE_EVIDENCE.get(key)
+        rows.append(
+            {
+                "label": formatting.label(key),
+                "then": _evidence_value(key, value),
+                "now": _evidence_value(key, getattr(account, field)) if field else "",
+                "changed": bool(field) and getattr(account, field) != value,
+            }
+        )
+    return {"as_of": cta.evidence_as_of, "rows": rows, "has_live": any(r["now"] for r in rows)}
+
+
+def cta_assignable_users() -> QuerySet:
+    """Who a CTA can be handed to: every active user."""
+    from users.models import User
+
+    return User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
 
 
 # --- the account panel -------------------------------------------------------------------------

@@ -23,8 +23,14 @@ urlpatterns = [
     # CTAs
     path("ctas/", ctas.cta_list, name="cta_list"),
     path("ctas/<int:pk>/", ctas.cta_detail, name="cta_detail"),
+    path("ctas/bulk/", ctas.cta_bulk, name="cta_bulk"),
     path("ctas/<int:pk>/status/", ctas.cta_status, name="cta_status"),
-    path("cta-steps/<int:pk>/toggle/", ctas.cta_step_toggle, name="cta_step_toggle"),
+    path("ctas/<int:pk>/close/", ctas.cta_close, name="cta_close"),
+    path("ctas/<int:pk>/notes/", ctas.cta_note, name="cta_note"),
+    path("ctas/<int:pk>/reassign/", ctas.cta_reassign, name="cta_reassign"),
+    path("ctas/<int:pk>/snooze/", ctas.cta_snooze, name="cta_snooze"),
+    path("ctas/<int:pk>/due/", ctas.cta_due, name="cta_due"),
+    path("cta-steps/<int:pk>/", ctas.cta_step_set, name="cta_step_set"),
     # insights and lessons learned
     path("insights/", insights.insights, name="insights"),
     path("accounts/<int:account_id>/lessons/new/", insights.lesson_new, name="lesson_new"),

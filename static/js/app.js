@@ -120,3 +120,32 @@ document.addEventListener("click", function (e) {
   var button = e.target.closest && e.target.closest("[data-confirm]");
   if (button && !window.confirm(button.getAttribute("data-confirm"))) e.preventDefault();
 });
+
+// CTA list: a "select all" checkbox ticks every row's box, and the action bar says how many
+// are ticked (the bulk form works without this too).
+(function () {
+  function sync(form) {
+    var boxes = form.querySelectorAll("input[name=ids]");
+    var ticked = form.querySelectorAll("input[name=ids]:checked").length;
+    var all = form.querySelector("input[data-check-all]");
+    if (all) {
+      all.checked = boxes.length > 0 && ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    }
+    var count = form.querySelector("[data-ticked-count]");
+    if (count) count.textContent = ticked ? ticked + " selected" : "None selected";
+  }
+  document.addEventListener("change", function (e) {
+    var form = e.target.closest && e.target.closest("form[data-bulk]");
+    if (!form) return;
+    if (e.target.matches("input[data-check-all]")) {
+      form.querySelectorAll("input[name=ids]").forEach(function (box) {
+        box.checked = e.target.checked;
+      });
+    }
+    sync(form);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-bulk]").forEach(sync);
+  });
+})();

@@ -8,9 +8,25 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.fields import VisibleRelatedField, visible_accounts
-from core.api.fields import ApiModelSerializer, ApiSerializer, StrictCharField
-from success.models import Cta, CtaStatus, CtaStep, PlanStep, PlanTemplate, SuccessPlan
+from core.api.fields import (
+    ApiModelSerializer,
+    ApiSerializer,
+    StrictBooleanField,
+    StrictCharField,
+)
+from success.models import (
+    Cta,
+    CtaNote,
+    CtaOutcome,
+    CtaStatus,
+    CtaStep,
+    PlanStep,
+    PlanTemplate,
+    SuccessPlan,
+)
 from success.models.plans import vector_for
+from success.services.ctas import BULK_MAX, NOTE_MAX_LENGTH
+from users.models import User
 
 EARLIEST = date(2000, 1, 1)
 
@@ -140,8 +156,23 @@ class CtaStepSerializer(ApiModelSerializer):
         read_only_fields = fields
 
 
+class CtaNoteSerializer(ApiModelSerializer):
+    """A note on a CTA, with the users its @mentions resolved to."""
+
+    author = serializers.CharField(
+        source="author.username", read_only=True, default=None, allow_null=True
+    )
+    mentions = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+
+    class Meta:
+        model = CtaNote
+        fields = ["id", "author", "body", "mentions", "created_at"]
+        read_only_fields = fields
+
+
 class CtaSerializer(ApiModelSerializer):
-    """A call-to-action: why (with evidence), how urgent, by when, and its playbook steps."""
+    """A call-to-action: why (with evidence as of its day), how urgent, by when, who works it,
+    how it ended, its playbook steps and notes."""
 
     account_name = serializers.CharField(source="account.name", read_only=True)
     owner = serializers.CharField(
@@ -149,9 +180,16 @@ class CtaSerializer(ApiModelSerializer):
     )
     rule = serializers.CharField(source="rule.key", read_only=True, default=None, allow_null=True)
     evidence = serializers.DictField(read_only=True)
+    evidence_as_of = serializers.DateField(
+        read_only=True, help_text="The day the evidence and the numbers in `reason` were seen."
+    )
+    is_snoozed = serializers.SerializerMethodField(
+        help_text="Live and snoozed past today: left out of `?status=live` until then."
+    )
     step_total = serializers.IntegerField(read_only=True)
     step_done = serializers.IntegerField(read_only=True)
     steps = CtaStepSerializer(many=True, read_only=True)
+    notes = CtaNoteSerializer(many=True, read_only=True)
 
     class Meta:
         model = Cta
@@ -164,19 +202,120 @@ class CtaSerializer(ApiModelSerializer):
             "title",
             "reason",
             "evidence",
+            "evidence_as_of",
             "priority",
             "due_on",
             "status",
+            "snoozed_until",
+            "is_snoozed",
             "opened_at",
             "closed_at",
+            "outcome",
+            "close_note",
             "step_total",
             "step_done",
             "steps",
+            "notes",
         ]
         read_only_fields = fields
 
+    def get_is_snoozed(self, cta) -> bool:
+        return cta.is_snoozed_on(timezone.localdate())
 
-class CtaStatusSerializer(ApiSerializer):
+
+class CtaUpdateSerializer(ApiSerializer):
+    """PATCH: the status and/or the due date."""
+
     status = serializers.ChoiceField(
-        choices=CtaStatus.choices, help_text="done or dismissed closes the CTA; open reopens it."
+        choices=CtaStatus.choices,
+        required=False,
+        help_text="done or dismissed closes the CTA (outcome resolved / no_action_needed; "
+        "POST close/ to record another outcome); open reopens it.",
     )
+    due_on = serializers.DateField(
+        required=False, help_text="From the day it opened to a year ahead; live CTAs only."
+    )
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Send `status`, `due_on` or both.")
+        return attrs
+
+
+class CtaCloseSerializer(ApiSerializer):
+    outcome = serializers.ChoiceField(
+        choices=CtaOutcome.choices,
+        help_text="How it ended; no_action_needed closes as dismissed, the others as done.",
+    )
+    note = StrictCharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, default="")
+
+
+class CtaNoteCreateSerializer(ApiSerializer):
+    body = StrictCharField(
+        max_length=NOTE_MAX_LENGTH,
+        help_text="The note; each @username must be an active user who may see the CTA.",
+    )
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class AssigneeField(serializers.SlugRelatedField):
+    """An active user, by username."""
+
+    default_error_messages = {
+        "does_not_exist": "No active user is called {value}.",
+        "invalid": "Give a username.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "username")
+        kwargs.setdefault("queryset", User.objects.filter(is_active=True))
+        kwargs.setdefault("help_text", "The username of the active user who will work it.")
+        super().__init__(**kwargs)
+
+
+class CtaReassignSerializer(ApiSerializer):
+    owner = AssigneeField()
+
+
+class CtaSnoozeSerializer(ApiSerializer):
+    until = serializers.DateField(
+        allow_null=True,
+        help_text="Hidden from the open lists until this day (tomorrow to a year ahead); "
+        "null wakes it now.",
+    )
+
+
+class CtaStepSetSerializer(ApiSerializer):
+    done = StrictBooleanField(help_text="true ticks the step (records who and when).")
+
+
+class CtaIdsField(serializers.ListField):
+    child = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_length", 1)
+        kwargs.setdefault("max_length", BULK_MAX)
+        kwargs.setdefault("help_text", f"Up to {BULK_MAX} CTA ids.")
+        super().__init__(**kwargs)
+
+
+class CtaBulkCloseSerializer(ApiSerializer):
+    ids = CtaIdsField()
+    outcome = serializers.ChoiceField(choices=CtaOutcome.choices)
+    note = StrictCharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, default="")
+
+
+class CtaBulkReassignSerializer(ApiSerializer):
+    ids = CtaIdsField()
+    owner = AssigneeField()
+
+
+class CtaBulkItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    ok = serializers.BooleanField()
+    error = serializers.CharField(help_text="Why this one was not changed; blank when ok.")
+
+
+class CtaBulkResultSerializer(serializers.Serializer):
+    changed = serializers.IntegerField()
+    results = CtaBulkItemSerializer(many=True)

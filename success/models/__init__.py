@@ -1,6 +1,8 @@
 from .insights import LessonLearned, LessonReason
 from .interventions import (
     Cta,
+    CtaNote,
+    CtaOutcome,
     CtaStatus,
     CtaStep,
     InterventionRule,
@@ -27,6 +29,8 @@ from .plans import (
 
 __all__ = [
     "Cta",
+    "CtaNote",
+    "CtaOutcome",
     "CtaStatus",
     "CtaStep",
     "InterventionRule",

@@ -1,8 +1,11 @@
 """Interventions: rules that open calls-to-action (CTAs) for the owning CSM, and playbooks."""
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class RuleKey(models.TextChoices):
@@ -45,6 +48,21 @@ class CtaStatus(models.TextChoices):
         return [cls.OPEN, cls.IN_PROGRESS]
 
 
+class CtaOutcome(models.TextChoices):
+    """How a closed CTA ended, recorded by whoever closed it (the insights and manager reviews
+    read it). "No action needed" closes as Dismissed, every other outcome as Done."""
+
+    RESOLVED = "resolved", "Resolved"
+    NO_ACTION_NEEDED = "no_action_needed", "No action needed"
+    ESCALATED = "escalated", "Escalated"
+    CUSTOMER_UNREACHABLE = "customer_unreachable", "Customer unreachable"
+    CUSTOMER_CHURNED = "customer_churned", "Customer churned"
+
+    @property
+    def closes_as(self) -> str:
+        return CtaStatus.DISMISSED if self == CtaOutcome.NO_ACTION_NEEDED else CtaStatus.DONE
+
+
 class Playbook(models.Model):
     """A reusable checklist a CSM follows when a CTA opens (e.g. "Renewal rescue")."""
 
@@ -82,7 +100,10 @@ class InterventionRule(models.Model):
     )
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
     due_in_days = models.PositiveSmallIntegerField(
-        default=7, help_text="The CTA is due this many days after it opens."
+        default=7,
+        verbose_name="SLA (days)",
+        help_text="The rule's SLA: a CTA is due this many days after the day its condition was "
+        "seen (a renewal CTA no later than the renewal date).",
     )
     cooldown_days = models.PositiveSmallIntegerField(
         default=30,
@@ -123,7 +144,8 @@ class Cta(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="ctas",
-        help_text="The CSM who owned the account when the CTA opened.",
+        help_text="Who works the CTA: the account's CSM when it opened, or whoever it was "
+        "reassigned to.",
     )
     title = models.CharField(max_length=200)
     reason = models.TextField()
@@ -134,11 +156,18 @@ class Cta(models.Model):
     playbook = models.ForeignKey(
         Playbook, null=True, blank=True, on_delete=models.SET_NULL, related_name="ctas"
     )
+    snoozed_until = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Hidden from the open lists until this day; it comes back by itself then.",
+    )
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    outcome = models.CharField(max_length=24, choices=CtaOutcome.choices, blank=True)
+    close_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["priority", "due_on", "id"]
@@ -160,6 +189,9 @@ class Cta(models.Model):
             models.CheckConstraint(
                 condition=Q(priority__gte=1) & Q(priority__lte=4), name="cta_priority_range"
             ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["", *CtaOutcome.values]), name="cta_outcome_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -173,6 +205,44 @@ class Cta(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in CtaStatus.live()
+
+    def is_snoozed_on(self, day: date) -> bool:
+        """Snoozed (hidden from open lists) on `day`: it wakes on `snoozed_until` itself."""
+        return self.is_live and self.snoozed_until is not None and self.snoozed_until > day
+
+    def is_overdue_on(self, day: date) -> bool:
+        return self.is_live and self.due_on < day
+
+    @property
+    def evidence_as_of(self) -> date:
+        """The day the evidence (and the numbers in the reason) were observed."""
+        raw = (self.evidence or {}).get("as_of")
+        if isinstance(raw, str):
+            try:
+                return date.fromisoformat(raw[:10])
+            except ValueError:
+                pass
+        return timezone.localdate(self.opened_at) if self.opened_at else timezone.localdate()
+
+
+class CtaNote(models.Model):
+    """A comment on a CTA; `@username` in the body mentions a user who may see the CTA."""
+
+    cta = models.ForeignKey(Cta, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField()
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="cta_mentions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["cta_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.body[:60]
 
 
 class CtaStep(models.Model):

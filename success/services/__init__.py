@@ -1,10 +1,22 @@
 """Writes for success plans, interventions (CTAs) and lessons learned."""
 
+from .ctas import (
+    cta_close,
+    cta_due_date_set,
+    cta_note_add,
+    cta_reassign,
+    cta_snooze,
+    cta_status_set,
+    cta_step_set,
+    cta_step_toggle,
+    cta_viewers,
+    ctas_close_many,
+    ctas_reassign_many,
+)
 from .insights import lesson_learned_record
 from .interventions import (
+    cta_due_on,
     cta_open,
-    cta_status_set,
-    cta_step_toggle,
     ctas_open_many,
     intervention_rules_ensure,
     interventions_evaluate,
@@ -23,10 +35,20 @@ from .plans import (
 )
 
 __all__ = [
+    "cta_close",
+    "cta_due_date_set",
+    "cta_due_on",
+    "cta_note_add",
     "cta_open",
+    "cta_reassign",
+    "cta_snooze",
     "cta_status_set",
+    "cta_step_set",
     "cta_step_toggle",
+    "cta_viewers",
+    "ctas_close_many",
     "ctas_open_many",
+    "ctas_reassign_many",
     "intervention_rules_ensure",
     "interventions_evaluate",
     "lesson_learned_record",

@@ -1,14 +1,16 @@
-"""Interventions: evaluate the rules (set-based) and open, progress and close CTAs."""
+"""Interventions: evaluate the rules (set-based) and open CTAs, due by each rule's SLA.
+
+Working a CTA once it is open (notes, reassign, snooze, close) is `success.services.ctas`."""
 
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import Account, Category, Stage
+from core import formatting as fmt
 from core.events import publish
 from success.models import (
     Cta,
@@ -64,6 +66,28 @@ def _blocked_accounts(rule: InterventionRule, account_ids: Sequence[int]) -> set
     )
 
 
+def cta_due_on(*, rule: InterventionRule, evidence: dict, opened_on: date | None = None) -> date:
+    """The rule's SLA counted from the day its condition was seen (the evidence's as_of, else
+    the day it opens): a renewal CTA is due no later than the renewal date, and nothing is due
+    before the day it opens (`opened_on`, today by default)."""
+    opened_on = opened_on or timezone.localdate()
+    seen = _evidence_day(evidence.get("as_of")) or opened_on
+    due = seen + timedelta(days=rule.due_in_days)
+    renewal = _evidence_day(evidence.get("renewal_date"))
+    if rule.key == RuleKey.RENEWAL_AT_RISK and renewal is not None:
+        due = min(due, renewal)
+    return max(due, opened_on)
+
+
+def _evidence_day(value) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
 def _cta_for(rule: InterventionRule, account_id: int, owner_id, reason: str, evidence) -> Cta:
     return Cta(
         account_id=account_id,
@@ -73,7 +97,7 @@ def _cta_for(rule: InterventionRule, account_id: int, owner_id, reason: str, evi
         reason=reason,
         evidence=evidence,
         priority=rule.priority,
-        due_on=timezone.localdate() + timedelta(days=rule.due_in_days),
+        due_on=cta_due_on(rule=rule, evidence=evidence),
         playbook_id=rule.playbook_id,
     )
 
@@ -178,7 +202,7 @@ def _candidates_plan_lagging(rule, as_of, account_ids) -> Candidates:
         account_id: (
             owners[account_id],
             f"The success plan is {row['progress']:.0%} done against {row['expected']:.0%} "
-            f"expected by {as_of:%Y-%m-%d} ({row['vector'].replace('_', ' ')}); "
+            f"expected by {fmt.day(as_of)} ({fmt.label(row['vector']).lower()}); "
             f"{row['overdue']} step(s) overdue.",
             {
                 "plan_id": row["plan_id"],
@@ -205,8 +229,14 @@ def _candidates_decay(rule, as_of, account_ids) -> Candidates:
     return {
         pk: (
             owner,
-            f"Decay score {score} ({status.replace('_', ' ')}); goodwill balance {balance}.",
-            {"decay_status": status, "decay_score": score, "goodwill_balance": balance},
+            f"Decay score {fmt.number(score)} ({fmt.label(status).lower()}); "
+            f"goodwill balance {fmt.number(balance)}.",
+            {
+                "decay_status": status,
+                "decay_score": score,
+                "goodwill_balance": balance,
+                "as_of": as_of.isoformat(),
+            },
         )
         for pk, owner, status, score, balance in rows
     }
@@ -237,7 +267,7 @@ def _candidates_no_value(rule, as_of, account_ids) -> Candidates:
         pk: (
             owner,
             f"No value-adding interaction in the last {days} days"
-            + (f" (last on {timezone.localtime(last):%Y-%m-%d})." if last else " (none ever)."),
+            + (f" (last on {fmt.day(last)})." if last else " (none ever)."),
             {
                 "days": days,
                 "last_value_adding_at": last.isoformat() if last else None,
@@ -259,13 +289,15 @@ def _candidates_renewal(rule, as_of, account_ids) -> Candidates:
     return {
         pk: (
             owner,
-            f"Renewal on {renewal:%Y-%m-%d} ({(renewal - as_of).days} days) and health is "
-            f"{band or 'not scored'}{f' ({score})' if score is not None else ''}.",
+            f"Renewal on {fmt.day(renewal)} ({(renewal - as_of).days} days) and health is "
+            f"{fmt.label(band) if band else 'not scored'}"
+            f"{f' ({fmt.number(score)})' if score is not None else ''}.",
             {
                 "renewal_date": renewal.isoformat(),
                 "days_to_renewal": (renewal - as_of).days,
                 "health_band": band,
                 "health_score": score,
+                "as_of": as_of.isoformat(),
             },
         )
         for pk, owner, renewal, band, score in rows
@@ -281,8 +313,8 @@ def _candidates_bad_fit(rule, as_of, account_ids) -> Candidates:
     return {
         pk: (
             owner,
-            f"Onboarding a customer outside our ideal profile (ICP fit {fit}).",
-            {"icp_fit": fit, "stage": Stage.ONBOARDING.value},
+            f"Onboarding a customer outside our ideal profile (ICP fit {fmt.number(fit)}).",
+            {"icp_fit": fit, "stage": Stage.ONBOARDING.value, "as_of": as_of.isoformat()},
         )
         for pk, owner, fit in rows
     }
@@ -298,7 +330,7 @@ def _candidates_work_to_keep(rule, as_of, account_ids) -> Candidates:
         pk: (
             owner,
             f"The account is {QUADRANT_LABEL[quadrant]}: work to keep.",
-            {"quadrant": quadrant},
+            {"quadrant": quadrant, "as_of": as_of.isoformat()},
         )
         for pk, owner, quadrant in rows
     }
@@ -342,8 +374,8 @@ def _account(account_id: int) -> Account | None:
 def _band_changed_cta(*, from_band, to_band, score=None, as_of=None, **_):
     if BAND_RANK.get(to_band, 99) >= BAND_RANK.get(from_band, -1):
         return None
-    reason = f"Health dropped from {from_band} to {to_band}" + (
-        f" (score {score})." if score is not None else "."
+    reason = f"Health dropped from {fmt.label(from_band)} to {fmt.label(to_band)}" + (
+        f" (score {fmt.number(score)})." if score is not None else "."
     )
     evidence = {"from_band": from_band, "to_band": to_band, "score": score, "as_of": as_of}
     return RuleKey.BAND_DROPPED, reason, evidence
@@ -354,8 +386,10 @@ def _decay_alert_cta(*, from_status, to_status, decay_score=None, as_of=None, **
         return None
     if DECAY_RANK.get(to_status, 0) <= DECAY_RANK.get(from_status, 0):
         return None
-    reason = f"Decay rising: {from_status or 'unknown'} → {to_status.replace('_', ' ')}" + (
-        f" (decay score {decay_score})." if decay_score is not None else "."
+    reason = (
+        f"Decay rising: {fmt.label(from_status).lower() if from_status else 'unknown'} → "
+        f"{fmt.label(to_status).lower()}"
+        + (f" (decay score {fmt.number(decay_score)})." if decay_score is not None else ".")
     )
     evidence = {
         "from_status": from_status,
@@ -370,7 +404,8 @@ def _quadrant_changed_cta(*, from_quadrant, to_quadrant, as_of=None, **_):
     if to_quadrant not in WORK_TO_KEEP:
         return None
     reason = (
-        f"Moved from {from_quadrant or 'unscored'} to {QUADRANT_LABEL[to_quadrant]}: work to keep."
+        f"Moved from {fmt.label(from_quadrant).lower() if from_quadrant else 'unscored'} to "
+        f"{QUADRANT_LABEL[to_quadrant]}: work to keep."
     )
     evidence = {"from_quadrant": from_quadrant, "to_quadrant": to_quadrant, "as_of": as_of}
     return RuleKey.WORK_TO_KEEP, reason, evidence
@@ -440,33 +475,3 @@ def on_run_completed(*, as_of, **_) -> None:
 
     as_of = as_of if isinstance(as_of, str) else as_of.isoformat()
     interventions_evaluate_task.delay(as_of=as_of)
-
-
-# --- working a CTA -------------------------------------------------------------------------
-@transaction.atomic
-def cta_status_set(*, cta: Cta, status: str, user=None) -> Cta:
-    """Move a CTA to open / in progress / done / dismissed."""
-    if status not in CtaStatus.values:
-        raise ValidationError({"status": ["Unknown status."]})
-    closing = status not in CtaStatus.live()
-    cta.status = status
-    cta.closed_at = timezone.now() if closing else None
-    cta.closed_by = user if closing else None
-    try:
-        with transaction.atomic():
-            cta.save(update_fields=["status", "closed_at", "closed_by"])
-    except IntegrityError:
-        raise ValidationError("Another CTA of this rule is already open for the account.") from None
-    return cta
-
-
-@transaction.atomic
-def cta_step_toggle(*, step: CtaStep, user=None) -> CtaStep:
-    """Tick (or untick) a playbook step on a CTA; ticking the first moves it to in progress."""
-    step.done_at = None if step.done_at else timezone.now()
-    step.done_by = user if step.done_at else None
-    step.save(update_fields=["done_at", "done_by"])
-    cta = step.cta
-    if step.done_at and cta.status == CtaStatus.OPEN:
-        cta_status_set(cta=cta, status=CtaStatus.IN_PROGRESS, user=user)
-    return step

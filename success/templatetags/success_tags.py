@@ -2,8 +2,11 @@
 and small filters for vectors and outcome classes."""
 
 from django import template
+from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
+from core import formatting
 from success import selectors
 
 register = template.Library()
@@ -31,8 +34,9 @@ def open_ctas_for(user, limit: int = 10):
 @register.inclusion_tag("success/tags/account_panel.html", takes_context=True)
 def account_success_panel(context, account):
     """Desired outcome, current plan progress and vector, live CTAs, lessons learned."""
-    summary = selectors.account_success_summary(account, as_of=timezone.localdate())
-    return {**summary, "account": account, "request": context.get("request")}
+    today = timezone.localdate()
+    summary = selectors.account_success_summary(account, as_of=today)
+    return {**summary, "account": account, "request": context.get("request"), "today": today}
 
 
 @register.filter
@@ -70,5 +74,35 @@ def pct(value) -> str:
 
 @register.filter
 def key_label(value: str) -> str:
-    """An evidence key as words: "days_to_renewal" -> "Days to renewal"."""
-    return str(value).replace("_", " ").capitalize()
+    """An evidence key as words: "days_to_renewal" -> "Days to renewal", "icp_fit" -> "ICP fit"."""
+    return formatting.label(value)
+
+
+@register.filter
+def cta_overdue(cta, today) -> bool:
+    return cta.is_overdue_on(today)
+
+
+@register.filter
+def cta_snoozed(cta, today) -> bool:
+    return cta.is_snoozed_on(today)
+
+
+@register.filter
+def note_html(note) -> str:
+    """A note's text, escaped, with line breaks, and its resolved @mentions emphasised."""
+    from success.services.ctas import MENTION
+
+    names = {person.username.lower() for person in note.mentions.all()}
+    parts, position = [], 0
+    for match in MENTION.finditer(note.body):
+        name = match.group(1).rstrip(".")
+        parts.append(note.body[position : match.start()])
+        if name.lower() in names:
+            parts.append(format_html('<strong class="mention">@{}</strong>', name))
+            parts.append(match.group(1)[len(name) :])
+        else:
+            parts.append(match.group(0))
+        position = match.end()
+    parts.append(note.body[position:])
+    return linebreaksbr(format_html_join("", "{}", ((part,) for part in parts)))

@@ -122,11 +122,15 @@ def test_plan_and_cta_lists_run_constant_queries(api, org, rows, django_assert_m
         factories.PlanStepFactory(plan=plan)
         cta = factories.CtaFactory(account=account)
         cta.steps.create(order=1, text=f"Step {i}")
+        note = cta.notes.create(author=org.csm_a1, body=f"@manager_a {i}")
+        note.mentions.add(org.manager_a)
     # token lookup + last-used touch + the annotated page + the steps prefetch.
     with django_assert_max_num_queries(4):
         assert len(api.get("/api/v1/success-plans/").json()["results"]) == rows
-    with django_assert_max_num_queries(4):
-        assert len(api.get("/api/v1/ctas/").json()["results"]) == rows
+    # ... and for CTAs the notes and their mentions (two more prefetches).
+    with django_assert_max_num_queries(6):
+        results = api.get("/api/v1/ctas/").json()["results"]
+    assert len(results) == rows and all(c["notes"][0]["mentions"] == ["manager_a"] for c in results)
 
 
 def test_top10_report_flags_the_account_where_something_is_amiss(

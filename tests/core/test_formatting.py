@@ -39,7 +39,17 @@ def test_dates_read_in_one_style_in_the_sites_time_zone(settings):
 
 @pytest.mark.parametrize(
     ("raw", "text"),
-    [("not_yet", "Not yet"), ("red", "Red"), ("in_decay", "In decay"), ("", "—")],
+    [
+        ("not_yet", "Not yet"),
+        ("red", "Red"),
+        ("in_decay", "In decay"),
+        ("", "—"),
+        ("api_calls", "API calls"),
+        ("icp_fit", "ICP fit"),
+        ("days_since_qbr", "Days since QBR"),
+        ("nps", "NPS"),
+        ("identity_checks", "Identity checks"),
+    ],
 )
 def test_enum_values_read_as_words(raw, text):
     assert formatting.label(raw) == text

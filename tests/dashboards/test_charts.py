@@ -121,7 +121,7 @@ def test_usage_is_one_small_chart_per_metric_on_its_own_scale_with_human_labels(
             account=account, metric="active_users", date=monday + timedelta(days=day), value=12
         )
     charts = usage_trends_config(account, today=today)
-    assert [c["label"] for c in charts] == ["Active users", "Api calls"]
+    assert [c["label"] for c in charts] == ["Active users", "API calls"]
     for chart in charts:
         assert chart["config"]["options"]["scales"]["x"]["type"] == "time"
         assert chart["config"]["data"]["labels"] == [monday.isoformat()]

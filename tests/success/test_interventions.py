@@ -100,7 +100,7 @@ def test_health_dropping_a_band_opens_a_cta(django_capture_on_commit_callbacks):
             score=62,
         )
     cta = live_ctas(account, RuleKey.BAND_DROPPED).get()
-    assert "from green to yellow" in cta.reason and cta.evidence["score"] == 62
+    assert "from Green to Yellow" in cta.reason and cta.evidence["score"] == 62
 
 
 @pytest.mark.django_db
@@ -455,7 +455,7 @@ def test_a_score_runs_batched_alerts_open_the_same_ctas_in_constant_queries(
         events.publish("health.alerts_raised", alerts=alerts)
     assert all(live_ctas(a, RuleKey.BAND_DROPPED).exists() for a in dropped)
     assert (
-        "from green to red (score 31)" in live_ctas(dropped[0], RuleKey.BAND_DROPPED).get().reason
+        "from Green to Red (score 31)" in live_ctas(dropped[0], RuleKey.BAND_DROPPED).get().reason
     )
     assert not Cta.objects.filter(account=rising).exists()
     assert live_ctas(decaying, RuleKey.DECAY).get().evidence["decay_score"] == 70

@@ -205,8 +205,9 @@ def test_cta_list_defaults_to_my_live_ctas_in_a_fixed_number_of_queries(
             cta.steps.create(order=1, text="Call")
     factories.CtaFactory(account=org.accounts["csm_a1"][0], status=CtaStatus.DONE, title="Old")
     factories.CtaFactory(account=org.accounts["csm_a2"][0], title="Team mate's")
-    # session + user, the paginator count, the page of CTAs with account/owner/rule and counts.
-    with django_assert_max_num_queries(5):
+    # session + user, the paginator count, the page of CTAs with account/owner/rule, counts
+    # and account visibility, the people the bulk bar can reassign to.
+    with django_assert_max_num_queries(6):
         response = client_csm.get(reverse("success:cta_list"))
     body = response.content.decode()
     assert len(response.context["page"].object_list) == 8
@@ -231,16 +232,24 @@ def test_cta_detail_ticks_playbook_steps_and_changes_status_with_htmx(client_csm
     assert "Call the sponsor" in page and "71" in page
 
     ticked = client_csm.post(
-        reverse("success:cta_step_toggle", args=[step.pk]), HTTP_HX_REQUEST="true"
+        reverse("success:cta_step_set", args=[step.pk]), {"done": "1"}, HTTP_HX_REQUEST="true"
     )
-    assert "☑ Call the sponsor" in ticked.content.decode()
-    assert "In progress" in ticked.content.decode()
+    html = ticked.content.decode()
+    assert f'id="step-{step.pk}" checked' in html and "by " + org.csm_a1.display_name in html
+    assert "In progress" in html
+    unticked = client_csm.post(
+        reverse("success:cta_step_set", args=[step.pk]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert f'id="step-{step.pk}">' in unticked and "ticked " not in unticked
 
     client_csm.post(
-        reverse("success:cta_status", args=[cta.pk]), {"status": "done"}, HTTP_HX_REQUEST="true"
+        reverse("success:cta_close", args=[cta.pk]),
+        {"close-outcome": "resolved", "close-note": "Sponsor re-engaged"},
+        HTTP_HX_REQUEST="true",
     )
     cta.refresh_from_db()
     assert cta.status == CtaStatus.DONE and cta.closed_at is not None
+    assert (cta.outcome, cta.close_note) == ("resolved", "Sponsor re-engaged")
 
 
 @pytest.mark.django_db
@@ -248,9 +257,18 @@ def test_cta_of_another_csm_is_a_404(client_csm, org):
     cta = factories.CtaFactory(account=org.accounts["csm_b1"][0])
     step = cta.steps.create(order=1, text="x")
     assert client_csm.get(cta.get_absolute_url()).status_code == 404
-    assert client_csm.post(reverse("success:cta_step_toggle", args=[step.pk])).status_code == 404
-    status_url = reverse("success:cta_status", args=[cta.pk])
-    assert client_csm.post(status_url, {"status": "done"}).status_code == 404
+    assert client_csm.post(reverse("success:cta_step_set", args=[step.pk])).status_code == 404
+    for name, body in [
+        ("cta_status", {"status": "in_progress"}),
+        ("cta_close", {"close-outcome": "resolved"}),
+        ("cta_note", {"note-body": "hi"}),
+        ("cta_reassign", {"reassign-owner": org.csm_a1.pk}),
+        ("cta_snooze", {"snooze-until": "2099-01-01"}),
+        ("cta_due", {"due-due_on": "2099-01-01"}),
+    ]:
+        assert client_csm.post(reverse(f"success:{name}", args=[cta.pk]), body).status_code == 404
+    cta.refresh_from_db()
+    assert cta.status == CtaStatus.OPEN and not cta.notes.exists()
 
 
 @pytest.mark.django_db
