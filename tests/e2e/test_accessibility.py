@@ -29,11 +29,12 @@ COMMON = [
     "portfolio",
     "top10",
     "ctas",
+    "cta",
     "settings",
     "search",
 ]
 ROLES = {
-    "csm_a1": COMMON,
+    "csm_a1": [*COMMON, "ctas_snoozed", "cta_closed"],
     "manager_a": COMMON,
     "admin": [*COMMON, "rules", "scorecards"],
 }
@@ -48,7 +49,10 @@ def demo(org):
     factories.ContactFactory(account=account, name="Ada Lovelace")
     plan = factories.SuccessPlanFactory(account=account)
     factories.PlanStepFactory(plan=plan, due_on=timezone.localdate() - timedelta(days=2))
-    factories.CtaFactory(account=account, title="Renewal near and not green")
+    cta = _worked_cta(org, account)
+    closed = factories.CtaFactory(account=account, title="Closed one", status="done")
+    closed.outcome, closed.close_note, closed.closed_at = "escalated", "To the VP", timezone.now()
+    closed.save()
     token = scorecard_share_create(account=account, created_by=org.csm_a1, days=14).token
     urls = {
         "home": reverse("dashboards:home"),
@@ -60,12 +64,35 @@ def demo(org):
         "portfolio": reverse("dashboards:portfolio"),
         "top10": reverse("dashboards:top10"),
         "ctas": reverse("success:cta_list"),
+        "ctas_snoozed": reverse("success:cta_list") + "?status=snoozed",
+        "cta": cta.get_absolute_url(),
+        "cta_closed": closed.get_absolute_url(),
         "settings": reverse("dashboards:settings"),
         "rules": reverse("success:rule_settings"),
         "scorecards": reverse("scorecards:list"),
         "share": reverse("dashboards:shared_scorecard", args=[token]),
     }
     return urls
+
+
+def _worked_cta(org, account):
+    """A live CTA with dated evidence, a playbook half ticked, a note with a mention; and a
+    snoozed one."""
+    from success.services import cta_note_add, cta_snooze, cta_step_set
+
+    cta = factories.CtaFactory(
+        account=account,
+        title="Renewal near and not green",
+        reason="Renewal on 1 Feb 2027 (58 days) and health is Yellow (55).",
+        evidence={"health_band": "yellow", "health_score": 55, "as_of": "2026-12-01"},
+    )
+    first = cta.steps.create(order=1, text="Call the champion")
+    cta.steps.create(order=2, text="Agree a rescue plan")
+    cta_step_set(step=first, done=True, user=org.csm_a1)
+    cta_note_add(cta=cta, author=org.csm_a1, body="@manager_a can you join the call?")
+    quiet = factories.CtaFactory(account=account, title="Quiet one")
+    cta_snooze(cta=quiet, until=timezone.localdate() + timedelta(days=3))
+    return cta
 
 
 def _serious_violations(page) -> list[str]:
