@@ -34,7 +34,7 @@ class CtaFilter(django_filters.FilterSet):
     )
     priority = django_filters.ChoiceFilter(choices=Priority.choices, empty_label="Any priority")
     rule = django_filters.ChoiceFilter(
-        field_name="rule__key", choices=RuleKey.choices, empty_label="Any rule"
+        field_name="rule__key", choices=RuleKey.choices, empty_label="Any rule", label="Rule"
     )
     mine = django_filters.BooleanFilter(method="filter_mine", label="Only mine")
     outcome = django_filters.ChoiceFilter(choices=CtaOutcome.choices, empty_label="Any outcome")

@@ -260,9 +260,11 @@ class CtaBulkForm(forms.Form):
     ACTIONS = [("close", "Close with outcome"), ("reassign", "Reassign")]
 
     ids = _IdsField(coerce=int, error_messages={"required": "Tick at least one CTA first."})
-    action = forms.ChoiceField(choices=ACTIONS, label="Action")
+    action = forms.ChoiceField(choices=ACTIONS, label="With the selected")
     outcome = forms.ChoiceField(
-        choices=[("", "Outcome…"), *CtaOutcome.choices], required=False, label="Outcome"
+        choices=[("", "Outcome…"), *CtaOutcome.choices],
+        required=False,
+        label="Close with outcome",
     )
     note = forms.CharField(max_length=NOTE_MAX_LENGTH, required=False, label="Closing note")
     owner = PersonChoiceField(queryset=None, required=False, label="Assign to")

@@ -183,6 +183,12 @@ class CtaSerializer(ApiModelSerializer):
     evidence_as_of = serializers.DateField(
         read_only=True, help_text="The day the evidence and the numbers in `reason` were seen."
     )
+    outcome = serializers.ChoiceField(
+        choices=CtaOutcome.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="How it ended; blank while live (and on CTAs closed before outcomes existed).",
+    )
     is_snoozed = serializers.SerializerMethodField(
         help_text="Live and snoozed past today: left out of `?status=live` until then."
     )
