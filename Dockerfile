@@ -8,10 +8,10 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-# collectstatic needs settings that import (it connects to neither server); the real secret
-# and URLs arrive at run time.
+# collectstatic connects to neither server, so it runs without DATABASE_URL / REDIS_URL;
+# web, worker, beat and migrate refuse to start without them (core/checks.py). The secret is a
+# throw-away for this step; the real one and the URLs arrive at run time.
 RUN SECRET_KEY=build-only-$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=build \
-    DATABASE_URL=postgres://build/build REDIS_URL=redis://build:6379/1 \
     python manage.py collectstatic --noinput
 RUN useradd --create-home csplatform && chown -R csplatform /app
 USER csplatform

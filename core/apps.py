@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401 -- registers the production start-up check
         from .dates import install_date_bounds
 
         # Every date/datetime a form, filter or serializer accepts is held to sane years.

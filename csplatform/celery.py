@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csplatform.settings")
@@ -16,6 +16,21 @@ for _scheme in ("redis", "rediss"):
 app = Celery("csplatform")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.celeryd_init.connect
+@signals.beat_init.connect
+def _refuse_without_services(**kwargs) -> None:
+    """A production worker or beat without DATABASE_URL / REDIS_URL stops with one clear line
+    (core/checks.py); SystemExit passes through Celery's signal dispatch, an exception not."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from core.checks import production_services_require
+
+    try:
+        production_services_require()
+    except ImproperlyConfigured as exc:
+        raise SystemExit(f"configuration error: {exc}") from None
 
 
 @app.task(name="csplatform.ping")

@@ -132,27 +132,46 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------------------
 # PostgreSQL everywhere. Without DATABASE_URL (a laptop, `make run`, `make test`) the URL is
 # the embedded server's unix socket under .data/ (see csplatform/embedded.py, which starts it).
-_database_url = env("DATABASE_URL", default="")
-if PRODUCTION and not _database_url:
-    raise ImproperlyConfigured("DATABASE_URL must be set when CSPLATFORM_ENV=production")
-_database_url = _database_url or embedded.database_url()
-_scheme = urlparse(_database_url).scheme
-if _scheme not in {"postgres", "postgresql", "pgsql"}:
-    raise ImproperlyConfigured(
-        f"DATABASE_URL must start with postgres://, not {_scheme or 'nothing'!r}"
-    )
-try:
-    _db = env.db_url_config(_database_url)
-except Exception as exc:  # django-environ raises assorted errors on malformed URLs
-    raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
-if not _db.get("NAME"):
-    raise ImproperlyConfigured("DATABASE_URL names no database (postgres://host:port/NAME)")
-# A percent-encoded host is a unix socket directory (postgres://user@%2Fpath%2Fto%2Fdir/NAME).
-_db["HOST"] = unquote(_db.get("HOST") or "")
-_db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-_db["CONN_HEALTH_CHECKS"] = True
-_db.setdefault("OPTIONS", {})["connect_timeout"] = 5
-DATABASES = {"default": _db}
+# Production never falls back to the embedded servers. There a missing DATABASE_URL /
+# REDIS_URL does not stop the settings from loading (`collectstatic` in the image build
+# connects to neither server); it stops every process that serves or changes data: the system
+# check in core/checks.py (migrate, check, runserver, every management command but
+# collectstatic), gunicorn (csplatform/wsgi.py) and the Celery worker and beat
+# (csplatform/celery.py), each with "DATABASE_URL must be set when CSPLATFORM_ENV=production".
+PRODUCTION_SERVICES_MISSING = [
+    name for name in ("DATABASE_URL", "REDIS_URL") if PRODUCTION and not env(name, default="")
+]
+
+
+def _database(url: str) -> dict:
+    """Django's settings for the PostgreSQL database `url` names; a bad URL stops here."""
+    scheme = urlparse(url).scheme
+    if scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must start with postgres://, not {scheme or 'nothing'!r}"
+        )
+    try:
+        db = env.db_url_config(url)
+    except Exception as exc:  # django-environ raises assorted errors on malformed URLs
+        raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
+    if not db.get("NAME"):
+        raise ImproperlyConfigured("DATABASE_URL names no database (postgres://host:port/NAME)")
+    # A percent-encoded host is a unix socket directory (postgres://user@%2Fpath%2Fto%2Fdir/NAME).
+    db["HOST"] = unquote(db.get("HOST") or "")
+    db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    db["CONN_HEALTH_CHECKS"] = True
+    db.setdefault("OPTIONS", {})["connect_timeout"] = 5
+    return db
+
+
+if "DATABASE_URL" in PRODUCTION_SERVICES_MISSING:
+    # No database: Django's dummy backend refuses every query (and opens no connection for
+    # the system checks, so the check above is what a command reports).
+    DATABASES = {"default": {"ENGINE": "django.db.backends.dummy"}}
+    # ...whose feature checks would only add that "unknown" supports no index or constraint.
+    SILENCED_SYSTEM_CHECKS = [f"models.W0{n}" for n in (36, 37, 38, 39, 40, 43, 44, 46, 47)]
+else:
+    DATABASES = {"default": _database(env("DATABASE_URL", default="") or embedded.database_url())}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache -----------------------------------------------------------------------------
@@ -161,8 +180,9 @@ REDIS_URL = env("REDIS_URL", default="")
 # Redis down: the cache misses and drops writes (core.cache), counters move to the database
 # (core.counters), and after a failure Redis is not tried again for CACHE_RETRY_SECONDS.
 CACHE_RETRY_SECONDS = env.int("CACHE_RETRY_SECONDS", default=5)
-if PRODUCTION and not REDIS_URL:
-    raise ImproperlyConfigured("REDIS_URL must be set when CSPLATFORM_ENV=production")
+if "REDIS_URL" in PRODUCTION_SERVICES_MISSING:
+    # Never the embedded Valkey in production; a host that cannot resolve (RFC 2606).
+    REDIS_URL = "redis://redis-url-is-not-set.invalid:6379/0"
 CACHES = {
     "default": {
         "BACKEND": "core.cache.ResilientRedisCache",

@@ -63,6 +63,41 @@ REFERENCE_DATA = [
 ]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(
+    django_test_environment, django_db_blocker, django_db_createdb, django_db_modify_db_settings
+):
+    """This process's test database is a copy of the migrated template (tests/database_template.py):
+    the migrations run once per migration state, not once per xdist worker and session.
+    Yields the template's name."""
+    import uuid
+
+    from django.db import connection
+
+    from tests.database_template import database_drop, database_from_template
+
+    original = connection.settings_dict["NAME"]
+    test_name = connection.creation._get_test_db_name()
+    # --create-db rebuilds the template once for this run (all its xdist workers share the id).
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+    with django_db_blocker.unblock():
+        template, _ = database_from_template(
+            connection,
+            database_name=original,
+            test_name=test_name,
+            rebuild_for=run_id if django_db_createdb else None,
+        )
+    connection.close()
+    settings.DATABASES[connection.alias]["NAME"] = test_name
+    connection.settings_dict["NAME"] = test_name
+    yield template
+    with django_db_blocker.unblock():
+        connection.close()
+        settings.DATABASES[connection.alias]["NAME"] = original
+        connection.settings_dict["NAME"] = original
+        database_drop(connection, test_name)
+
+
 # --- Awkward calendar days (`make test-dates`) -------------------------------------------
 # A test module that reads today's date is date-sensitive: it gets the `dates` marker,
 # and with CSP_TEST_NOW set (an ISO datetime) the run's clock starts there (still ticking).

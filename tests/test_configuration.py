@@ -1,5 +1,6 @@
 """Configuration: bad settings stop with one clear line; production settings are hardened."""
 
+import json
 import os
 import subprocess
 import sys
@@ -9,19 +10,35 @@ import pytest
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 GOOD_SECRET = "x" * 20 + "-production-secret-for-the-check-only-" + "y" * 20
+PRODUCTION = {
+    "CSPLATFORM_ENV": "production",
+    "SECRET_KEY": GOOD_SECRET,
+    "ALLOWED_HOSTS": "cs.example.com",
+}
 
 
-def manage(*args, **env):
-    dropped = {"DATABASE_URL", "CSPLATFORM_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+def run(args, **env):
+    """`python ARGS` in the project with `env` instead of this session's service URLs."""
+    dropped = {
+        "DATABASE_URL",
+        "REDIS_URL",
+        "CELERY_BROKER_URL",
+        "CSPLATFORM_ENV",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }
     clean = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *args],
         cwd=BASE_DIR,
         env={**clean, **env},
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def manage(*args, **env):
+    return run(["manage.py", *args], **env)
 
 
 @pytest.mark.parametrize(
@@ -91,13 +108,52 @@ def test_with_no_service_urls_the_settings_name_the_embedded_postgres_and_valkey
     ], out.stderr
 
 
-def test_production_without_a_database_url_refuses_to_start():
+def test_the_production_static_build_needs_neither_database_nor_redis(tmp_path):
+    """GIVEN production settings and no DATABASE_URL / REDIS_URL, as in the Docker image build
+    WHEN collectstatic runs THEN it writes the hashed manifest and the compressed copies.
+    (The vendored libraries are left out here for speed; `make prodcheck` builds them all the
+    same way, without the URLs.)"""
     result = manage(
-        "check", CSPLATFORM_ENV="production", SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="cs.example.com"
+        "collectstatic",
+        "--noinput",
+        *("-i", "vendor", "-i", "admin", "-i", "rest_framework", "-i", "drf_spectacular_sidecar"),
+        STATIC_ROOT=str(tmp_path),
+        **PRODUCTION,
     )
-    assert result.returncode == 2
-    assert result.stderr.strip() == (
-        "configuration error: DATABASE_URL must be set when CSPLATFORM_ENV=production"
+    assert result.returncode == 0, result.stderr
+    hashed = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]["css/app.css"]
+    assert hashed != "css/app.css"
+    assert (tmp_path / hashed).is_file() and (tmp_path / f"{hashed}.gz").is_file()
+
+
+SERVING = {
+    "check --deploy": ["manage.py", "check", "--deploy"],
+    "migrate": ["manage.py", "migrate", "--noinput"],
+    "runserver": ["manage.py", "runserver", "--noreload", "127.0.0.1:0"],
+    "gunicorn": ["-m", "gunicorn", "csplatform.wsgi:application", "-b", "127.0.0.1:0", "-w", "1"],
+    "celery worker": ["-m", "celery", "-A", "csplatform", "worker", "-P", "solo"],
+    "celery beat": ["-m", "celery", "-A", "csplatform", "beat", "-s", "{tmp}/schedule"],
+}
+
+
+@pytest.mark.parametrize("process", SERVING)
+def test_production_processes_refuse_to_start_without_the_database_url(process, tmp_path):
+    """GIVEN production settings with REDIS_URL but no DATABASE_URL WHEN a process that serves or
+    changes data starts (migrate, runserver, gunicorn, a Celery worker or beat) THEN it stops by
+    itself with a non-zero exit and a message naming DATABASE_URL, not a traceback."""
+    args = [arg.format(tmp=tmp_path) for arg in SERVING[process]]
+    result = run(args, REDIS_URL="redis://cache.internal:6379/1", **PRODUCTION)
+    assert result.returncode != 0
+    assert "DATABASE_URL must be set when CSPLATFORM_ENV=production" in result.stderr
+    assert "REDIS_URL" not in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+
+
+def test_production_without_either_service_url_names_both():
+    result = manage("check", **PRODUCTION)
+    assert result.returncode == 1
+    assert "(csplatform.E001) DATABASE_URL and REDIS_URL must be set when CSPLATFORM_ENV" in (
+        result.stderr
     )
 
 
