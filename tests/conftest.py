@@ -235,6 +235,22 @@ def scratch_database_url(db):
 
 
 @pytest.fixture
+def migrated_database_url(django_db_setup, db):
+    """A migrated database of its own (a copy of the session's template), for a child process
+    that works outside the test's transaction without migrating from scratch."""
+    from django.db import connection
+
+    from tests.database_template import database_drop
+
+    name = f"{connection.settings_dict['NAME']}_migrated"
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{django_db_setup}"')
+    yield embedded.url_of_database({**connection.settings_dict, "NAME": name})
+    database_drop(connection, name)
+
+
+@pytest.fixture
 def redis_url():
     """The broker's URL (CELERY_BROKER_URL, REDIS_URL or the embedded Valkey's socket)."""
     return settings.CELERY_BROKER_URL

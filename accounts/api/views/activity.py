@@ -18,22 +18,12 @@ from core.api.scopes import Scope
 
 from ..filters import InteractionFilter, TrustEntryFilter
 from ..serializers import (
-    BulkResultSerializer,
     InteractionSerializer,
     TrustEntryAppendSerializer,
     TrustEntryReverseSerializer,
     TrustEntrySerializer,
 )
-from .common import (
-    BULK_DESCRIPTION,
-    BulkEnvelopeSerializer,
-    bulk_response,
-    bulk_rows,
-    resolve_accounts,
-    resolve_contacts,
-    row_account,
-    rows_split,
-)
+from .common import BULK_DESCRIPTION, BulkUpsertMixin, resolve_contacts
 
 INTERACTION_ROW_TYPES = {
     "account": (int,),
@@ -63,32 +53,9 @@ INTERACTION_ROW_HELP = (
         summary="Log one interaction (appends its goodwill ladder or chute)",
         description="Re-sending the same `external_id` returns the interaction already logged.",
     ),
-)
-class InteractionViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiGenericViewSet
-):
-    """Interactions are corrected through the ledger (reverse its entry), never edited."""
-
-    serializer_class = InteractionSerializer
-    filterset_class = InteractionFilter
-    ordering_fields = ["id", "occurred_at"]
-    ordering = ["-id"]
-    action_scopes = {"bulk": Scope.INGEST}
-
-    def get_queryset(self):
-        visible = Account.objects.for_user(self.request.user).values("pk")
-        return Interaction.objects.filter(account__in=visible).select_related("trust_entry")
-
-    def perform_create(self, serializer):
-        fields = dict(serializer.validated_data)
-        account = fields.pop("account")
-        serializer.instance = interaction_log(account=account, author=self.request.user, **fields)
-
-    @extend_schema(
+    bulk=extend_schema(
         summary="Upsert up to 1,000 interactions by external_id",
         description=BULK_DESCRIPTION + INTERACTION_ROW_HELP + " Needs the `ingest` scope.",
-        request=BulkEnvelopeSerializer,
-        responses={200: BulkResultSerializer, 207: BulkResultSerializer},
         examples=[
             OpenApiExample(
                 "Two tickets from a support desk",
@@ -115,22 +82,46 @@ class InteractionViewSet(
                 },
             )
         ],
-    )
-    @action(detail=False, methods=["post"])
-    def bulk(self, request):
-        rows = bulk_rows(request)
-        pre_errors, kept, index = rows_split(rows, INTERACTION_ROW_TYPES)
-        by_id, by_ext = resolve_accounts(request.user, kept)
-        contacts = resolve_contacts(request.user, kept)
+    ),
+)
+class InteractionViewSet(
+    BulkUpsertMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    ApiGenericViewSet,
+):
+    """Interactions are corrected through the ledger (reverse its entry), never edited."""
+
+    serializer_class = InteractionSerializer
+    filterset_class = InteractionFilter
+    ordering_fields = ["id", "occurred_at"]
+    ordering = ["-id"]
+    action_scopes = {"bulk": Scope.INGEST}
+    bulk_row_types = INTERACTION_ROW_TYPES
+
+    def get_queryset(self):
+        visible = Account.objects.for_user(self.request.user).values("pk")
+        return Interaction.objects.filter(account__in=visible).select_related("trust_entry")
+
+    def perform_create(self, serializer):
+        fields = dict(serializer.validated_data)
+        account = fields.pop("account")
+        serializer.instance = interaction_log(account=account, author=self.request.user, **fields)
+
+    def bulk_prepare(self, rows, accounts):
+        contacts = resolve_contacts(self.request.user, rows)
         prepared = []
-        for row in kept:
+        for row, account in zip(rows, accounts, strict=True):
             prepared_row = {k: v for k, v in row.items() if k != "account_external_id"}
-            prepared_row["account"] = row_account(row, by_id, by_ext)
+            prepared_row["account"] = account
             if row.get("contact") is not None:
                 prepared_row["contact"] = contacts.get(row["contact"], row["contact"])
             prepared.append(prepared_row)
-        result = interactions_bulk_upsert(rows=prepared, author=request.user)
-        return bulk_response(result, index, pre_errors)
+        return prepared
+
+    def bulk_upsert(self, rows):
+        return interactions_bulk_upsert(rows=rows, author=self.request.user)
 
 
 @extend_schema_view(

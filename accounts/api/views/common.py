@@ -1,13 +1,17 @@
-"""Helpers shared by the accounts API views: bulk envelopes and row pre-checks."""
+"""Helpers shared by the accounts API views: the bulk-upsert action and its row pre-checks."""
 
 from django.conf import settings
 from django.db.models import Q
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.models import Account, Contact
 from core.api.fields import ApiSerializer
+
+from ..serializers import BulkResultSerializer
 
 BULK_DESCRIPTION = (
     "Upsert up to 1,000 rows in one request. Valid rows are written and invalid ones are "
@@ -127,3 +131,36 @@ def bulk_response(result, row_index: list[int], pre_errors: list[dict]) -> Respo
     errors.sort(key=lambda e: e["index"])
     body = {"created": result.created, "updated": result.updated, "errors": errors}
     return Response(body, status=status.HTTP_207_MULTI_STATUS if errors else status.HTTP_200_OK)
+
+
+# `POST <resource>/bulk/`: upsert up to 1,000 rows, the same steps for every resource. The
+# envelope is checked (400 for a malformed one), each row's JSON types are pre-checked against
+# `bulk_row_types`, the accounts the rows name are resolved among those the user may see (one
+# query), `bulk_prepare` turns the well-typed rows into the service's rows and `bulk_upsert`
+# writes them; the answer is 200, or 207 with every error by its request index. A viewset gives
+# those three, and the action's summary, description and examples with
+# `extend_schema_view(bulk=extend_schema(...))`. (No docstring: the schema would show it as the
+# description of the viewsets that have none.)
+class BulkUpsertMixin:
+    bulk_row_types: dict
+
+    def bulk_prepare(self, rows: list[dict], accounts: list) -> list[dict]:
+        """The service's rows; `accounts[i]` is rows[i]'s account, or the "unknown" marker."""
+        raise NotImplementedError
+
+    def bulk_upsert(self, rows: list[dict]):
+        """Write the prepared rows; returns the service's BulkResult."""
+        raise NotImplementedError
+
+    @extend_schema(
+        request=BulkEnvelopeSerializer,
+        responses={200: BulkResultSerializer, 207: BulkResultSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        rows = bulk_rows(request)
+        pre_errors, kept, index = rows_split(rows, self.bulk_row_types)
+        by_id, by_ext = resolve_accounts(request.user, kept)
+        accounts = [row_account(row, by_id, by_ext) for row in kept]
+        result = self.bulk_upsert(self.bulk_prepare(kept, accounts))
+        return bulk_response(result, index, pre_errors)

@@ -2,7 +2,6 @@
 
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status
-from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
@@ -18,20 +17,11 @@ from core.api.scopes import Scope
 
 from ..filters import SubscriptionFilter, SurveyResponseFilter, UsageMetricFilter
 from ..serializers import (
-    BulkResultSerializer,
     SubscriptionSerializer,
     SurveyResponseSerializer,
     UsageMetricSerializer,
 )
-from .common import (
-    BULK_DESCRIPTION,
-    BulkEnvelopeSerializer,
-    bulk_response,
-    bulk_rows,
-    resolve_accounts,
-    row_account,
-    rows_split,
-)
+from .common import BULK_DESCRIPTION, BulkUpsertMixin
 
 USAGE_ROW_TYPES = {
     "account": (int,),
@@ -68,21 +58,8 @@ class _CreateListRetrieve(
         summary="Create or update a subscription",
         description="Upserts by `external_id`, else by account + product + start_date. The "
         "account's MRR/ARR follow its active subscriptions.",
-    )
-)
-class SubscriptionViewSet(_CreateListRetrieve):
-    model = Subscription
-    serializer_class = SubscriptionSerializer
-    filterset_class = SubscriptionFilter
-    ordering_fields = ["id", "start_date"]
-    ordering = ["id"]
-
-    action_scopes = {"bulk": Scope.INGEST}
-
-    def perform_create(self, serializer):
-        serializer.instance = subscription_upsert(**serializer.validated_data)
-
-    @extend_schema(
+    ),
+    bulk=extend_schema(
         summary="Upsert up to 1,000 subscriptions",
         description=BULK_DESCRIPTION
         + " Row fields: `account` (id) or `account_external_id`; `product`; `start_date` and "
@@ -91,8 +68,6 @@ class SubscriptionViewSet(_CreateListRetrieve):
         "account + product + start_date (a row without external_id keeps the stored one). "
         "Needs the `ingest` scope. MRR and ARR of each touched account follow its active "
         "subscriptions.",
-        request=BulkEnvelopeSerializer,
-        responses={200: BulkResultSerializer, 207: BulkResultSerializer},
         examples=[
             OpenApiExample(
                 "Two product lines",
@@ -117,59 +92,41 @@ class SubscriptionViewSet(_CreateListRetrieve):
                 },
             )
         ],
-    )
-    @action(detail=False, methods=["post"])
-    def bulk(self, request):
-        rows = bulk_rows(request)
-        pre_errors, kept, index = rows_split(rows, SUBSCRIPTION_ROW_TYPES)
-        by_id, by_ext = resolve_accounts(request.user, kept)
-        prepared = [
-            {
-                **{k: row.get(k) for k in SUBSCRIPTION_FIELDS},
-                "account": row_account(row, by_id, by_ext),
-            }
-            for row in kept
+    ),
+)
+class SubscriptionViewSet(BulkUpsertMixin, _CreateListRetrieve):
+    model = Subscription
+    serializer_class = SubscriptionSerializer
+    filterset_class = SubscriptionFilter
+    ordering_fields = ["id", "start_date"]
+    ordering = ["id"]
+
+    action_scopes = {"bulk": Scope.INGEST}
+    bulk_row_types = SUBSCRIPTION_ROW_TYPES
+
+    def perform_create(self, serializer):
+        serializer.instance = subscription_upsert(**serializer.validated_data)
+
+    def bulk_prepare(self, rows, accounts):
+        return [
+            {**{k: row.get(k) for k in SUBSCRIPTION_FIELDS}, "account": account}
+            for row, account in zip(rows, accounts, strict=True)
         ]
-        result = subscriptions_bulk_upsert(rows=prepared)
-        return bulk_response(result, index, pre_errors)
+
+    def bulk_upsert(self, rows):
+        return subscriptions_bulk_upsert(rows=rows)
 
 
 @extend_schema_view(
     create=extend_schema(
         summary="Upsert one day's value of a usage metric (account + metric + date)",
         description="Needs the `ingest` scope.",
-    )
-)
-class UsageMetricViewSet(_CreateListRetrieve):
-    """Daily product-usage values pushed by a pipeline; writes need the `ingest` scope."""
-
-    model = UsageMetric
-    serializer_class = UsageMetricSerializer
-    filterset_class = UsageMetricFilter
-    ordering_fields = ["id", "date"]
-    ordering = ["id"]
-    write_scope = Scope.INGEST
-
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        row = dict(serializer.validated_data)
-        result = usage_bulk_upsert(rows=[row])
-        if result.errors:
-            raise ValidationError(result.errors[0]["errors"])
-        metric = UsageMetric.objects.get(
-            account=row["account"], metric=row["metric"], date=row["date"]
-        )
-        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        return Response(self.get_serializer(metric).data, status=code)
-
-    @extend_schema(
+    ),
+    bulk=extend_schema(
         summary="Upsert up to 1,000 daily usage values",
         description=BULK_DESCRIPTION
         + " Row fields: `account` (id) or `account_external_id`; `metric`; `date` (YYYY-MM-DD);"
         " `value` (a number). The upsert key is account + metric + date.",
-        request=BulkEnvelopeSerializer,
-        responses={200: BulkResultSerializer, 207: BulkResultSerializer},
         examples=[
             OpenApiExample(
                 "A day of usage",
@@ -186,23 +143,45 @@ class UsageMetricViewSet(_CreateListRetrieve):
                 },
             )
         ],
-    )
-    @action(detail=False, methods=["post"])
-    def bulk(self, request):
-        rows = bulk_rows(request)
-        pre_errors, kept, index = rows_split(rows, USAGE_ROW_TYPES)
-        by_id, by_ext = resolve_accounts(request.user, kept)
-        prepared = [
+    ),
+)
+class UsageMetricViewSet(BulkUpsertMixin, _CreateListRetrieve):
+    """Daily product-usage values pushed by a pipeline; writes need the `ingest` scope."""
+
+    model = UsageMetric
+    serializer_class = UsageMetricSerializer
+    filterset_class = UsageMetricFilter
+    ordering_fields = ["id", "date"]
+    ordering = ["id"]
+    write_scope = Scope.INGEST
+    bulk_row_types = USAGE_ROW_TYPES
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        row = dict(serializer.validated_data)
+        result = usage_bulk_upsert(rows=[row])
+        if result.errors:
+            raise ValidationError(result.errors[0]["errors"])
+        metric = UsageMetric.objects.get(
+            account=row["account"], metric=row["metric"], date=row["date"]
+        )
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response(self.get_serializer(metric).data, status=code)
+
+    def bulk_prepare(self, rows, accounts):
+        return [
             {
-                "account": row_account(row, by_id, by_ext),
+                "account": account,
                 "metric": row.get("metric"),
                 "date": row.get("date"),
                 "value": row.get("value"),
             }
-            for row in kept
+            for row, account in zip(rows, accounts, strict=True)
         ]
-        result = usage_bulk_upsert(rows=prepared)
-        return bulk_response(result, index, pre_errors)
+
+    def bulk_upsert(self, rows):
+        return usage_bulk_upsert(rows=rows)
 
 
 @extend_schema_view(
