@@ -2,7 +2,7 @@
 
 1. Copy the project as a fresh clone has it (tracked files only: no .env, no db.sqlite3).
 2. Build what the Dockerfile builds: production settings, `collectstatic` with the manifest
-   storage.
+   storage, without DATABASE_URL / REDIS_URL.
 3. On a fresh PostgreSQL database, outside any test transaction: `migrate` as the owner role,
    `grant_app_role`, then `seed_demo` and `recompute_scores` as the app's plain role (the one
    that cannot disable the ledger's trigger), as docker-compose.yml runs them.
@@ -286,12 +286,17 @@ def main() -> None:
     owner_env = env
     env = {**owner_env, "DATABASE_URL": app_url}
     timings = {
+        # As the Dockerfile builds it: no server URLs (the settings load without them).
         "collectstatic": run(
             [python, "manage.py", "collectstatic", "--noinput"],
             cwd=clone,
-            env=env,
+            env={
+                k: v
+                for k, v in env.items()
+                if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
+            },
             timeout=300,
-            step="collectstatic (manifest storage)",
+            step="collectstatic (manifest storage, no DATABASE_URL / REDIS_URL)",
         ),
         "migrate": run(
             [python, "manage.py", "migrate", "--noinput"],
