@@ -49,12 +49,12 @@ class CtaFilter(django_filters.FilterSet):
         """ "live" leaves out snoozed CTAs until their day comes; "snoozed" lists only them;
         "overdue" is live, awake and past its due date."""
         today = timezone.localdate()
-        if value in ("live", "snoozed", "overdue"):
-            live = queryset.filter(status__in=CtaStatus.live())
-            if value == "snoozed":
-                return live.filter(snoozed_until__gt=today)
-            live = live.filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
-            return live.filter(due_on__lt=today) if value == "overdue" else live
+        if value == "live":
+            return queryset.live().awake(today)
+        if value == "snoozed":
+            return queryset.snoozed(today)
+        if value == "overdue":
+            return queryset.overdue(today)
         return queryset.filter(status=value)
 
     def filter_mine(self, queryset, name, value):

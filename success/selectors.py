@@ -171,11 +171,6 @@ def _with_step_counts(ctas: QuerySet) -> QuerySet:
     )
 
 
-def awake(ctas: QuerySet, *, today: date) -> QuerySet:
-    """Leave out the CTAs snoozed past `today` (a snooze ends on its day, nothing runs)."""
-    return ctas.filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
-
-
 def open_ctas_for(user, *, limit: int = 10) -> list[Cta]:
     """The live, awake CTAs `user` owns (a manager: also their teams'), most urgent first.
 
@@ -183,7 +178,7 @@ def open_ctas_for(user, *, limit: int = 10) -> list[Cta]:
     those CTAs with their checklist counts, so the GROUP BY never runs over every live CTA.
     """
     order = ("priority", "due_on", "id")
-    live = awake(Cta.objects.filter(status__in=CtaStatus.live()), today=timezone.localdate())
+    live = Cta.objects.live().awake(timezone.localdate())
     if not user.is_admin_role:  # an admin sees every account: no visibility filter to apply
         # `owner_id IN (subquery)`, not an OR across the owner->team join, so the
         # (owner, status, priority, due_on) index serves it. A CTA assigned to the user is

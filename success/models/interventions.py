@@ -131,6 +131,25 @@ class InterventionRule(models.Model):
         return THRESHOLD_HELP.get(self.key, "")
 
 
+class CtaQuerySet(models.QuerySet):
+    """The states lists and reminders ask about, on a given day (nothing runs when a snooze
+    ends: a CTA snoozed until D is awake again from D on)."""
+
+    def live(self) -> "CtaQuerySet":
+        return self.filter(status__in=CtaStatus.live())
+
+    def awake(self, day: date) -> "CtaQuerySet":
+        """Not snoozed past `day` (live or not)."""
+        return self.filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=day))
+
+    def snoozed(self, day: date) -> "CtaQuerySet":
+        return self.live().filter(snoozed_until__gt=day)
+
+    def overdue(self, day: date) -> "CtaQuerySet":
+        """Live, awake and past the due date: what to remind an owner of."""
+        return self.live().awake(day).filter(due_on__lt=day)
+
+
 class Cta(models.Model):
     """A call-to-action for a CSM: why (with evidence), how urgent, by when, and what to do."""
 
@@ -168,6 +187,8 @@ class Cta(models.Model):
     )
     outcome = models.CharField(max_length=24, choices=CtaOutcome.choices, blank=True)
     close_note = models.TextField(blank=True)
+
+    objects = CtaQuerySet.as_manager()
 
     class Meta:
         ordering = ["priority", "due_on", "id"]

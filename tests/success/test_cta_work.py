@@ -345,3 +345,26 @@ def test_outcomes_map_to_the_status_they_close_with():
         "customer_unreachable": "done",
         "customer_churned": "done",
     }
+
+
+@pytest.mark.dates
+@pytest.mark.django_db
+@time_machine.travel(NOON, tick=False)
+def test_overdue_means_live_awake_and_past_due(org):
+    """What a reminder should nag about: not a snoozed CTA, not a closed one, not one due today."""
+    today = timezone.localdate()
+    account = org.accounts["csm_a1"][0]
+    late = factories.CtaFactory(account=account, due_on=today - timedelta(days=2))
+    sleeping = factories.CtaFactory(
+        account=account, due_on=today - timedelta(days=2), snoozed_until=today + timedelta(days=1)
+    )
+    factories.CtaFactory(account=account, due_on=today - timedelta(days=2), status="done")
+    due_today = factories.CtaFactory(account=account, due_on=today)
+    assert list(Cta.objects.overdue(today)) == [late]
+    assert list(Cta.objects.snoozed(today)) == [sleeping]
+    tomorrow = today + timedelta(days=1)
+    assert set(Cta.objects.overdue(tomorrow).values_list("pk", flat=True)) == {
+        late.pk,
+        sleeping.pk,  # its snooze ended
+        due_today.pk,
+    }
