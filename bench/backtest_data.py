@@ -131,9 +131,9 @@ def generate(
         metrics = ", ".join(f"('{name}', {scale})" for name, scale in USAGE_METRICS)
         cursor.execute(
             f"INSERT INTO {table} (account_id, metric, date, value) "
-            "SELECT a.id, m.metric, w.day::date, round((a.seats * m.scale * (0.2 + l.level) "
+            "SELECT a.id, m.metric, w.day::date, floor(a.seats * m.scale * (0.2 + l.level) "
             "  * CASE WHEN a.churned_on IS NOT NULL AND w.day > a.churned_on - 56 "
-            "         THEN 0.25 ELSE 1 END * (0.5 + random()))::numeric, 0)::float8 "
+            "         THEN 0.25 ELSE 1 END * (0.5 + random())) "
             f"FROM {Account._meta.db_table} a JOIN bench_level l ON l.account_id = a.id "
             f"CROSS JOIN (VALUES {metrics}) m(metric, scale) "
             "CROSS JOIN LATERAL generate_series("
