@@ -199,9 +199,10 @@ def generate(
 def scorecard_create():
     """The published default scorecard the benchmark back-tests: usage per seat, messages,
     replies per message, the logins trend, tenure, goodwill and days since value delivered."""
+    from bench.backtest import BENCH_SCORECARD
     from scorecards.models import Band, Measure, Scorecard, ScorecardVersion
 
-    scorecard = Scorecard.objects.create(name="Back-test bench")
+    scorecard = Scorecard.objects.create(name=BENCH_SCORECARD)
     version = ScorecardVersion.objects.create(scorecard=scorecard, number=1, status="published")
     specs = [
         ("logins", "usage", 0, 40, {"metric": "logins", "window_days": 28, "per_seat": True}),

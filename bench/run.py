@@ -78,7 +78,7 @@ def recreate_database(name: str = BENCH_DB) -> None:
     conn.close()
 
 
-def backtest_scenario(*, accounts: int, repeats: int, output: Path) -> dict:
+def backtest_scenario(*, accounts: int, repeats: int, output: Path, reuse: bool = False) -> dict:
     """The back-test benchmark in a database of its own (`bench/backtest.py`)."""
     from django.db import connection
 
@@ -86,10 +86,13 @@ def backtest_scenario(*, accounts: int, repeats: int, output: Path) -> dict:
 
     name = f"{BENCH_DB}_backtest"
     connection.close()
-    recreate_database(name)
+    if not reuse:
+        recreate_database(name)
     connection.settings_dict["NAME"] = name
     started_machine = machine()
-    results = backtest.run(accounts=accounts, repeats=repeats, today=date.today(), log=log)
+    results = backtest.run(
+        accounts=accounts, repeats=repeats, today=date.today(), log=log, reuse=reuse
+    )
     (BASE_DIR / "artifacts" / "bench-backtest.json").write_text(
         json.dumps({**results, "machine": started_machine}, indent=2, default=str)
     )
@@ -250,6 +253,9 @@ def main() -> int:
         "--backtest", action="store_true", help="only the back-test benchmark (100,000 accounts)"
     )
     parser.add_argument("--skip-backtest", action="store_true")
+    parser.add_argument(
+        "--reuse", action="store_true", help="back-test benchmark: keep the last run's data"
+    )
     parser.add_argument("--output", default=str(BASE_DIR / "BENCHMARKS.md"))
     parser.add_argument(
         "--render", metavar="JSON", help="only rewrite the Markdown from a saved results file"
@@ -279,7 +285,9 @@ def main() -> int:
     django.setup()
     backtest_accounts = args.accounts or (10_000 if args.quick else 100_000)
     if args.backtest:
-        backtest_scenario(accounts=backtest_accounts, repeats=3, output=Path(args.output))
+        backtest_scenario(
+            accounts=backtest_accounts, repeats=3, output=Path(args.output), reuse=args.reuse
+        )
         return 0
     started_machine = machine()
     results = suite.run(profile=profile, profile_name=profile_name, log=log)

@@ -39,9 +39,10 @@ from . import backtest_metrics as metrics
 from .measures import LIFECYCLE_ESTABLISHED_DAYS, LIFECYCLE_NEW_DAYS, MeasureRule
 
 EPOCH = date(1970, 1, 1)
-# The GROUP BYs hold a row per account and bucket (1.4 million for 100,000 accounts and 12
-# dates): in memory, not spilled to disk in batches (173 batches at the default 4MB).
-USAGE_WORK_MEM = "128MB"
+# The GROUP BYs hold a row per account and bucket (1.1 million for 100,000 accounts and 12
+# dates, ~250 MB of hash table for three metrics): in memory, not spilled to disk in batches
+# (173 batches at the default 4MB, 5 at 128MB).
+USAGE_WORK_MEM = "256MB"
 ARRAY_KINDS = {
     MeasureKind.ICP_FIT,
     MeasureKind.TENURE,
@@ -120,6 +121,10 @@ class Frame:
         )
         self.dates = dates
         self.ids = rows["id"]
+        # A version that applies to most accounts (the default scorecard) reads every row and
+        # drops the others here: cheaper than joining millions of rows to the scope.
+        self.broad = len(rows) * 2 >= Account.objects.exclude(stage=Stage.PROSPECT).count()
+        self.scope = scope
         never = 2147483647
         churned_on = rows["churned"]
         starts = rows["start"]
@@ -141,6 +146,10 @@ class Frame:
 
     def __len__(self) -> int:
         return len(self.slot)
+
+    def scope_sql(self) -> tuple[str, list]:
+        """The input queries' account condition (rows of other accounts are dropped anyway)."""
+        return ("TRUE", []) if self.broad else _scope_sql(self.scope)
 
     @property
     def account(self) -> np.ndarray:
@@ -177,7 +186,10 @@ NEVER = 2147483647
 
 
 def usage_windows(
-    frame: Frame, scope: Q | None, specs: list, customer_since: np.ndarray | None = None
+    frame: Frame,
+    specs: list,
+    customer_since: np.ndarray | None = None,
+    active_metrics: set[str] = frozenset(),
 ) -> dict:
     """Per (metric, window) spec and observation: the sums, row counts and active rows of the
     window ending on the date and the one before, whether the account had any value of the
@@ -191,7 +203,7 @@ def usage_windows(
     for s in specs:
         offsets |= {s.window_days, 2 * s.window_days}
     buckets = Buckets(frame.dates, offsets)
-    scope_sql, scope_params = _scope_sql(scope)
+    scope_sql, scope_params = frame.scope_sql()
     # Bucket k holds rows dated in (bounds[k-1], bounds[k]]; bucket 0 everything up to the
     # first boundary (only its row count is used: "had a value before"). One row per account
     # and bucket with each metric's columns side by side: a hash table of accounts x buckets,
@@ -202,11 +214,14 @@ def usage_windows(
         columns += [
             "COALESCE(SUM(value) FILTER (WHERE metric = %s), 0)::float8",
             "(COUNT(*) FILTER (WHERE metric = %s))::float8",
-            "(COUNT(*) FILTER (WHERE metric = %s AND value > 0))::float8",
             f"COALESCE(MIN(date - DATE '{EPOCH}') FILTER (WHERE metric = %s), {NEVER})::int4",
         ]
-        params += [metric] * 4
-        fields += [(f"sum{m}", "f8"), (f"n{m}", "f8"), (f"pos{m}", "f8"), (f"first{m}", "i4")]
+        params += [metric] * 3
+        fields += [(f"sum{m}", "f8"), (f"n{m}", "f8"), (f"first{m}", "i4")]
+        if metric in active_metrics:  # only for "active days" measures
+            columns.append("(COUNT(*) FILTER (WHERE metric = %s AND value > 0))::float8")
+            params.append(metric)
+            fields.append((f"pos{m}", "f8"))
     rows = copy_array(
         f"SELECT account_id::int8, width_bucket(date - DATE '{EPOCH}' - 1, %s::int[])::int4, "
         f"{', '.join(columns)} FROM {UsageMetric._meta.db_table} "
@@ -227,7 +242,9 @@ def usage_windows(
     for m, metric in enumerate(metric_names):
         sums = buckets.dense(frame, s, k, rows[f"sum{m}"][known])
         counts = buckets.dense(frame, s, k, rows[f"n{m}"][known])
-        active = buckets.dense(frame, s, k, rows[f"pos{m}"][known])
+        active = (
+            buckets.dense(frame, s, k, rows[f"pos{m}"][known]) if metric in active_metrics else None
+        )
         first_use = np.full(len(frame.ids), NEVER, dtype=np.int64)
         np.minimum.at(first_use, s, rows[f"first{m}"][known].astype(np.int64))
         first_use = first_use[frame.slot]
@@ -252,7 +269,7 @@ def usage_windows(
             out[(metric, w)] = {
                 "cur_sum": between(sums, cut, at),
                 "cur_rows": between(counts, cut, at),
-                "cur_active": between(active, cut, at),
+                "cur_active": None if active is None else between(active, cut, at),
                 "prev_sum": between(sums, before, cut),
                 "prev_rows": between(counts, before, cut),
                 "any_by_date": counts[obs, at] > 0,
@@ -326,11 +343,11 @@ def usage_raw(rule: MeasureRule, frame: Frame, usage: dict) -> np.ndarray:
         return value
 
 
-def tenure(frame: Frame, scope: Q | None) -> tuple[np.ndarray, np.ndarray]:
+def tenure(frame: Frame) -> tuple[np.ndarray, np.ndarray]:
     """Days since the earlier of the contract start and the first subscription, when that
     was on or before the date (`measures.tenure_days`), and that day's number; nan
     otherwise."""
-    scope_sql, scope_params = _scope_sql(scope)
+    scope_sql, scope_params = frame.scope_sql()
     rows = copy_array(
         f"SELECT account_id::int8, (MIN(start_date) - DATE '{EPOCH}')::int4 "
         f"FROM {Subscription._meta.db_table} WHERE {scope_sql} GROUP BY 1",
@@ -355,10 +372,10 @@ def _day_end_bounds(frame: Frame) -> list:
     return [day_end(d) for d in frame.dates]
 
 
-def ledger_balance(frame: Frame, scope: Q | None) -> np.ndarray:
+def ledger_balance(frame: Frame) -> np.ndarray:
     """The goodwill balance at the end of each date; nan for an account with no entry yet."""
     ends = _day_end_bounds(frame)
-    scope_sql, scope_params = _scope_sql(scope)
+    scope_sql, scope_params = frame.scope_sql()
     # width_bucket counts the boundaries at or before the entry: an entry counts for date j
     # exactly when that count is at most j (it came before the end of the date).
     rows = copy_array(
@@ -380,11 +397,11 @@ def ledger_balance(frame: Frame, scope: Q | None) -> np.ndarray:
     return np.where(counts[frame.slot, at] > 0, balance, np.nan)
 
 
-def days_since_value(frame: Frame, scope: Q | None) -> np.ndarray:
+def days_since_value(frame: Frame) -> np.ndarray:
     """Days from the last value-adding interaction before the end of each date (its day in the
     organisation's time zone) to the date; nan without one."""
     ends = _day_end_bounds(frame)
-    scope_sql, scope_params = _scope_sql(scope)
+    scope_sql, scope_params = frame.scope_sql()
     tz = timezone.get_current_timezone_name()
     rows = copy_array(
         "SELECT account_id::int8, width_bucket(occurred_at, %s::timestamptz[])::int4, "
@@ -453,16 +470,20 @@ def observations_collect(
     n = len(frame)
     columns = [np.full(n, np.nan) for _ in rules]
     if n:
-        tenure_values, customer_since = tenure(frame, scope)
+        tenure_values, customer_since = tenure(frame)
         specs = [r.usage for r in rules if r.usage] + [
             r.usage_denominator for r in rules if r.usage_denominator
         ]
-        usage = usage_windows(frame, scope, specs, customer_since) if specs else {}
+        active_metrics = {
+            r.usage.metric
+            for r in rules
+            if r.kind == MeasureKind.USAGE
+            and (r.params.get("aggregation") or "") == UsageAggregation.ACTIVE_DAYS
+        }
+        usage = usage_windows(frame, specs, customer_since, active_metrics) if specs else {}
         kinds = {r.kind for r in rules}
-        balance = ledger_balance(frame, scope) if MeasureKind.GOODWILL in kinds else None
-        value_days = (
-            days_since_value(frame, scope) if MeasureKind.DAYS_SINCE_VALUE in kinds else None
-        )
+        balance = ledger_balance(frame) if MeasureKind.GOODWILL in kinds else None
+        value_days = days_since_value(frame) if MeasureKind.DAYS_SINCE_VALUE in kinds else None
         fallback = []
         for i, rule in enumerate(rules):
             if rule.kind == MeasureKind.ICP_FIT:

@@ -229,3 +229,26 @@ def test_observations_take_a_fixed_number_of_queries_whatever_the_dates(portfoli
     one_date = queries([START])
     assert one_date >= 5  # accounts, subscriptions, usage, ledger, interactions
     assert queries(backtest_dates(START, END, 5)) == one_date
+
+
+def test_a_segment_scorecard_observes_only_its_segment_with_the_same_values(portfolio):
+    """GIVEN one account in a segment WHEN observed for that segment only (a narrow scope:
+    the queries filter by it) THEN only it is observed, with the values it has unscoped."""
+    from django.db.models import Q
+
+    segment = factories.SegmentFactory()
+    Account.objects.filter(pk=portfolio[0].pk).update(segment=segment)
+    version = make_version(
+        [{"params": {"metric": "logins", "window_days": 28}, **m} for m in EVERY_KIND[:1]]
+        + EVERY_KIND[1:13]
+    )
+    rules = measure_rules(version.measures.all())
+    dates = backtest_dates(START, END, 20)
+    everyone = observations_collect(rules=rules, scope=None, dates=dates, horizon_days=90)
+    narrow = observations_collect(
+        rules=rules, scope=Q(segment=segment), dates=dates, horizon_days=90
+    )
+    assert set(narrow.account.tolist()) == {portfolio[0].pk}
+    mine = everyone.account == portfolio[0].pk
+    assert np.array_equal(narrow.raws, everyone.raws[mine], equal_nan=True)
+    assert narrow.segment.tolist() == [segment.pk] * len(narrow)
