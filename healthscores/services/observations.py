@@ -290,7 +290,8 @@ def _window_values(
     rule: MeasureRule, spec, usage: dict, day: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`measures.usage_windows` over arrays: (total, active days, before), nan where there is
-    no data; windows count from the account's first day."""
+    no data (active days None unless the query counted them); windows count from the
+    account's first day."""
     u = usage[(spec.metric, spec.window_days)]
     zero = (rule.params.get("no_rows") or "zero") == "zero"
     total = np.where(u["cur_rows"] > 0, u["cur_sum"], np.nan)
@@ -303,7 +304,9 @@ def _window_values(
     partial = (lived > 0) & (lived < w)
     scale = np.where(partial, w / np.where(lived > 0, lived, 1), 1.0)
     total = total * scale
-    active = np.where(partial, np.round(u["cur_active"] * scale), u["cur_active"])
+    active = u["cur_active"]  # counted only for "active days" measures
+    if active is not None:
+        active = np.where(partial, np.round(active * scale), active)
     lived_before = _lived(u["first_day"], day - w, w)
     before = np.where(
         lived_before == 0,
