@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("success.api.urls")),
     path("", include("dashboards.api.urls")),
     path("", include("integrations.api.urls")),
+    path("", include("notifications.api.urls")),
     # Anything else under /api/v1/ is a JSON 404, not the HTML error page.
     re_path(r"^.*$", api_not_found),
 ]

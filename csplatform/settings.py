@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "success",
     "dashboards",
     "integrations",
+    "notifications",
 ]
 
 # `manage.py seed_demo` runs each app's `demo.py` (`seed(*, rng, today, stdout, accounts)`) in
@@ -242,14 +243,35 @@ WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (
 )
 
 # --- E-mail -----------------------------------------------------------------------------
-_email = env.email_url("EMAIL_URL", default="consolemail://")
+# EMAIL_URL (smtp://user:pass@host:587, smtp+tls://, smtp+ssl://, consolemail://) or, without
+# it, EMAIL_HOST / EMAIL_PORT / EMAIL_HOST_USER / EMAIL_HOST_PASSWORD / EMAIL_USE_TLS /
+# EMAIL_USE_SSL for SMTP. Neither: the console backend (development prints mails).
+if env("EMAIL_URL", default="") or not env("EMAIL_HOST", default=""):
+    _email = env.email_url("EMAIL_URL", default="consolemail://")
+else:
+    _email = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": env("EMAIL_HOST"),
+        "EMAIL_PORT": env.int("EMAIL_PORT", default=25),
+        "EMAIL_HOST_USER": env("EMAIL_HOST_USER", default=""),
+        "EMAIL_HOST_PASSWORD": env("EMAIL_HOST_PASSWORD", default=""),
+        "EMAIL_USE_TLS": env.bool("EMAIL_USE_TLS", default=False),
+        "EMAIL_USE_SSL": env.bool("EMAIL_USE_SSL", default=False),
+    }
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
 EMAIL_HOST = _email.get("EMAIL_HOST", "")
 EMAIL_PORT = _email.get("EMAIL_PORT", 25)
 EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on")
+# A mail server that does not answer must not hold a worker for long (the e-mail is retried).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="csplatform@localhost")
+# Where people reach the product: links in e-mails are absolute under it.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Security (hardened in production; `check --deploy` is clean there) ----------------
 SESSION_COOKIE_HTTPONLY = True
@@ -446,6 +468,31 @@ CELERY_BEAT_SCHEDULE["backtest-sweeper"] = {
     "task": "healthscores.tasks.sweep_backtests",
     "schedule": env.int("SCORE_SWEEP_EVERY_SECONDS", default=300),
 }
+
+# --- Notifications (notifications app; docs/OPERATIONS.md) ------------------------------
+# Digests go out once a person's local clock passes this hour (daily: CSMs; weekly: managers,
+# on this weekday, 0 = Monday). Beat checks hourly; each period is sent once.
+NOTIFY_DIGEST_HOUR = env.int("NOTIFY_DIGEST_HOUR", default=7)
+NOTIFY_WEEKLY_DIGEST_WEEKDAY = env.int("NOTIFY_WEEKLY_DIGEST_WEEKDAY", default=0)
+# A CTA that went overdue within this many days is announced (older ones were before us).
+NOTIFY_OVERDUE_LOOKBACK_DAYS = env.int("NOTIFY_OVERDUE_LOOKBACK_DAYS", default=7)
+NOTIFY_EMAIL_BATCH = env.int("NOTIFY_EMAIL_BATCH", default=200)
+NOTIFY_EMAIL_MAX_ATTEMPTS = env.int("NOTIFY_EMAIL_MAX_ATTEMPTS", default=8)
+NOTIFY_EMAIL_RETRY_BASE_SECONDS = env.int("NOTIFY_EMAIL_RETRY_BASE_SECONDS", default=60)
+# A sender holds the e-mails it took this long; a sender killed mid-batch releases them then.
+NOTIFY_EMAIL_CLAIM_SECONDS = env.int("NOTIFY_EMAIL_CLAIM_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "notifications-ctas-overdue": {
+            "task": "notifications.tasks.ctas_overdue_notify",
+            "schedule": crontab(minute=20),
+        },
+        "notifications-digests": {
+            "task": "notifications.tasks.digests_record",
+            "schedule": crontab(minute=5),
+        },
+    }
+)
 
 # --- Retention (scheduled purges; OPERATIONS.md) ----------------------------------------
 # Finished webhook deliveries (delivered or failed) and their attempt logs, by creation date.

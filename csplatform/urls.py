@@ -16,6 +16,7 @@ urlpatterns = [
     path("health/", include("healthscores.urls")),
     path("success/", include("success.urls")),
     path("integrations/", include("integrations.urls")),
+    path("notifications/", include("notifications.urls")),
     path("api/v1/", include("csplatform.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/schema/events/", core_views.event_catalog, name="event-catalog"),

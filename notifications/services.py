@@ -1,0 +1,507 @@
+"""Telling people: turn domain events into notifications (once per person and event), send
+the e-mails (held through quiet hours, retried with back-off), build the digests, and let a
+person read and configure their notifications.
+
+Everything here runs on a worker (outbox subscribers, beat tasks) except reading, marking
+read and saving preferences, which are the person's own requests."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Account
+from core import formatting as fmt
+from success.models import Cta, CtaStatus, RuleKey
+from users.models import Role, User
+
+from .models import EmailStatus, Kind, Notification, NotificationPreference
+from .selectors import daily_digest_content, preference_for, weekly_digest_content
+
+logger = logging.getLogger(__name__)
+
+DIGESTS = {Kind.DAILY_DIGEST, Kind.WEEKLY_DIGEST}
+DECAY_ORDER = {"stable": 0, "decaying": 1, "in_decay": 2}
+RED = "red"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A notification to record for one person (before their preferences are applied)."""
+
+    user_id: int
+    kind: str
+    key: str
+    title: str
+    body: str = ""
+    link: str = ""
+    account_id: int | None = None
+    cta_id: int | None = None
+    data: dict = field(default_factory=dict)
+
+
+# --- quiet hours ----------------------------------------------------------------------------
+def quiet_hours_end(moment: datetime, *, start: time, end: time, zone: ZoneInfo) -> datetime | None:
+    """When the quiet hours that hold `moment` end (an aware datetime), or None outside them.
+
+    Hours are wall-clock times in the person's zone; a window may span midnight (22:00–07:00);
+    equal start and end mean no quiet hours."""
+    if start == end:
+        return None
+    local = moment.astimezone(zone)
+    now = local.time().replace(tzinfo=None)
+    if start < end:
+        if not start <= now < end:
+            return None
+        end_day = local.date()
+    else:
+        if end <= now < start:
+            return None
+        end_day = local.date() + timedelta(days=1) if now >= start else local.date()
+    # A wall-clock end inside a daylight-saving gap normalises to the moment after it.
+    return datetime.combine(end_day, end, tzinfo=zone).astimezone(ZoneInfo("UTC"))
+
+
+def email_due_at(preference: NotificationPreference, moment: datetime) -> datetime:
+    """Now, or when the person's quiet hours end: e-mails wait, they are never dropped."""
+    if preference.quiet_hours_start is None or preference.quiet_hours_end is None:
+        return moment
+    held = quiet_hours_end(
+        moment,
+        start=preference.quiet_hours_start,
+        end=preference.quiet_hours_end,
+        zone=ZoneInfo(preference.zone_name),
+    )
+    return held or moment
+
+
+# --- recording ------------------------------------------------------------------------------
+@transaction.atomic
+def notifications_record(*, drafts: Iterable[Draft], now: datetime | None = None) -> int:
+    """Record drafts as notifications under each person's preferences, once per (person, key):
+    a draft whose key the person already has is skipped, so a retried event or a second beat
+    changes nothing. E-mails are queued after commit. Returns how many drafts were new."""
+    drafts = list(drafts)
+    if not drafts:
+        return 0
+    now = now or timezone.now()
+    user_ids = {d.user_id for d in drafts}
+    emails = dict(User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", "email"))
+    preferences = NotificationPreference.objects.in_bulk(list(user_ids))
+    rows = []
+    for draft in drafts:
+        if draft.user_id not in emails:
+            continue  # inactive or gone
+        preference = preferences.get(draft.user_id) or NotificationPreference(user_id=draft.user_id)
+        if draft.kind in DIGESTS:
+            in_app, by_email = False, preference.digest_enabled
+        else:
+            in_app = draft.kind in preference.in_app_kinds
+            by_email = draft.kind in preference.email_kinds
+        by_email = by_email and bool(emails[draft.user_id])
+        if not (in_app or by_email):
+            continue
+        rows.append(
+            Notification(
+                user_id=draft.user_id,
+                kind=draft.kind,
+                key=draft.key[:200],
+                title=draft.title[:200],
+                body=draft.body,
+                link=draft.link,
+                account_id=draft.account_id,
+                cta_id=draft.cta_id,
+                data=draft.data,
+                in_app=in_app,
+                email_status=EmailStatus.PENDING if by_email else EmailStatus.NONE,
+                email_due_at=email_due_at(preference, now) if by_email else None,
+            )
+        )
+    known = set(
+        Notification.objects.filter(
+            user_id__in=user_ids, key__in={r.key for r in rows}
+        ).values_list("user_id", "key")
+    )
+    rows = [r for r in rows if (r.user_id, r.key) not in known]
+    if not rows:
+        return 0
+    # The unique (user, key) index is the arbiter when two workers record the same event.
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    if any(r.email_status == EmailStatus.PENDING for r in rows):
+        transaction.on_commit(_send_soon)
+    return len(rows)
+
+
+def _send_soon() -> None:
+    """Queue the sender; a broker that does not answer leaves the e-mails to the minute sweep."""
+    from .tasks import notification_emails_send_task
+
+    try:
+        notification_emails_send_task.delay()
+    except Exception as exc:
+        if getattr(notification_emails_send_task.app.conf, "task_always_eager", False):
+            raise
+        logger.warning("notifications: e-mails left for the sweeper (%s)", exc)
+
+
+# --- from domain events (outbox subscribers: they run on a worker) --------------------------
+def _account_link(account_id: int) -> str:
+    return reverse("accounts:detail", args=[account_id])
+
+
+def _alert_drafts(alerts: list[dict]) -> list[Draft]:
+    """Drafts for the alerts people are told about: a drop to red and a worsening decay."""
+    wanted = [a for a in alerts if _alert_kind(a)]
+    if not wanted:
+        return []
+    accounts = {
+        row["pk"]: row
+        for row in Account.objects.filter(
+            pk__in={a["account_id"] for a in wanted}, owner__isnull=False
+        ).values("pk", "name", "owner_id")
+    }
+    drafts = []
+    for alert in wanted:
+        account = accounts.get(alert["account_id"])
+        if account is None:
+            continue
+        kind = _alert_kind(alert)
+        as_of = alert.get("as_of") or timezone.localdate().isoformat()
+        if kind == Kind.BAND_RED:
+            title = f"{account['name']} dropped to Red"
+            body = (
+                f"Health fell from {fmt.label(alert.get('from_band'))} to Red"
+                f" (score {fmt.number(alert.get('score'))}) on {fmt.day(as_of)}."
+            )
+        else:
+            title = f"{account['name']} is {fmt.label(alert.get('to_status')).lower()}"
+            body = (
+                f"Decay went from {fmt.label(alert.get('from_status')).lower()} to"
+                f" {fmt.label(alert.get('to_status')).lower()}"
+                f" (decay score {fmt.number(alert.get('decay_score'))}) on {fmt.day(as_of)}."
+            )
+        drafts.append(
+            Draft(
+                user_id=account["owner_id"],
+                kind=kind,
+                key=f"{kind}:{account['pk']}:{as_of}",
+                title=title,
+                body=body,
+                link=_account_link(account["pk"]),
+                account_id=account["pk"],
+            )
+        )
+    return drafts
+
+
+def _alert_kind(alert: dict) -> str | None:
+    event = alert.get("event")
+    if event == "health.band_changed":
+        if alert.get("to_band") == RED and alert.get("from_band") != RED:
+            return Kind.BAND_RED
+    elif event == "health.decay_alert":
+        before = DECAY_ORDER.get(alert.get("from_status") or "stable", 0)
+        if DECAY_ORDER.get(alert.get("to_status"), 0) > before:
+            return Kind.DECAY
+    return None
+
+
+def on_alerts_raised(*, alerts: list[dict], **_) -> None:
+    """health.alerts_raised: a score run's alerts, in one event."""
+    notifications_record(drafts=_alert_drafts(alerts))
+
+
+def on_band_changed(**payload) -> None:
+    """health.band_changed: a single band move (outside a batched run)."""
+    notifications_record(drafts=_alert_drafts([{"event": "health.band_changed", **payload}]))
+
+
+def on_decay_alert(**payload) -> None:
+    """health.decay_alert: a single decay crossing."""
+    notifications_record(drafts=_alert_drafts([{"event": "health.decay_alert", **payload}]))
+
+
+def _cta_drafts(ctas: Iterable[Cta], *, kind_for, key_for, title_for) -> list[Draft]:
+    drafts = []
+    for cta in ctas:
+        if cta.owner_id is None:
+            continue
+        kind = kind_for(cta)
+        drafts.append(
+            Draft(
+                user_id=cta.owner_id,
+                kind=kind,
+                key=key_for(cta, kind),
+                title=title_for(cta, kind)[:200],
+                body=f"{cta.reason} Due {fmt.day(cta.due_on)}.".strip(),
+                link=cta.get_absolute_url(),
+                account_id=cta.account_id,
+                cta_id=cta.pk,
+            )
+        )
+    return drafts
+
+
+def _opened_kind(cta: Cta) -> str:
+    rule = cta.rule.key if cta.rule_id else None
+    return Kind.RENEWAL if rule == RuleKey.RENEWAL_AT_RISK else Kind.CTA_ASSIGNED
+
+
+def _opened_title(cta: Cta, kind: str) -> str:
+    if kind == Kind.RENEWAL:
+        return f"Renewal at risk: {cta.account.name} renews {fmt.day(cta.account.renewal_date)}"
+    return f"New CTA for {cta.account.name}: {cta.title}"
+
+
+def ctas_opened_notify(*, cta_ids: Iterable[int]) -> int:
+    """Tell each CTA's owner it is theirs (a near renewal that is not green has its own kind)."""
+    ctas = Cta.objects.filter(pk__in=list(cta_ids)).select_related("account", "rule")
+    return notifications_record(
+        drafts=_cta_drafts(
+            ctas,
+            kind_for=_opened_kind,
+            key_for=lambda cta, kind: f"cta_opened:{cta.pk}",
+            title_for=_opened_title,
+        )
+    )
+
+
+def on_cta_opened(*, cta_id: int, **_) -> None:
+    """cta.opened"""
+    ctas_opened_notify(cta_ids=[cta_id])
+
+
+def on_ctas_opened(*, ctas: list[dict], **_) -> None:
+    """ctas.opened: a rule run's CTAs, in one event."""
+    ctas_opened_notify(cta_ids=[c["cta_id"] for c in ctas])
+
+
+def ctas_overdue_notify(*, today: date) -> int:
+    """Tell owners about live CTAs that passed their due date in the last week (once per CTA
+    and due date: a CTA given a new date and missing it again is told again)."""
+    ctas = Cta.objects.filter(
+        status__in=CtaStatus.live(),
+        owner__isnull=False,
+        due_on__lt=today,
+        due_on__gte=today - timedelta(days=settings.NOTIFY_OVERDUE_LOOKBACK_DAYS),
+    ).select_related("account")
+    return notifications_record(
+        drafts=_cta_drafts(
+            ctas,
+            kind_for=lambda cta: Kind.CTA_OVERDUE,
+            key_for=lambda cta, kind: f"cta_overdue:{cta.pk}:{cta.due_on.isoformat()}",
+            title_for=lambda cta, kind: (
+                f"Overdue since {fmt.day(cta.due_on)}: {cta.title} ({cta.account.name})"
+            ),
+        )
+    )
+
+
+# --- digests ------------------------------------------------------------------------------
+def _local(now: datetime, preference: NotificationPreference) -> datetime:
+    return now.astimezone(ZoneInfo(preference.zone_name))
+
+
+def digests_record(*, now: datetime | None = None) -> int:
+    """Record the digests that are due: each CSM's daily one once their local clock has
+    passed NOTIFY_DIGEST_HOUR, each manager's weekly one once it has passed that hour on
+    NOTIFY_WEEKLY_DIGEST_WEEKDAY of their week. Keyed by the period, so beat may run this as
+    often as it likes (and twice at once): nobody gets a period's digest twice."""
+    now = now or timezone.now()
+    people = User.objects.filter(is_active=True, role__in=[Role.CSM, Role.MANAGER]).exclude(
+        email=""
+    )
+    preferences = NotificationPreference.objects.in_bulk(list(people.values_list("pk", flat=True)))
+    drafts = []
+    for person in people:
+        preference = preferences.get(person.pk) or NotificationPreference(user_id=person.pk)
+        if not preference.digest_enabled:
+            continue
+        local = _local(now, preference)
+        if local.hour < settings.NOTIFY_DIGEST_HOUR:
+            continue
+        if person.role == Role.CSM:
+            draft = _daily_digest(person, local.date())
+        else:
+            week_start = local.date() - timedelta(days=local.weekday())
+            if local.weekday() < settings.NOTIFY_WEEKLY_DIGEST_WEEKDAY:
+                continue
+            draft = _weekly_digest(person, week_start, local.date())
+        if draft is not None:
+            drafts.append(draft)
+    return notifications_record(drafts=drafts, now=now)
+
+
+def _already(user: User, key: str) -> bool:
+    return Notification.objects.filter(user=user, key=key).exists()
+
+
+def _daily_digest(user: User, today: date) -> Draft | None:
+    key = f"daily_digest:{today.isoformat()}"
+    if _already(user, key):
+        return None
+    content = daily_digest_content(user=user, today=today)
+    if content is None:
+        return None  # nothing to say today: no e-mail
+    return Draft(
+        user_id=user.pk,
+        kind=Kind.DAILY_DIGEST,
+        key=key,
+        title=f"Your day, {fmt.day(today)}: {content['headline']}",
+        body=content["headline"],
+        link=reverse("dashboards:home"),
+        data=content,
+    )
+
+
+def _weekly_digest(user: User, week_start: date, today: date) -> Draft | None:
+    key = f"weekly_digest:{week_start.isoformat()}"
+    if _already(user, key):
+        return None
+    content = weekly_digest_content(user=user, today=today)
+    if content is None:
+        return None
+    return Draft(
+        user_id=user.pk,
+        kind=Kind.WEEKLY_DIGEST,
+        key=key,
+        title=f"Your teams' week of {fmt.day(week_start)}: {content['headline']}",
+        body=content["headline"],
+        link=reverse("dashboards:portfolio"),
+        data=content,
+    )
+
+
+# --- sending e-mail -----------------------------------------------------------------------
+def _absolute(link: str) -> str:
+    if not link:
+        return settings.SITE_URL.rstrip("/") + "/"
+    return settings.SITE_URL.rstrip("/") + link
+
+
+def notification_email(notification: Notification) -> EmailMultiAlternatives:
+    """The e-mail for one notification: plain text and HTML, links absolute (SITE_URL)."""
+    context = {
+        "notification": notification,
+        "user": notification.user,
+        "url": _absolute(notification.link),
+        "preferences_url": _absolute(reverse("notifications:preferences")),
+        "site_url": settings.SITE_URL.rstrip("/"),
+        "data": notification.data,
+    }
+    name = "digest" if notification.kind in DIGESTS else "notification"
+    message = EmailMultiAlternatives(
+        subject=notification.title,
+        body=render_to_string(f"notifications/email/{name}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.user.email],
+    )
+    message.attach_alternative(
+        render_to_string(f"notifications/email/{name}.html", context), "text/html"
+    )
+    return message
+
+
+def _claim(now: datetime, limit: int) -> list[Notification]:
+    """Take up to `limit` due e-mails for this sender: rows locked by another sender are
+    skipped, and a claim keeps the rest of the senders off them while this one sends."""
+    with transaction.atomic():
+        rows = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(email_status=EmailStatus.PENDING, email_due_at__lte=now)
+            .filter(Q(email_claimed_until__isnull=True) | Q(email_claimed_until__lt=now))
+            .select_related("user")
+            .order_by("email_due_at", "pk")[:limit]
+        )
+        if rows:
+            Notification.objects.filter(pk__in=[r.pk for r in rows]).update(
+                email_claimed_until=now + timedelta(seconds=settings.NOTIFY_EMAIL_CLAIM_SECONDS)
+            )
+    return rows
+
+
+def notification_emails_send(*, limit: int | None = None) -> dict[str, int]:
+    """Send the e-mails that are due (quiet hours over, back-off passed) over one connection.
+
+    A failure is recorded and retried with back-off (failed after NOTIFY_EMAIL_MAX_ATTEMPTS);
+    a sent one is marked in its own update right after the server accepted it. Returns
+    counts by outcome."""
+    now = timezone.now()
+    rows = _claim(now, limit or settings.NOTIFY_EMAIL_BATCH)
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    if not rows:
+        return counts
+    connection = get_connection(fail_silently=False)
+    try:
+        for row in rows:
+            attempts = row.email_attempts + 1
+            try:
+                connection.send_messages([notification_email(row)])
+            except Exception as exc:
+                logger.warning("notifications: e-mail %s failed: %s", row.pk, exc)
+                gave_up = attempts >= settings.NOTIFY_EMAIL_MAX_ATTEMPTS
+                Notification.objects.filter(pk=row.pk).update(
+                    email_attempts=attempts,
+                    email_status=EmailStatus.FAILED if gave_up else EmailStatus.PENDING,
+                    email_due_at=now + _backoff(attempts),
+                    email_claimed_until=None,
+                    email_error=f"{type(exc).__name__}: {exc}"[:1000],
+                )
+                counts["failed" if gave_up else "retry"] += 1
+            else:
+                Notification.objects.filter(pk=row.pk).update(
+                    email_attempts=attempts,
+                    email_status=EmailStatus.SENT,
+                    emailed_at=timezone.now(),
+                    email_claimed_until=None,
+                    email_error="",
+                )
+                counts["sent"] += 1
+    finally:
+        connection.close()
+    return counts
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(
+        seconds=min(settings.NOTIFY_EMAIL_RETRY_BASE_SECONDS * 2 ** (attempts - 1), 3600)
+    )
+
+
+# --- a person's own inbox and settings ------------------------------------------------------
+@transaction.atomic
+def notification_mark_read(*, notification: Notification, read: bool = True) -> Notification:
+    """Mark one of a person's notifications read (or unread again)."""
+    notification.read_at = (notification.read_at or timezone.now()) if read else None
+    notification.save(update_fields=["read_at"])
+    return notification
+
+
+@transaction.atomic
+def notifications_mark_all_read(*, user: User) -> int:
+    """Mark every unread in-app notification of `user` read; returns how many changed."""
+    return Notification.objects.filter(user=user, in_app=True, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def notification_preference_update(*, user: User, **changes) -> NotificationPreference:
+    """Save a person's notification preferences (only the fields given change)."""
+    preference = preference_for(user)
+    for name, value in changes.items():
+        setattr(preference, name, value)
+    preference.full_clean()
+    preference.save()
+    return preference
