@@ -368,6 +368,9 @@ SPECTACULAR_SETTINGS = {
         "ScoreRunStatusEnum": "healthscores.models.RunStatus",
         "CtaStatusEnum": "success.models.CtaStatus",
         "SuccessPlanStatusEnum": "success.models.PlanStatus",
+        "NotificationKindEnum": "notifications.models.Kind",
+        "NotificationAlertKindEnum": "notifications.models.ALERT_KIND_CHOICES",
+        "NotificationEmailStatusEnum": "notifications.models.EmailStatus",
     },
 }
 

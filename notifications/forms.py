@@ -2,21 +2,19 @@
 
 from django import forms
 
-from .models import Kind, NotificationPreference, time_zone_names
-
-KIND_CHOICES = [(k, Kind(k).label) for k in Kind.alerts()]
+from .models import ALERT_KIND_CHOICES, NotificationPreference, time_zone_names
 
 
 class NotificationPreferenceForm(forms.ModelForm):
     in_app_kinds = forms.MultipleChoiceField(
         label="Show in the app",
-        choices=KIND_CHOICES,
+        choices=ALERT_KIND_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     email_kinds = forms.MultipleChoiceField(
         label="Send by e-mail",
-        choices=KIND_CHOICES,
+        choices=ALERT_KIND_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )

@@ -39,6 +39,10 @@ class Kind(models.TextChoices):
         return [k for k in cls.values if not k.endswith("_digest")]
 
 
+# The kinds a person picks per channel, as (value, label) choices.
+ALERT_KIND_CHOICES = [(k, Kind(k).label) for k in Kind.alerts()]
+
+
 def default_kinds() -> list[str]:
     return Kind.alerts()
 

@@ -316,7 +316,8 @@ def _local(now: datetime, preference: NotificationPreference) -> datetime:
 def digests_record(*, now: datetime | None = None) -> int:
     """Record the digests that are due: each CSM's daily one once their local clock has
     passed NOTIFY_DIGEST_HOUR, each manager's weekly one once it has passed that hour on
-    NOTIFY_WEEKLY_DIGEST_WEEKDAY of their week. Keyed by the period, so beat may run this as
+    NOTIFY_WEEKLY_DIGEST_WEEKDAY (their local day; a week whose day beat missed entirely is
+    not caught up later). Keyed by the period, so beat may run this as
     often as it likes (and twice at once): nobody gets a period's digest twice."""
     now = now or timezone.now()
     people = User.objects.filter(is_active=True, role__in=[Role.CSM, Role.MANAGER]).exclude(
@@ -334,9 +335,9 @@ def digests_record(*, now: datetime | None = None) -> int:
         if person.role == Role.CSM:
             draft = _daily_digest(person, local.date())
         else:
-            week_start = local.date() - timedelta(days=local.weekday())
-            if local.weekday() < settings.NOTIFY_WEEKLY_DIGEST_WEEKDAY:
+            if local.weekday() != settings.NOTIFY_WEEKLY_DIGEST_WEEKDAY:
                 continue
+            week_start = local.date() - timedelta(days=local.weekday())
             draft = _weekly_digest(person, week_start, local.date())
         if draft is not None:
             drafts.append(draft)

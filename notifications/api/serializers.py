@@ -1,11 +1,20 @@
 """Serializers of the notifications API: a person's own notifications and preferences."""
 
+import re
+
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.fields import ApiModelSerializer, ApiSerializer, StrictBooleanField
 
-from ..models import Kind, Notification, NotificationPreference, time_zone_names
+from ..models import (
+    ALERT_KIND_CHOICES,
+    Kind,
+    Notification,
+    NotificationPreference,
+    time_zone_names,
+)
 
 
 class NotificationSerializer(ApiModelSerializer):
@@ -41,12 +50,34 @@ class MarkedSerializer(ApiSerializer):
 
 
 class KindListField(serializers.ListField):
-    child = serializers.ChoiceField(choices=[(k, Kind(k).label) for k in Kind.alerts()])
+    """A list of alert kinds; repeats are allowed (up to the schema's maxItems) and merged."""
+
+    child = serializers.ChoiceField(choices=ALERT_KIND_CHOICES)
 
     def to_internal_value(self, data):
         if not isinstance(data, list):
             self.fail("not_a_list", input_type=type(data).__name__)
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return sorted(set(super().to_internal_value(data)), key=Kind.alerts().index)
+
+
+CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+@extend_schema_field({"type": "string", "pattern": CLOCK_PATTERN, "example": "22:00"})
+class ClockTimeField(serializers.TimeField):
+    """A wall-clock time as "HH:MM" (24-hour), in requests as in responses."""
+
+    default_error_messages = {"invalid": 'Use a 24-hour time as "HH:MM", e.g. "22:00".'}
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M"], **kwargs)
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not re.match(CLOCK_PATTERN, value):
+            self.fail("invalid")
+        return super().to_internal_value(value)
 
 
 class NotificationPreferenceSerializer(ApiModelSerializer):
@@ -60,11 +91,11 @@ class NotificationPreferenceSerializer(ApiModelSerializer):
     digest_enabled = StrictBooleanField(
         help_text="The daily digest (CSMs) or weekly digest (managers) by e-mail."
     )
-    quiet_hours_start = serializers.TimeField(
-        allow_null=True, format="%H:%M", help_text="Local time (HH:MM) quiet hours begin."
+    quiet_hours_start = ClockTimeField(
+        allow_null=True, help_text="Local time (HH:MM) quiet hours begin; null: none."
     )
-    quiet_hours_end = serializers.TimeField(
-        allow_null=True, format="%H:%M", help_text="Local time (HH:MM) quiet hours end."
+    quiet_hours_end = ClockTimeField(
+        allow_null=True, help_text="Local time (HH:MM) quiet hours end; null: none."
     )
     time_zone = serializers.ChoiceField(
         choices=[("", "The site's time zone"), *((z, z) for z in sorted(time_zone_names()))],

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from core.api.base import ApiGenericViewSet, ApiReadOnlyViewSet
 
 from ..filters import NotificationFilter
+from ..models import Notification, NotificationPreference
 from ..selectors import inbox, preference_for
 from ..services import (
     notification_mark_read,
@@ -37,6 +38,7 @@ from .serializers import MarkedSerializer, NotificationPreferenceSerializer, Not
     ),
 )
 class NotificationViewSet(ApiReadOnlyViewSet):
+    queryset = Notification.objects.none()  # the schema's model; requests use get_queryset
     serializer_class = NotificationSerializer
     filterset_class = NotificationFilter
     ordering_fields = ["id", "created_at"]
@@ -68,15 +70,19 @@ class NotificationViewSet(ApiReadOnlyViewSet):
 class NotificationPreferenceViewSet(ApiGenericViewSet):
     """The caller's own preferences (the defaults until they change one)."""
 
+    queryset = NotificationPreference.objects.none()
     serializer_class = NotificationPreferenceSerializer
     pagination_class = None
     filter_backends: list = []
 
+    def get_object(self):
+        return preference_for(self.request.user)
+
     def retrieve(self, request):
-        return Response(self.get_serializer(preference_for(request.user)).data)
+        return Response(self.get_serializer(self.get_object()).data)
 
     def update(self, request, partial=False):
-        preference = preference_for(request.user)
+        preference = self.get_object()
         ask = self.get_serializer(preference, data=request.data, partial=partial)
         ask.is_valid(raise_exception=True)
         preference = notification_preference_update(user=request.user, **ask.validated_data)

@@ -74,9 +74,7 @@ def green_account(owner, today):
         owner=owner, contract_start=today - timedelta(days=300), icp_fit=100, name="Globex"
     )
     add_ledger(account, [(today - timedelta(days=200), 100)])
-    add_interactions(
-        account, [(today - timedelta(days=d), "value_adding") for d in (3, 10, 17)]
-    )
+    add_interactions(account, [(today - timedelta(days=d), "value_adding") for d in (3, 10, 17)])
     return account
 
 

@@ -50,7 +50,9 @@ def test_a_band_drop_to_red_emails_the_owner_within_a_minute_of_the_nightly_run(
     found = mailbox.wait_for(lambda item: "dropped to Red" in item[1]["Subject"], timeout=60)
     elapsed = time.monotonic() - started
 
-    assert found, f"no band-drop e-mail within 60 s; got {[m['Subject'] for _, m in mailbox.received]}"
+    assert found, (
+        f"no band-drop e-mail within 60 s; got {[m['Subject'] for _, m in mailbox.received]}"
+    )
     assert elapsed < 60
     recipients, message = found[0]
     assert recipients == ["ada@csp.example.com"]

@@ -1,0 +1,251 @@
+"""Domain events become notifications for the right person, once, on their terms."""
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core import mail
+
+from core import events
+from core.models import OutboxMessage, OutboxStatus
+from notifications.models import EmailStatus, Kind, Notification, NotificationPreference
+from notifications.services import (
+    ctas_overdue_notify,
+    notification_emails_send,
+    on_alerts_raised,
+    quiet_hours_end,
+)
+from success.models import InterventionRule, RuleKey
+from success.services.interventions import cta_open
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def band_drop(account, to_band="red", from_band="green", as_of="2026-12-04", score=31):
+    return {
+        "event": "health.band_changed",
+        "account_id": account.pk,
+        "as_of": as_of,
+        "from_band": from_band,
+        "to_band": to_band,
+        "score": score,
+    }
+
+
+def test_a_drop_to_red_reaches_the_owner_once_though_the_event_is_delivered_twice(
+    org, django_capture_on_commit_callbacks
+):
+    """GIVEN csm_a1's account WHEN a score run's alerts say it dropped to red, and the outbox
+    row is processed a second time (a retried task) THEN csm_a1 has one notification and one
+    e-mail; nobody else has any."""
+    account = org.accounts["csm_a1"][0]
+    with django_capture_on_commit_callbacks(execute=True):
+        events.publish("health.alerts_raised", alerts=[band_drop(account)])
+    row = OutboxMessage.objects.get(
+        event="health.alerts_raised", handler__startswith="notifications."
+    )
+    OutboxMessage.objects.filter(pk=row.pk).update(status=OutboxStatus.PENDING)
+    with django_capture_on_commit_callbacks(execute=True):
+        events.outbox_message_process(message_id=row.pk)
+
+    # (the band-drop CTA the success app opens is announced too, as an assignment)
+    notification = Notification.objects.get(kind=Kind.BAND_RED)
+    assert notification.user == org.csm_a1
+    assert notification.title == f"{account.name} dropped to Red"
+    assert notification.body == "Health fell from Green to Red (score 31) on 4 Dec 2026."
+    assert notification.link == f"/accounts/{account.pk}/"
+    assert set(Notification.objects.values_list("user", "kind")) == {
+        (org.csm_a1.pk, Kind.BAND_RED),
+        (org.csm_a1.pk, Kind.CTA_ASSIGNED),
+    }
+    red_mails = [m for m in mail.outbox if m.subject == notification.title]
+    assert [m.to for m in red_mails] == [[org.csm_a1.email]]
+    notification.refresh_from_db()
+    assert notification.email_status == EmailStatus.SENT
+
+
+def test_only_a_drop_into_red_is_a_red_alert(org):
+    account = org.accounts["csm_a1"][0]
+    on_alerts_raised(
+        alerts=[
+            band_drop(account, to_band="yellow"),
+            band_drop(account, from_band="red", to_band="red", as_of="2026-12-03"),
+            band_drop(org.accounts["csm_a1"][1], from_band="yellow", to_band="green"),
+        ]
+    )
+    assert not Notification.objects.exists()
+
+
+def test_decay_getting_worse_notifies_and_getting_better_does_not(org):
+    worse, better = org.accounts["csm_a2"]
+    on_alerts_raised(
+        alerts=[
+            {
+                "event": "health.decay_alert",
+                "account_id": worse.pk,
+                "as_of": "2026-12-04",
+                "from_status": "decaying",
+                "to_status": "in_decay",
+                "decay_score": 72,
+            },
+            {
+                "event": "health.decay_alert",
+                "account_id": better.pk,
+                "as_of": "2026-12-04",
+                "from_status": "in_decay",
+                "to_status": "decaying",
+                "decay_score": 50,
+            },
+        ]
+    )
+    notification = Notification.objects.get()
+    assert (notification.user, notification.kind) == (org.csm_a2, Kind.DECAY)
+    assert notification.title == f"{worse.name} is in decay"
+    assert "from decaying to in decay (decay score 72) on 4 Dec 2026" in notification.body
+
+
+def test_an_account_without_an_owner_tells_nobody(org):
+    account = factories.AccountFactory(owner=None)
+    on_alerts_raised(alerts=[band_drop(account)])
+    assert not Notification.objects.exists()
+
+
+def test_a_renewal_cta_is_a_renewal_alert_and_other_ctas_are_assignments(
+    org, django_capture_on_commit_callbacks
+):
+    """GIVEN the intervention rules WHEN a renewal-at-risk CTA and a decay CTA open for
+    csm_a1's accounts THEN csm_a1 is told about a renewal at risk and about a new CTA."""
+    renewing, decaying = org.accounts["csm_a1"]
+    renewing.renewal_date = datetime(2027, 1, 15).date()
+    renewing.save(update_fields=["renewal_date"])
+    with django_capture_on_commit_callbacks(execute=True):
+        cta_open(
+            rule=InterventionRule.objects.get(key=RuleKey.RENEWAL_AT_RISK),
+            account=renewing,
+            reason="Renews in 41 days and is yellow.",
+        )
+        cta_open(
+            rule=InterventionRule.objects.get(key=RuleKey.DECAY),
+            account=decaying,
+            reason="Decay score 64.",
+        )
+    by_kind = {n.kind: n for n in Notification.objects.filter(user=org.csm_a1)}
+    assert set(by_kind) == {Kind.RENEWAL, Kind.CTA_ASSIGNED}
+    assert by_kind[Kind.RENEWAL].title == f"Renewal at risk: {renewing.name} renews 15 Jan 2027"
+    assert by_kind[Kind.CTA_ASSIGNED].title.startswith(f"New CTA for {decaying.name}: ")
+    assert by_kind[Kind.CTA_ASSIGNED].link == f"/success/ctas/{by_kind[Kind.CTA_ASSIGNED].cta_id}/"
+
+
+def test_preferences_choose_the_channels(org):
+    """GIVEN csm_a1 wants red alerts in the app only, and csm_a2 wants none at all
+    WHEN both their accounts drop to red THEN csm_a1 has an in-app notification and no
+    e-mail; csm_a2 has nothing."""
+    NotificationPreference.objects.create(
+        user=org.csm_a1, email_kinds=[Kind.DECAY], in_app_kinds=[Kind.BAND_RED]
+    )
+    NotificationPreference.objects.create(user=org.csm_a2, email_kinds=[], in_app_kinds=[])
+    on_alerts_raised(
+        alerts=[band_drop(org.accounts["csm_a1"][0]), band_drop(org.accounts["csm_a2"][0])]
+    )
+    notification = Notification.objects.get()
+    assert notification.user == org.csm_a1 and notification.in_app
+    assert notification.email_status == EmailStatus.NONE
+    assert notification_emails_send() == {"sent": 0, "retry": 0, "failed": 0}
+
+
+@pytest.mark.dates
+def test_quiet_hours_hold_the_email_until_they_end_and_the_app_still_shows_it(org):
+    """GIVEN csm_a1 in Berlin with quiet hours 22:00–07:00
+    WHEN an account drops to red at 23:30 Berlin time
+    THEN the in-app notification is there at once, the e-mail is held (the minute sweep sends
+    nothing) and goes out at the first sweep after 07:00 Berlin time."""
+    NotificationPreference.objects.create(
+        user=org.csm_a1,
+        time_zone="Europe/Berlin",
+        quiet_hours_start=time(22, 0),
+        quiet_hours_end=time(7, 0),
+    )
+    with time_machine.travel(datetime(2026, 12, 4, 22, 30, tzinfo=UTC), tick=False):
+        on_alerts_raised(alerts=[band_drop(org.accounts["csm_a1"][0])])
+        notification = Notification.objects.get()
+        assert notification.in_app and notification.read_at is None
+        assert notification.email_due_at == datetime(2026, 12, 5, 6, 0, tzinfo=UTC)
+        assert notification_emails_send()["sent"] == 0
+    with time_machine.travel(datetime(2026, 12, 5, 5, 59, tzinfo=UTC), tick=False):
+        assert notification_emails_send()["sent"] == 0
+    with time_machine.travel(datetime(2026, 12, 5, 6, 1, tzinfo=UTC), tick=False):
+        assert notification_emails_send()["sent"] == 1
+    assert len(mail.outbox) == 1
+    assert Notification.objects.get().email_status == EmailStatus.SENT
+
+
+@pytest.mark.parametrize(
+    ("local", "start", "end", "ends_at"),
+    [
+        # Spanning midnight: late evening and early morning are quiet, the day is not.
+        (datetime(2026, 12, 4, 23, 30), time(22), time(7), datetime(2026, 12, 5, 7)),
+        (datetime(2026, 12, 5, 6, 59), time(22), time(7), datetime(2026, 12, 5, 7)),
+        (datetime(2026, 12, 5, 7, 0), time(22), time(7), None),
+        (datetime(2026, 12, 5, 12, 0), time(22), time(7), None),
+        # Within a day (a lunch break).
+        (datetime(2026, 12, 5, 12, 15), time(12), time(13), datetime(2026, 12, 5, 13)),
+        (datetime(2026, 12, 5, 11, 59), time(12), time(13), None),
+        # Equal ends: no quiet hours.
+        (datetime(2026, 12, 5, 9, 0), time(9), time(9), None),
+        # The night the clocks go forward (Berlin, 29 March 2026: 02:00 -> 03:00).
+        (datetime(2026, 3, 29, 1, 30), time(22), time(7), datetime(2026, 3, 29, 7)),
+    ],
+)
+def test_quiet_hours_end_on_the_persons_wall_clock(local, start, end, ends_at):
+    moment = local.replace(tzinfo=BERLIN)
+    result = quiet_hours_end(moment, start=start, end=end, zone=BERLIN)
+    if ends_at is None:
+        assert result is None
+    else:
+        assert result == ends_at.replace(tzinfo=BERLIN)
+        assert result.astimezone(BERLIN).time() == end
+
+
+def test_a_mail_server_that_is_down_delays_the_email_it_does_not_lose_it(
+    org, settings, smtp_server
+):
+    """GIVEN the SMTP server is unreachable WHEN the sender runs THEN the e-mail stays pending
+    with the error and a back-off; once the server answers, the next due run sends it."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # nothing listens on port 1
+    settings.EMAIL_TIMEOUT = 2
+    on_alerts_raised(alerts=[band_drop(org.accounts["csm_a1"][0])])
+    assert notification_emails_send() == {"sent": 0, "retry": 1, "failed": 0}
+    row = Notification.objects.get()
+    assert row.email_status == EmailStatus.PENDING and row.email_attempts == 1
+    assert "Connection refused" in row.email_error or "Errno" in row.email_error
+    settings.EMAIL_PORT = smtp_server.port
+    assert notification_emails_send()["sent"] == 0  # still backing off
+    Notification.objects.update(email_due_at=row.email_due_at - timedelta(hours=1))
+    assert notification_emails_send()["sent"] == 1
+    assert [rcpt for rcpt, _ in smtp_server.received] == [[org.csm_a1.email]]
+
+
+@pytest.mark.dates
+def test_an_overdue_cta_is_announced_once_per_due_date(org):
+    with time_machine.travel(datetime(2026, 12, 5, 9, 0, tzinfo=UTC), tick=False):
+        from django.utils import timezone
+
+        today = timezone.localdate()
+        cta = factories.CtaFactory(
+            account=org.accounts["csm_a1"][0], owner=org.csm_a1, due_on=today - timedelta(days=1)
+        )
+        factories.CtaFactory(  # long overdue: from before notifications existed
+            account=org.accounts["csm_a1"][1], owner=org.csm_a1, due_on=today - timedelta(days=30)
+        )
+        assert ctas_overdue_notify(today=today) == 1
+        assert ctas_overdue_notify(today=today) == 0
+        cta.due_on = today + timedelta(days=2)
+        cta.save()
+        assert ctas_overdue_notify(today=today + timedelta(days=3)) == 1
+    titles = list(Notification.objects.values_list("kind", flat=True))
+    assert titles == [Kind.CTA_OVERDUE, Kind.CTA_OVERDUE]
