@@ -32,6 +32,8 @@ COMMON = [
     "cta",
     "settings",
     "search",
+    "notifications",
+    "notification_preferences",
 ]
 ROLES = {
     "csm_a1": [*COMMON, "ctas_snoozed", "cta_closed"],
@@ -54,6 +56,7 @@ def demo(org):
     closed.outcome, closed.close_note, closed.closed_at = "escalated", "To the VP", timezone.now()
     closed.save()
     token = scorecard_share_create(account=account, created_by=org.csm_a1, days=14).token
+    _notifications(org, account)
     urls = {
         "home": reverse("dashboards:home"),
         "accounts": reverse("accounts:list"),
@@ -71,6 +74,8 @@ def demo(org):
         "rules": reverse("success:rule_settings"),
         "scorecards": reverse("scorecards:list"),
         "share": reverse("dashboards:shared_scorecard", args=[token]),
+        "notifications": reverse("notifications:list"),
+        "notification_preferences": reverse("notifications:preferences"),
     }
     return urls
 
@@ -93,6 +98,29 @@ def _worked_cta(org, account):
     quiet = factories.CtaFactory(account=account, title="Quiet one")
     cta_snooze(cta=quiet, until=timezone.localdate() + timedelta(days=3))
     return cta
+
+
+def _notifications(org, account) -> None:
+    """An unread and a read notification for each role, so the bell shows a count."""
+    from notifications.models import Kind, Notification
+    from notifications.services import Draft, notifications_record
+
+    notifications_record(
+        drafts=[
+            Draft(
+                user_id=user.pk,
+                kind=kind,
+                key=f"a11y:{user.pk}:{kind}",
+                title=f"{account.name} dropped to Red with a long title that has to wrap on a phone",
+                body="Health fell from Green to Red (score 31) on 4 Dec 2026.",
+                link=account.get_absolute_url(),
+                account_id=account.pk,
+            )
+            for user in (org.csm_a1, org.manager_a, org.admin)
+            for kind in (Kind.BAND_RED, Kind.DECAY)
+        ]
+    )
+    Notification.objects.filter(kind=Kind.DECAY).update(read_at=timezone.now())
 
 
 def _serious_violations(page) -> list[str]:
