@@ -111,7 +111,7 @@ def _notifications(org, account) -> None:
                 user_id=user.pk,
                 kind=kind,
                 key=f"a11y:{user.pk}:{kind}",
-                title=f"{account.name} dropped to Red with a long title that has to wrap on a phone",
+                title=f"{account.name} dropped to Red, a title long enough to wrap on a phone",
                 body="Health fell from Green to Red (score 31) on 4 Dec 2026.",
                 link=account.get_absolute_url(),
                 account_id=account.pk,
