@@ -18,5 +18,8 @@ class NotificationsConfig(AppConfig):
         subscribe("health.decay_alert", services.on_decay_alert)
         subscribe("cta.opened", services.on_cta_opened)
         subscribe("ctas.opened", services.on_ctas_opened)
+        # Published by the CTA work in success (reassign, notes with @mentions).
+        subscribe("cta.assigned", services.on_cta_assigned)
+        subscribe("cta.mentioned", services.on_cta_mentioned)
         # E-mails held through quiet hours or waiting for a retry go out with the minute sweep.
         sweeper_register("notification-emails", services.notification_emails_send)

@@ -287,6 +287,60 @@ def on_ctas_opened(*, ctas: list[dict], **_) -> None:
     ctas_opened_notify(cta_ids=[c["cta_id"] for c in ctas])
 
 
+def on_cta_assigned(
+    *, cta_id: int, owner_id: int, previous_owner_id=None, assigned_by_id=None, **_
+) -> None:
+    """cta.assigned: a live CTA handed to someone; they are told (unless they took it
+    themselves). Keyed by the hand-over, so a retried event tells them once."""
+    if owner_id is None or owner_id == assigned_by_id:
+        return
+    cta = Cta.objects.filter(pk=cta_id).select_related("account").first()
+    if cta is None:
+        return
+    by = User.objects.filter(pk=assigned_by_id).first() if assigned_by_id else None
+    notifications_record(
+        drafts=[
+            Draft(
+                user_id=owner_id,
+                kind=Kind.CTA_ASSIGNED,
+                key=f"cta_assigned:{cta.pk}:{previous_owner_id}:{owner_id}",
+                title=f"{by.display_name if by else 'Someone'} assigned you a CTA: {cta.title}"
+                f" ({cta.account.name})"[:200],
+                body=f"{cta.reason} Due {fmt.day(cta.due_on)}.".strip(),
+                link=cta.get_absolute_url(),
+                account_id=cta.account_id,
+                cta_id=cta.pk,
+            )
+        ]
+    )
+
+
+def on_cta_mentioned(*, cta_id: int, note_id: int, user_ids: list[int], author_id=None, **_):
+    """cta.mentioned: the people a CTA note @mentions (the author is left out by the
+    publisher); once per note and person."""
+    cta = Cta.objects.filter(pk=cta_id).select_related("account").first()
+    if cta is None:
+        return
+    author = User.objects.filter(pk=author_id).first() if author_id else None
+    who = author.display_name if author else "Someone"
+    notifications_record(
+        drafts=[
+            Draft(
+                user_id=user_id,
+                kind=Kind.MENTION,
+                key=f"mention:{note_id}",
+                title=f"{who} mentioned you on {cta.title} ({cta.account.name})"[:200],
+                body="Open the CTA to read the note and reply.",
+                link=f"{cta.get_absolute_url()}#note-{note_id}",
+                account_id=cta.account_id,
+                cta_id=cta.pk,
+            )
+            for user_id in user_ids
+            if user_id != author_id
+        ]
+    )
+
+
 def ctas_overdue_notify(*, today: date) -> int:
     """Tell owners about live CTAs that passed their due date in the last week (once per CTA
     and due date: a CTA given a new date and missing it again is told again)."""

@@ -249,3 +249,54 @@ def test_an_overdue_cta_is_announced_once_per_due_date(org):
         assert ctas_overdue_notify(today=today + timedelta(days=3)) == 1
     titles = list(Notification.objects.values_list("kind", flat=True))
     assert titles == [Kind.CTA_OVERDUE, Kind.CTA_OVERDUE]
+
+
+def test_a_reassigned_cta_tells_its_new_owner_once(org, django_capture_on_commit_callbacks):
+    """GIVEN a CTA of csm_a1's WHEN manager_a hands it to csm_a2 (the event delivered twice)
+    THEN csm_a2 is told once who gave it to them; nobody is told when they take one
+    themselves."""
+    cta = factories.CtaFactory(account=org.accounts["csm_a1"][0], title="Plan the QBR")
+    payload = {
+        "cta_id": cta.pk,
+        "account_id": cta.account_id,
+        "owner_id": org.csm_a2.pk,
+        "previous_owner_id": org.csm_a1.pk,
+        "assigned_by_id": org.manager_a.pk,
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        events.publish("cta.assigned", **payload)
+        events.publish("cta.assigned", **payload)
+        events.publish(
+            "cta.assigned",
+            **{**payload, "owner_id": org.csm_a1.pk, "assigned_by_id": org.csm_a1.pk},
+        )
+    notification = Notification.objects.get()
+    assert notification.user == org.csm_a2 and notification.kind == Kind.CTA_ASSIGNED
+    assert notification.title.startswith(f"{org.manager_a.display_name} assigned you a CTA: ")
+    assert notification.link == f"/success/ctas/{cta.pk}/"
+
+
+def test_a_mention_in_a_cta_note_tells_each_person_mentioned(
+    org, django_capture_on_commit_callbacks
+):
+    cta = factories.CtaFactory(account=org.accounts["csm_a1"][0], title="Plan the QBR")
+    with django_capture_on_commit_callbacks(execute=True):
+        events.publish(
+            "cta.mentioned",
+            cta_id=cta.pk,
+            account_id=cta.account_id,
+            note_id=77,
+            author_id=org.csm_a1.pk,
+            user_ids=[org.manager_a.pk, org.csm_a2.pk],
+        )
+    rows = Notification.objects.order_by("user__username")
+    assert [(n.user, n.kind) for n in rows] == [
+        (org.csm_a2, Kind.MENTION),
+        (org.manager_a, Kind.MENTION),
+    ]
+    assert (
+        rows[0].title
+        == f"{org.csm_a1.display_name} mentioned you on Plan the QBR ({cta.account.name})"
+    )
+    assert rows[0].link == f"/success/ctas/{cta.pk}/#note-77"
+    assert len(mail.outbox) == 2
