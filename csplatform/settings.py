@@ -477,6 +477,8 @@ CELERY_BEAT_SCHEDULE["backtest-sweeper"] = {
 # on this weekday, 0 = Monday). Beat checks hourly; each period is sent once.
 NOTIFY_DIGEST_HOUR = env.int("NOTIFY_DIGEST_HOUR", default=7)
 NOTIFY_WEEKLY_DIGEST_WEEKDAY = env.int("NOTIFY_WEEKLY_DIGEST_WEEKDAY", default=0)
+# Alerts of a back-dated run older than this many days are history, not news: nobody is told.
+NOTIFY_ALERT_MAX_AGE_DAYS = env.int("NOTIFY_ALERT_MAX_AGE_DAYS", default=2)
 # A CTA that went overdue within this many days is announced (older ones were before us).
 NOTIFY_OVERDUE_LOOKBACK_DAYS = env.int("NOTIFY_OVERDUE_LOOKBACK_DAYS", default=7)
 NOTIFY_EMAIL_BATCH = env.int("NOTIFY_EMAIL_BATCH", default=200)

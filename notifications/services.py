@@ -162,7 +162,10 @@ def _account_link(account_id: int) -> str:
 
 def _alert_drafts(alerts: list[dict]) -> list[Draft]:
     """Drafts for the alerts people are told about: a drop to red and a worsening decay."""
-    wanted = [a for a in alerts if _alert_kind(a)]
+    # A back-dated run (history rebuilt, a back-fill) raises alerts for past days: that is
+    # history, not news, so only the last NOTIFY_ALERT_MAX_AGE_DAYS are told.
+    oldest = (timezone.localdate() - timedelta(days=settings.NOTIFY_ALERT_MAX_AGE_DAYS)).isoformat()
+    wanted = [a for a in alerts if _alert_kind(a) and str(a.get("as_of") or oldest) >= oldest]
     if not wanted:
         return []
     accounts = {

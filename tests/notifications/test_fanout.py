@@ -6,8 +6,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
+from django.utils import timezone
 
 from core import events
+from core import formatting as fmt
 from core.models import OutboxMessage, OutboxStatus
 from notifications.models import EmailStatus, Kind, Notification, NotificationPreference
 from notifications.services import (
@@ -25,11 +27,11 @@ pytestmark = pytest.mark.django_db
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-def band_drop(account, to_band="red", from_band="green", as_of="2026-12-04", score=31):
+def band_drop(account, to_band="red", from_band="green", as_of=None, score=31):
     return {
         "event": "health.band_changed",
         "account_id": account.pk,
-        "as_of": as_of,
+        "as_of": as_of or timezone.localdate().isoformat(),
         "from_band": from_band,
         "to_band": to_band,
         "score": score,
@@ -56,7 +58,9 @@ def test_a_drop_to_red_reaches_the_owner_once_though_the_event_is_delivered_twic
     notification = Notification.objects.get(kind=Kind.BAND_RED)
     assert notification.user == org.csm_a1
     assert notification.title == f"{account.name} dropped to Red"
-    assert notification.body == "Health fell from Green to Red (score 31) on 4 Dec 2026."
+    assert notification.body == (
+        f"Health fell from Green to Red (score 31) on {fmt.day(timezone.localdate())}."
+    )
     assert notification.link == f"/accounts/{account.pk}/"
     assert set(Notification.objects.values_list("user", "kind")) == {
         (org.csm_a1.pk, Kind.BAND_RED),
@@ -73,7 +77,7 @@ def test_only_a_drop_into_red_is_a_red_alert(org):
     on_alerts_raised(
         alerts=[
             band_drop(account, to_band="yellow"),
-            band_drop(account, from_band="red", to_band="red", as_of="2026-12-03"),
+            band_drop(account, from_band="red", to_band="red"),
             band_drop(org.accounts["csm_a1"][1], from_band="yellow", to_band="green"),
         ]
     )
@@ -87,7 +91,7 @@ def test_decay_getting_worse_notifies_and_getting_better_does_not(org):
             {
                 "event": "health.decay_alert",
                 "account_id": worse.pk,
-                "as_of": "2026-12-04",
+                "as_of": timezone.localdate().isoformat(),
                 "from_status": "decaying",
                 "to_status": "in_decay",
                 "decay_score": 72,
@@ -95,7 +99,7 @@ def test_decay_getting_worse_notifies_and_getting_better_does_not(org):
             {
                 "event": "health.decay_alert",
                 "account_id": better.pk,
-                "as_of": "2026-12-04",
+                "as_of": timezone.localdate().isoformat(),
                 "from_status": "in_decay",
                 "to_status": "decaying",
                 "decay_score": 50,
@@ -105,7 +109,15 @@ def test_decay_getting_worse_notifies_and_getting_better_does_not(org):
     notification = Notification.objects.get()
     assert (notification.user, notification.kind) == (org.csm_a2, Kind.DECAY)
     assert notification.title == f"{worse.name} is in decay"
-    assert "from decaying to in decay (decay score 72) on 4 Dec 2026" in notification.body
+    assert "from decaying to in decay (decay score 72) on " in notification.body
+
+
+def test_alerts_of_a_back_dated_run_are_history_not_news(org):
+    """GIVEN a back-fill rebuilding last month WHEN its alerts say an account dropped to red
+    on a day three weeks ago THEN nobody is told."""
+    old = (timezone.localdate() - timedelta(days=21)).isoformat()
+    on_alerts_raised(alerts=[band_drop(org.accounts["csm_a1"][0], as_of=old)])
+    assert not Notification.objects.exists()
 
 
 def test_an_account_without_an_owner_tells_nobody(org):
