@@ -374,14 +374,14 @@ def digests_record(*, now: datetime | None = None) -> int:
     """Record the digests that are due: each CSM's daily one once their local clock has
     passed NOTIFY_DIGEST_HOUR, each manager's weekly one once it has passed that hour on
     NOTIFY_WEEKLY_DIGEST_WEEKDAY (their local day; a week whose day beat missed entirely is
-    not caught up later). Keyed by the period, so beat may run this as
-    often as it likes (and twice at once): nobody gets a period's digest twice."""
+    not caught up later). Keyed by the period, so beat may run this as often as it likes (and
+    twice at once): nobody gets a period's digest twice."""
     now = now or timezone.now()
-    people = User.objects.filter(is_active=True, role__in=[Role.CSM, Role.MANAGER]).exclude(
-        email=""
+    people = list(
+        User.objects.filter(is_active=True, role__in=[Role.CSM, Role.MANAGER]).exclude(email="")
     )
-    preferences = NotificationPreference.objects.in_bulk(list(people.values_list("pk", flat=True)))
-    drafts = []
+    preferences = NotificationPreference.objects.in_bulk([p.pk for p in people])
+    due: list[tuple[User, str, date]] = []  # (person, key, their local date)
     for person in people:
         preference = preferences.get(person.pk) or NotificationPreference(user_id=person.pk)
         if not preference.digest_enabled:
@@ -390,53 +390,42 @@ def digests_record(*, now: datetime | None = None) -> int:
         if local.hour < settings.NOTIFY_DIGEST_HOUR:
             continue
         if person.role == Role.CSM:
-            draft = _daily_digest(person, local.date())
-        else:
-            if local.weekday() != settings.NOTIFY_WEEKLY_DIGEST_WEEKDAY:
-                continue
+            due.append((person, f"daily_digest:{local.date().isoformat()}", local.date()))
+        elif local.weekday() == settings.NOTIFY_WEEKLY_DIGEST_WEEKDAY:
             week_start = local.date() - timedelta(days=local.weekday())
-            draft = _weekly_digest(person, week_start, local.date())
-        if draft is not None:
-            drafts.append(draft)
+            due.append((person, f"weekly_digest:{week_start.isoformat()}", local.date()))
+    sent = set(
+        Notification.objects.filter(
+            user__in=[person for person, _, _ in due], key__in={key for _, key, _ in due}
+        ).values_list("user_id", "key")
+    )
+    drafts = [
+        draft
+        for person, key, today in due
+        if (person.pk, key) not in sent and (draft := _digest(person, key, today)) is not None
+    ]
     return notifications_record(drafts=drafts, now=now)
 
 
-def _already(user: User, key: str) -> bool:
-    return Notification.objects.filter(user=user, key=key).exists()
-
-
-def _daily_digest(user: User, today: date) -> Draft | None:
-    key = f"daily_digest:{today.isoformat()}"
-    if _already(user, key):
-        return None
-    content = daily_digest_content(user=user, today=today)
-    if content is None:
-        return None  # nothing to say today: no e-mail
-    return Draft(
-        user_id=user.pk,
-        kind=Kind.DAILY_DIGEST,
-        key=key,
-        title=f"Your day, {fmt.day(today)}: {content['headline']}",
-        body=content["headline"],
-        link=reverse("dashboards:home"),
-        data=content,
-    )
-
-
-def _weekly_digest(user: User, week_start: date, today: date) -> Draft | None:
-    key = f"weekly_digest:{week_start.isoformat()}"
-    if _already(user, key):
-        return None
-    content = weekly_digest_content(user=user, today=today)
+def _digest(user: User, key: str, today: date) -> Draft | None:
+    """The person's digest for the period `key` names, or None when there is nothing to say."""
+    if key.startswith("daily_digest:"):
+        content = daily_digest_content(user=user, today=today)
+        kind, link, title = Kind.DAILY_DIGEST, reverse("dashboards:home"), "Your day, {day}"
+    else:
+        content = weekly_digest_content(user=user, today=today)
+        kind, link = Kind.WEEKLY_DIGEST, reverse("dashboards:portfolio")
+        title = "Your teams' week of {day}"
     if content is None:
         return None
+    day = date.fromisoformat(key.split(":", 1)[1])
     return Draft(
         user_id=user.pk,
-        kind=Kind.WEEKLY_DIGEST,
+        kind=kind,
         key=key,
-        title=f"Your teams' week of {fmt.day(week_start)}: {content['headline']}",
+        title=f"{title.format(day=fmt.day(day))}: {content['headline']}",
         body=content["headline"],
-        link=reverse("dashboards:portfolio"),
+        link=link,
         data=content,
     )
 
