@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -87,23 +87,29 @@ def email_due_at(preference: NotificationPreference, moment: datetime) -> dateti
 
 
 # --- recording ------------------------------------------------------------------------------
-@transaction.atomic
 def notifications_record(*, drafts: Iterable[Draft], now: datetime | None = None) -> int:
     """Record drafts as notifications under each person's preferences, once per (person, key):
     a draft whose key the person already has is skipped, so a retried event or a second beat
-    changes nothing. E-mails are queued after commit. Returns how many drafts were new."""
+    changes nothing (the unique index decides between two concurrent writers; one insert needs
+    no transaction of its own). E-mails are queued after the caller's commit. Returns how many
+    drafts were new."""
     drafts = list(drafts)
     if not drafts:
         return 0
     now = now or timezone.now()
     user_ids = {d.user_id for d in drafts}
-    emails = dict(User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", "email"))
-    preferences = NotificationPreference.objects.in_bulk(list(user_ids))
+    people = {
+        person.pk: person
+        for person in User.objects.filter(pk__in=user_ids, is_active=True)
+        .select_related("notification_preference")
+        .only("pk", "email", "notification_preference")
+    }
+    emails = {pk: person.email for pk, person in people.items()}
     rows = []
     for draft in drafts:
-        if draft.user_id not in emails:
+        if draft.user_id not in people:
             continue  # inactive or gone
-        preference = preferences.get(draft.user_id) or NotificationPreference(user_id=draft.user_id)
+        preference = _preference_of(people[draft.user_id])
         if draft.kind in DIGESTS:
             in_app, by_email = False, preference.digest_enabled
         else:
@@ -141,6 +147,13 @@ def notifications_record(*, drafts: Iterable[Draft], now: datetime | None = None
     if any(r.email_status == EmailStatus.PENDING for r in rows):
         transaction.on_commit(_send_soon)
     return len(rows)
+
+
+def _preference_of(person: User) -> NotificationPreference:
+    try:
+        return person.notification_preference
+    except NotificationPreference.DoesNotExist:
+        return NotificationPreference(user_id=person.pk)
 
 
 def _send_soon() -> None:
@@ -481,43 +494,62 @@ def _claim(now: datetime, limit: int) -> list[Notification]:
 def notification_emails_send(*, limit: int | None = None) -> dict[str, int]:
     """Send the e-mails that are due (quiet hours over, back-off passed) over one connection.
 
-    A failure is recorded and retried with back-off (failed after NOTIFY_EMAIL_MAX_ATTEMPTS);
-    a sent one is marked in its own update right after the server accepted it. Returns
-    counts by outcome."""
+    A failure is recorded and retried with back-off (failed after NOTIFY_EMAIL_MAX_ATTEMPTS).
+    The outcomes are written when the batch ends, however it ends (an error, a soft time
+    limit), in a constant number of queries; only a worker killed outright mid-batch leaves
+    its accepted e-mails unmarked, to be sent again when the claim runs out. Returns counts
+    by outcome."""
     now = timezone.now()
     rows = _claim(now, limit or settings.NOTIFY_EMAIL_BATCH)
     counts = {"sent": 0, "retry": 0, "failed": 0}
     if not rows:
         return counts
+    sent: list[int] = []
+    failed: list[Notification] = []
     connection = get_connection(fail_silently=False)
     try:
         for row in rows:
-            attempts = row.email_attempts + 1
             try:
                 connection.send_messages([notification_email(row)])
             except Exception as exc:
                 logger.warning("notifications: e-mail %s failed: %s", row.pk, exc)
-                gave_up = attempts >= settings.NOTIFY_EMAIL_MAX_ATTEMPTS
-                Notification.objects.filter(pk=row.pk).update(
-                    email_attempts=attempts,
-                    email_status=EmailStatus.FAILED if gave_up else EmailStatus.PENDING,
-                    email_due_at=now + _backoff(attempts),
-                    email_claimed_until=None,
-                    email_error=f"{type(exc).__name__}: {exc}"[:1000],
-                )
+                row.email_attempts += 1
+                gave_up = row.email_attempts >= settings.NOTIFY_EMAIL_MAX_ATTEMPTS
+                row.email_status = EmailStatus.FAILED if gave_up else EmailStatus.PENDING
+                row.email_due_at = now + _backoff(row.email_attempts)
+                row.email_claimed_until = None
+                row.email_error = f"{type(exc).__name__}: {exc}"[:1000]
+                failed.append(row)
                 counts["failed" if gave_up else "retry"] += 1
             else:
-                Notification.objects.filter(pk=row.pk).update(
-                    email_attempts=attempts,
-                    email_status=EmailStatus.SENT,
-                    emailed_at=timezone.now(),
-                    email_claimed_until=None,
-                    email_error="",
-                )
+                sent.append(row.pk)
                 counts["sent"] += 1
     finally:
         connection.close()
+        _outcomes_save(sent, failed)
     return counts
+
+
+def _outcomes_save(sent: list[int], failed: list[Notification]) -> None:
+    if sent:
+        Notification.objects.filter(pk__in=sent).update(
+            email_attempts=F("email_attempts") + 1,
+            email_status=EmailStatus.SENT,
+            emailed_at=timezone.now(),
+            email_claimed_until=None,
+            email_error="",
+        )
+    if failed:
+        Notification.objects.bulk_update(
+            failed,
+            [
+                "email_attempts",
+                "email_status",
+                "email_due_at",
+                "email_claimed_until",
+                "email_error",
+            ],
+        )
 
 
 def _backoff(attempts: int) -> timedelta:

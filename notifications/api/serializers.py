@@ -45,6 +45,10 @@ class NotificationSerializer(ApiModelSerializer):
         return settings.SITE_URL.rstrip("/") + (notification.link or "/")
 
 
+class EmptyBodySerializer(ApiSerializer):
+    """No fields: any field sent is unknown (400)."""
+
+
 class MarkedSerializer(ApiSerializer):
     marked = serializers.IntegerField(help_text="How many notifications were marked read.")
 

@@ -14,7 +14,17 @@ from ..services import (
     notification_preference_update,
     notifications_mark_all_read,
 )
-from .serializers import MarkedSerializer, NotificationPreferenceSerializer, NotificationSerializer
+from .serializers import (
+    EmptyBodySerializer,
+    MarkedSerializer,
+    NotificationPreferenceSerializer,
+    NotificationSerializer,
+)
+
+
+def _no_body(request) -> None:
+    """These actions take no body: a field in one is a 400 naming it, never ignored."""
+    EmptyBodySerializer(data=request.data or {}).is_valid(raise_exception=True)
 
 
 @extend_schema_view(
@@ -49,16 +59,19 @@ class NotificationViewSet(ApiReadOnlyViewSet):
 
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
+        _no_body(request)
         notification = notification_mark_read(notification=self.get_object(), read=True)
         return Response(self.get_serializer(notification).data)
 
     @action(detail=True, methods=["post"])
     def unread(self, request, pk=None):
+        _no_body(request)
         notification = notification_mark_read(notification=self.get_object(), read=False)
         return Response(self.get_serializer(notification).data)
 
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request):
+        _no_body(request)
         return Response({"marked": notifications_mark_all_read(user=request.user)})
 
 
