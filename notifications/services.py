@@ -20,10 +20,11 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from accounts.models import Account
 from core import formatting as fmt
-from success.models import Cta, CtaStatus, RuleKey
+from success.models import Cta, CtaNote, CtaStatus, RuleKey
 from users.models import Role, User
 
 from .models import EmailStatus, Kind, Notification, NotificationPreference
@@ -339,6 +340,8 @@ def on_cta_mentioned(*, cta_id: int, note_id: int, user_ids: list[int], author_i
         return
     author = User.objects.filter(pk=author_id).first() if author_id else None
     who = author.display_name if author else "Someone"
+    note = CtaNote.objects.filter(pk=note_id).only("body").first()
+    excerpt = f"“{Truncator(note.body).chars(280)}”" if note else ""
     notifications_record(
         drafts=[
             Draft(
@@ -346,7 +349,7 @@ def on_cta_mentioned(*, cta_id: int, note_id: int, user_ids: list[int], author_i
                 kind=Kind.MENTION,
                 key=f"mention:{note_id}",
                 title=f"{who} mentioned you on {cta.title} ({cta.account.name})"[:200],
-                body="Open the CTA to read the note and reply.",
+                body=excerpt or "Open the CTA to read the note and reply.",
                 link=f"{cta.get_absolute_url()}#note-{note_id}",
                 account_id=cta.account_id,
                 cta_id=cta.pk,

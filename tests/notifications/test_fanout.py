@@ -312,3 +312,26 @@ def test_a_mention_in_a_cta_note_tells_each_person_mentioned(
     )
     assert rows[0].link == f"/success/ctas/{cta.pk}/#note-77"
     assert len(mail.outbox) == 2
+
+
+def test_a_note_mentioning_a_colleague_and_a_reassignment_reach_them_through_the_cta_services(
+    org, django_capture_on_commit_callbacks
+):
+    """GIVEN a CTA of csm_a1's WHEN csm_a1 writes a note mentioning @manager_a and hands the
+    CTA to csm_a2 (the real CTA services) THEN manager_a is told with the note's words and
+    csm_a2 that the CTA is theirs now; csm_a1 is told nothing about their own acts."""
+    from success.services import cta_note_add, cta_reassign
+
+    cta = factories.CtaFactory(account=org.accounts["csm_a1"][0], title="Plan the QBR")
+    with django_capture_on_commit_callbacks(execute=True):
+        note = cta_note_add(cta=cta, author=org.csm_a1, body="@manager_a can you join the QBR?")
+    with django_capture_on_commit_callbacks(execute=True):
+        cta_reassign(cta=cta, owner=org.csm_a2, user=org.csm_a1)
+    mention = Notification.objects.get(user=org.manager_a)
+    assert mention.kind == Kind.MENTION
+    assert mention.body == "“@manager_a can you join the QBR?”"
+    assert mention.link == f"/success/ctas/{cta.pk}/#note-{note.pk}"
+    assigned = Notification.objects.get(user=org.csm_a2)
+    assert assigned.kind == Kind.CTA_ASSIGNED
+    assert assigned.title.startswith(f"{org.csm_a1.display_name} assigned you a CTA: Plan the QBR")
+    assert not Notification.objects.filter(user=org.csm_a1).exists()
