@@ -10,7 +10,7 @@ from django.urls import reverse
 from accounts.models import Account
 from core import formatting as fmt
 from healthscores.models import AlertKind, HealthAlert
-from success.models import Cta, CtaStatus, InterventionRule, RuleKey
+from success.models import Cta, InterventionRule, RuleKey
 from users.models import User
 
 from .models import Notification, NotificationPreference
@@ -67,7 +67,9 @@ def daily_digest_content(*, user: User, today: date) -> dict | None:
     unread notifications. None when there is nothing to say."""
     book = Account.objects.for_user(user).active()
     ctas = (
-        Cta.objects.filter(owner=user, status__in=CtaStatus.live(), due_on__lte=today)
+        Cta.objects.live()
+        .awake(today)
+        .filter(owner=user, due_on__lte=today)
         .select_related("account")
         .order_by("due_on", "priority", "id")[:DIGEST_ROWS]
     )
@@ -134,7 +136,8 @@ def weekly_digest_content(*, user: User, today: date) -> dict | None:
         for alert in drops
     ]
     overdue = (
-        Cta.objects.filter(account__in=accounts, status__in=CtaStatus.live(), due_on__lt=today)
+        Cta.objects.overdue(today)
+        .filter(account__in=accounts)
         .values("owner__username", "owner__first_name", "owner__last_name")
         .annotate(n=Count("pk"))
         .order_by("-n", "owner__username")

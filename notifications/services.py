@@ -24,7 +24,7 @@ from django.utils.text import Truncator
 
 from accounts.models import Account
 from core import formatting as fmt
-from success.models import Cta, CtaNote, CtaStatus, RuleKey
+from success.models import Cta, CtaNote, RuleKey
 from users.models import Role, User
 
 from .models import EmailStatus, Kind, Notification, NotificationPreference
@@ -362,13 +362,16 @@ def on_cta_mentioned(*, cta_id: int, note_id: int, user_ids: list[int], author_i
 
 def ctas_overdue_notify(*, today: date) -> int:
     """Tell owners about live CTAs that passed their due date in the last week (once per CTA
-    and due date: a CTA given a new date and missing it again is told again)."""
-    ctas = Cta.objects.filter(
-        status__in=CtaStatus.live(),
-        owner__isnull=False,
-        due_on__lt=today,
-        due_on__gte=today - timedelta(days=settings.NOTIFY_OVERDUE_LOOKBACK_DAYS),
-    ).select_related("account")
+    and due date: a CTA given a new date and missing it again is told again; a snoozed one
+    only once its snooze has ended)."""
+    ctas = (
+        Cta.objects.overdue(today)  # live, not snoozed, past due: what reminders nag about
+        .filter(
+            owner__isnull=False,
+            due_on__gte=today - timedelta(days=settings.NOTIFY_OVERDUE_LOOKBACK_DAYS),
+        )
+        .select_related("account")
+    )
     return notifications_record(
         drafts=_cta_drafts(
             ctas,

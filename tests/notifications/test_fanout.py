@@ -335,3 +335,16 @@ def test_a_note_mentioning_a_colleague_and_a_reassignment_reach_them_through_the
     assert assigned.kind == Kind.CTA_ASSIGNED
     assert assigned.title.startswith(f"{org.csm_a1.display_name} assigned you a CTA: Plan the QBR")
     assert not Notification.objects.filter(user=org.csm_a1).exists()
+
+
+@pytest.mark.dates
+def test_a_snoozed_overdue_cta_is_not_announced_until_its_snooze_ends(org):
+    with time_machine.travel(datetime(2026, 12, 5, 9, 0, tzinfo=UTC), tick=False):
+        today = timezone.localdate()
+        cta = factories.CtaFactory(
+            account=org.accounts["csm_a1"][0], owner=org.csm_a1, due_on=today - timedelta(days=1)
+        )
+        cta.snoozed_until = today + timedelta(days=2)
+        cta.save(update_fields=["snoozed_until"])
+        assert ctas_overdue_notify(today=today) == 0
+        assert ctas_overdue_notify(today=today + timedelta(days=2)) == 1
