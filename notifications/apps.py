@@ -7,6 +7,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.events import subscribe
+        from core.privacy import eraser_register
         from core.tasks import sweeper_register
 
         from . import services
@@ -23,3 +24,5 @@ class NotificationsConfig(AppConfig):
         subscribe("cta.mentioned", services.on_cta_mentioned)
         # E-mails held through quiet hours or waiting for a retry go out with the minute sweep.
         sweeper_register("notification-emails", services.notification_emails_send)
+        # An erased contact's name may sit in a notification's title, text or digest rows.
+        eraser_register("notifications", services.notifications_erase)

@@ -24,6 +24,7 @@ from django.utils.text import Truncator
 
 from accounts.models import Account
 from core import formatting as fmt
+from core.privacy import ErasureTerms, rows_redact
 from success.models import Cta, CtaNote, RuleKey
 from users.models import Role, User
 
@@ -561,6 +562,18 @@ def _outcomes_save(sent: list[int], failed: list[Notification]) -> None:
 def _backoff(attempts: int) -> timedelta:
     return timedelta(
         seconds=min(settings.NOTIFY_EMAIL_RETRY_BASE_SECONDS * 2 ** (attempts - 1), 3600)
+    )
+
+
+# --- privacy ----------------------------------------------------------------------------------
+def notifications_erase(terms: ErasureTerms) -> int:
+    """Redact an erased person from notification titles, texts and digest rows (e-mails
+    already sent are beyond reach); returns the rows changed."""
+    rows = Notification.objects.all()
+    return (
+        rows_redact(rows, "title", terms)
+        + rows_redact(rows, "body", terms)
+        + rows_redact(rows, "data", terms, json=True)
     )
 
 

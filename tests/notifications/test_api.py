@@ -118,3 +118,13 @@ def test_a_read_only_token_reads_but_cannot_change(org):
 def test_anonymous_callers_get_a_json_401(client):
     response = client.get("/api/v1/notifications/")
     assert response.status_code in (401, 403) and response.json()["message"]
+
+
+def test_the_list_costs_the_same_queries_for_a_page_of_fifty(
+    api, org, django_assert_max_num_queries
+):
+    notify(org.csm_a1, 60)
+    # the token and its last-used stamp, then the page itself: nothing per row.
+    with django_assert_max_num_queries(3):
+        body = api.get("/api/v1/notifications/").json()
+    assert len(body["results"]) == 50 and body["next"]

@@ -348,3 +348,28 @@ def test_a_snoozed_overdue_cta_is_not_announced_until_its_snooze_ends(org):
         cta.save(update_fields=["snoozed_until"])
         assert ctas_overdue_notify(today=today) == 0
         assert ctas_overdue_notify(today=today + timedelta(days=2)) == 1
+
+
+def test_erasing_a_contact_redacts_them_from_notifications(org):
+    """GIVEN a note mentioning a contact's name reached someone as a notification
+    WHEN the contact is erased THEN the notification no longer names them."""
+    from accounts.services.privacy import contact_erase
+    from notifications.services import Draft, notifications_record
+
+    account = org.accounts["csm_a1"][0]
+    contact = factories.ContactFactory(account=account, name="Ada Lovelace", email="ada@x.example")
+    notifications_record(
+        drafts=[
+            Draft(
+                user_id=org.manager_a.pk,
+                kind=Kind.MENTION,
+                key="mention:1",
+                title="csm_a1 mentioned you on Plan the QBR",
+                body="“Ada Lovelace (ada@x.example) wants a call”",
+                account_id=account.pk,
+            )
+        ]
+    )
+    _contact, counts = contact_erase(contact=contact, actor=org.admin)
+    assert counts["notifications_redacted"] == 1
+    assert Notification.objects.get().body == "“[erased] ([erased]) wants a call”"
