@@ -227,13 +227,13 @@ def scorecard_for(api: Api, segment_id: int, name: str) -> int:
     found = api.call("get", f"scorecards/?segment={segment_id}")["results"]
     if found:  # a reused data set: a new draft of the segment's scorecard
         draft = api.call("post", f"scorecards/{found[0]['id']}/draft/")["id"]
-        api.call("patch", f"scorecard-versions/{draft}/", {"new_days": None})
     else:
         scorecard = api.call("post", "scorecards/", {"name": name, "segment": segment_id})
         draft = next(v for v in scorecard["versions"] if v["status"] == "draft")["id"]
     copied = api.call("get", f"scorecard-measures/?version={draft}&page_size=100")
     for measure in copied["results"]:
         api.call("delete", f"scorecard-measures/{measure['id']}/", expect=(204,))
+    api.call("patch", f"scorecard-versions/{draft}/", {"new_days": None})  # one set for all
     for position, measure in enumerate(EQUAL_WEIGHTS):
         api.call(
             "post",
@@ -280,8 +280,14 @@ def figures(report_part: dict) -> dict:
 def applied(api: Api, result: dict, dates: dict, name: str, what: str) -> dict:
     """The suggestion of `result` applied as a draft through the API and back-tested again
     (its own figures, not the suggestion's in-report judgement); then published, so the next
-    suggestion can have its draft."""
-    draft = api.call("post", f"score-backtests/{result['id']}/apply/")
+    suggestion can have its draft. When the product refuses to apply it (no measure carried
+    signal, in one part for a lifecycle card), the reason and the back-test's own judgement."""
+    draft = api.call("post", f"score-backtests/{result['id']}/apply/", expect=(201, 400))
+    if "id" not in draft:  # no measure carried signal (in one part, for a lifecycle card)
+        reason = " ".join(draft["errors"]["non_field_errors"])
+        log(f"{name}: {what} not applied: {reason}")
+        judged = (result["suggestion"].get("judged") or {}).get("test")
+        return {"refused": reason, "judged": figures(judged) if judged else None}
     again = backtest(api, draft["id"], dates)
     api.call("post", f"scorecard-versions/{draft['id']}/publish/")
     log(f"{name}: {what} applied as draft v{draft['number']} and re-tested")
@@ -359,6 +365,18 @@ def markdown(results: dict, args) -> str:
             for period in ("test", "train"):
                 if score != "equal" and period == "train":
                     continue  # fitted on these dates: in sample
+                if "refused" in r[score]:
+                    j = r[score]["judged"]
+                    seen = (
+                        f" The back-test's own judgement of what it kept: AUC {cell(j['auc'])}."
+                        if j
+                        else ""
+                    )
+                    lines.append(
+                        f"| {name} | {labels[score]} | **test (out of time)** | not applied: "
+                        f"{r[score]['refused']}{seen} | | | | | |"
+                    )
+                    continue
                 f = r[score][period]
                 ci = f"{cell(f['ci'][0])}–{cell(f['ci'][1])}" if f["ci"] else "–"
                 t = f["tenure"]

@@ -499,6 +499,13 @@ def backtest_suggestion_apply(*, backtest: ScoreBacktest, user=None) -> Scorecar
     kept = {m["key"]: m for m in suggestion.get("measures", []) if "curve" in m}
     if backtest.status != BacktestStatus.DONE or not kept:
         raise ValidationError("This back-test has no suggested weights to apply.")
+    if suggestion.get("new_days"):
+        for part in (MeasureStage.NEW, MeasureStage.ESTABLISHED):
+            if not any(m.get("stage") == part for m in kept.values()):
+                raise ValidationError(
+                    f"The suggestion kept no measure for {part} accounts (none carried signal "
+                    "in the intuitive direction): a scorecard by lifecycle needs both parts."
+                )
     source = backtest.scorecard_version
     scorecard = source.scorecard
     draft = scorecard.versions.filter(status=VersionStatus.DRAFT).first()

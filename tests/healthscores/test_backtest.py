@@ -414,3 +414,29 @@ def test_a_lifecycle_suggestion_fits_new_and_established_accounts_separately(sim
     stages = dict(draft.measures.values_list("key", "stage"))
     assert stages == {m["key"]: m["stage"] for m in kept}
     scorecard_version_publish(version=draft, user=None)
+
+
+def test_a_lifecycle_suggestion_without_measures_for_one_part_is_not_applied(simulated):
+    """GIVEN a lifecycle suggestion whose established part kept no measure WHEN applied THEN
+    it is refused with the reason, and no draft is made (it could not be published)."""
+    data, version = simulated
+    start = data.first_week + timedelta(weeks=10)
+    backtest = score_backtest_create(
+        version=version,
+        start=start,
+        end=start + timedelta(days=28 * 11),
+        split_on=start + timedelta(days=28 * 7),
+        new_days=90,
+        enqueue=False,
+    )
+    backtest = score_backtest_process(backtest_id=backtest.pk)
+    suggestion = backtest.suggestion
+    for m in suggestion["measures"]:
+        if m["stage"] == "established":
+            m.pop("curve", None)
+            m["left_out"] = "No signal in the intuitive direction."
+    ScoreBacktest.objects.filter(pk=backtest.pk).update(suggestion=suggestion)
+    backtest.refresh_from_db()
+    with pytest.raises(ValidationError, match="no measure for established accounts"):
+        backtest_suggestion_apply(backtest=backtest)
+    assert not version.scorecard.versions.filter(status=VersionStatus.DRAFT).exists()
