@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -99,11 +99,13 @@ def django_db_setup(
 
 
 # --- Awkward calendar days (`make test-dates`) -------------------------------------------
-# A test module that reads today's date is date-sensitive: it gets the `dates` marker,
-# and with CSP_TEST_NOW set (an ISO datetime) the run's clock starts there (still ticking).
+# A test module that reads the clock is date-sensitive: it gets the `dates` marker, and
+# with CSP_TEST_NOW set (an ISO datetime) the run's clock starts there (still ticking).
 # CI runs them on a month's first and last day, 29 February and a daylight-saving change, so
 # `make test` cannot pass only on kind days.
-CLOCK_READS = ("localdate(", "date.today(")
+CLOCK_READS = ("localdate(", "date.today(", "timezone.now(", "datetime.now(")
+# The moment this process's session started (CSP_TEST_NOW's, when set).
+SESSION_START: list[datetime] = []
 
 
 def pytest_collection_modifyitems(config, items):
@@ -127,6 +129,21 @@ def _clock_start() -> None:
         import time_machine
 
         time_machine.travel(datetime.fromisoformat(moment), tick=True).start()
+    SESSION_START.append(datetime.now(UTC))
+
+
+@pytest.fixture(autouse=True)
+def _date_sensitive_clock(request):
+    """A date-sensitive test starts at the session's first moment, its clock ticking: the
+    dates its module read at import (`TODAY = timezone.localdate()`), the ones it reads and
+    the ones the code reads agree, even when the run crosses midnight."""
+    if request.node.get_closest_marker("dates") is None:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(SESSION_START[0], tick=True):
+        yield
 
 
 def _is_transactional(request) -> bool:
