@@ -34,6 +34,8 @@ class AccountAdmin(admin.ModelAdmin):
         "quadrant",
         "outcome_class",
         "lifetime_value",
+        # Archiving is audited: archive and restore through the app (accounts.services.lifecycle).
+        "archived_at",
     )
 
 

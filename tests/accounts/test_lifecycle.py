@@ -8,7 +8,7 @@ from accounts.services import interaction_log, trust_entry_append
 from accounts.services.lifecycle import account_delete
 from core.models import AuditRecord
 from healthscores.services import scorable_accounts
-from success.models import Cta, SuccessPlan
+from success.models import Cta, PlanStep, SuccessPlan
 from tests import factories
 from tests.accounts.test_ledger_roles import app_role  # noqa: F401  (a fixture)
 from tests.api.conftest import token_client
@@ -24,7 +24,9 @@ def account(org):
         account=account, channel="call", category="value_adding", sentiment=1, contact=contact
     )
     factories.CtaFactory(account=account)
-    factories.SuccessPlanFactory(account=account)
+    plan = factories.SuccessPlanFactory(account=account)
+    # A completed step points at the ladder it earned (a nullable link into the ledger).
+    factories.PlanStepFactory(plan=plan, ladder_entry=TrustEntry.objects.filter(account=account)[0])
     return account
 
 
@@ -123,6 +125,7 @@ def test_permanent_delete_removes_the_account_and_its_whole_history(org, account
     assert not Contact.objects.filter(account_id=account.pk).exists()
     assert not Cta.objects.filter(account_id=account.pk).exists()
     assert not SuccessPlan.objects.filter(account_id=account.pk).exists()
+    assert not PlanStep.objects.filter(plan__account_id=account.pk).exists()
     assert TrustEntry.objects.filter(account=other).count() == 1
 
     deleted = AuditRecord.objects.get(action="account.deleted")

@@ -72,3 +72,17 @@ def test_an_admin_erases_a_contact_from_the_contact_page(client, org):
     )
     assert "erased" in again.content.decode()
     assert Contact.objects.get(pk=contact.pk).name == "Erased contact"
+
+
+def test_the_audit_trail_is_readable_in_the_django_admin_and_cannot_be_changed(client, org):
+    account = org.accounts["csm_b1"][0]
+    client.force_login(org.admin)
+    client.post(f"/accounts/{account.pk}/archive/")
+    record = AuditRecord.objects.get()
+    org.admin.is_staff = org.admin.is_superuser = True
+    org.admin.save()
+    listing = client.get("/admin/core/auditrecord/")
+    assert listing.status_code == 200 and "account.archived" in listing.content.decode()
+    assert client.get("/admin/core/auditrecord/add/").status_code == 403
+    client.post(f"/admin/core/auditrecord/{record.pk}/delete/", {"post": "yes"})
+    assert AuditRecord.objects.filter(pk=record.pk).exists()
