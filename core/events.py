@@ -16,7 +16,9 @@ Subscribers register in their AppConfig.ready():
 A subscriber's database writes are therefore exactly-once; anything it does outside the
 database (a task sent, an HTTP call) must be harmless to repeat (it may be retried).
 
-Known events (payloads are JSON-serialisable keyword arguments):
+Known events (payloads are JSON-serialisable keyword arguments). The ones webhooks deliver
+(health.band_changed, health.decay_alert, cta.opened, ledger.entry_appended) are defined, with
+their payload schema and version, in core/event_catalog.py: add a webhook event there.
 - `ledger.entry_appended`   account_id, entry_id, points, kind, source, balance_after
 - `ledger.entries_appended` entries=[{account_id, entry_id, points, kind, source,
                             balance_after}, ...] (bulk appends: one event per batch; a

@@ -38,7 +38,7 @@ COMMON = [
 ROLES = {
     "csm_a1": [*COMMON, "ctas_snoozed", "cta_closed"],
     "manager_a": COMMON,
-    "admin": [*COMMON, "rules", "scorecards"],
+    "admin": [*COMMON, "rules", "scorecards", "archived", "contact"],
 }
 
 
@@ -48,7 +48,10 @@ def demo(org):
     from dashboards.services import scorecard_share_create
 
     account = _scored_account(org)
-    factories.ContactFactory(account=account, name="Ada Lovelace")
+    contact = factories.ContactFactory(account=account, name="Ada Lovelace")
+    archived = org.accounts["csm_b1"][1]
+    archived.archived_at = timezone.now()
+    archived.save(update_fields=["archived_at"])
     plan = factories.SuccessPlanFactory(account=account)
     factories.PlanStepFactory(plan=plan, due_on=timezone.localdate() - timedelta(days=2))
     cta = _worked_cta(org, account)
@@ -76,6 +79,8 @@ def demo(org):
         "share": reverse("dashboards:shared_scorecard", args=[token]),
         "notifications": reverse("notifications:list"),
         "notification_preferences": reverse("notifications:preferences"),
+        "archived": reverse("accounts:settings_archived"),
+        "contact": reverse("accounts:contact_edit", args=[account.pk, contact.pk]),
     }
     return urls
 
