@@ -1,6 +1,7 @@
 """Every API error is JSON: `{"message", "code", "errors": {field: [messages]}}`."""
 
 from django.core.exceptions import (
+    ObjectDoesNotExist,
     PermissionDenied,
     RequestDataTooBig,
     SuspiciousOperation,
@@ -44,7 +45,8 @@ def _flatten_code(exc) -> str:
 
 def _translate(exc):
     """Map Django and database errors raised by services onto API exceptions."""
-    if isinstance(exc, Http404):
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
+        # A service that locks its row finds it gone (a concurrent delete won): 404, not 500.
         return exceptions.NotFound()
     if isinstance(exc, PermissionDenied):
         return exceptions.PermissionDenied()

@@ -165,3 +165,22 @@ def test_the_app_role_removes_a_ledger_only_whole_with_its_archived_account(org,
     assert counts["trustentry"] == 1
     assert not TrustEntry.objects.filter(account_id=account.pk).exists()
     assert not Account.objects.filter(pk=account.pk).exists()
+
+
+def test_a_request_that_loses_a_race_to_a_permanent_delete_gets_a_json_404(org, account):
+    """GIVEN the view found the account WHEN a concurrent delete removed it before the service
+    locked the row THEN the answer is the API's 404, not a 500."""
+    from unittest import mock
+
+    from accounts.api.views import lifecycle
+
+    real = lifecycle.account_delete
+
+    def gone_first(*, account, actor, request=None):
+        Account.objects.filter(pk=account.pk).update(archived_at="2026-01-01T00:00:00Z")
+        real(account=Account.objects.get(pk=account.pk), actor=actor)
+        return real(account=account, actor=actor, request=request)
+
+    with mock.patch.object(lifecycle, "account_delete", gone_first):
+        response = token_client(org.admin).delete(f"/api/v1/accounts/{account.pk}/?permanent=true")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
