@@ -38,6 +38,10 @@ def test_a_csm_notes_snoozes_reassigns_and_bulk_closes_her_ctas(page, org, scree
     expect(page.locator("#cta-status")).to_have_text("In progress")
     expect(page.locator("#cta-steps")).to_contain_text("by ")
 
+    page.get_by_label("Add a note").fill("@csm_b1 any ideas?")
+    page.get_by_role("button", name="Add note").click()
+    # a 422 is swapped in place (htmx-config): the error says why, nothing was stored
+    expect(page.locator("#cta-error")).to_contain_text("@csm_b1 cannot see this CTA")
     page.get_by_label("Add a note").fill("Champion is on leave; @manager_a can you call the CFO?")
     page.get_by_role("button", name="Add note").click()
     expect(page.locator(".notes .mention")).to_have_text("@manager_a")
