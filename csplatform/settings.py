@@ -362,6 +362,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.contract_postprocess",
+    ],
     # Several models have a `status`; name their enums instead of hashed collisions.
     "ENUM_NAME_OVERRIDES": {
         "ScorecardVersionStatusEnum": "scorecards.models.VersionStatus",

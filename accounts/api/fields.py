@@ -55,7 +55,8 @@ class AccountRefSerializer(ApiSerializer):
             )
             if account is None:
                 raise serializers.ValidationError(
-                    {"account_external_id": ["No account with this external_id."]}
+                    {"account_external_id": ["No account with this external_id."]},
+                    code="does_not_exist",
                 )
             if attrs.get("account", account) != account:
                 raise serializers.ValidationError(

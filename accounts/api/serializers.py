@@ -1,5 +1,6 @@
 """Serializers for the accounts API: explicit fields; owner rules; computed fields read-only."""
 
+from django.conf import settings
 from django.db.models import Q
 from rest_framework import serializers
 
@@ -173,7 +174,8 @@ class InteractionSerializer(AccountRefSerializer, ApiModelSerializer):
 
 
 class InteractionRowSerializer(ApiSerializer):
-    """One row of a bulk upsert (documentation only: rows are validated by the service)."""
+    """One row of a bulk upsert: its shape (a malformed row rejects the request with 400); the
+    service then applies it or reports it by index (unknown account, a rule it breaks)."""
 
     account = StrictIntegerField(required=False)
     account_external_id = StrictCharField(required=False)
@@ -197,12 +199,26 @@ class UsageRowSerializer(ApiSerializer):
     value = StrictFloatField()
 
 
+class SubscriptionRowSerializer(ApiSerializer):
+    account = StrictIntegerField(required=False)
+    account_external_id = StrictCharField(required=False)
+    external_id = StrictCharField(required=False, allow_null=True, max_length=100)
+    product = StrictCharField(max_length=100)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(required=False, allow_null=True)
+    mrr = MoneyField(max_digits=12, decimal_places=2, min_value=0)
+
+
 class InteractionBulkRequestSerializer(ApiSerializer):
-    rows = InteractionRowSerializer(many=True, max_length=1000)
+    rows = InteractionRowSerializer(many=True, max_length=settings.API_BULK_MAX_ROWS)
 
 
 class UsageBulkRequestSerializer(ApiSerializer):
-    rows = UsageRowSerializer(many=True, max_length=1000)
+    rows = UsageRowSerializer(many=True, max_length=settings.API_BULK_MAX_ROWS)
+
+
+class SubscriptionBulkRequestSerializer(ApiSerializer):
+    rows = SubscriptionRowSerializer(many=True, max_length=settings.API_BULK_MAX_ROWS)
 
 
 class RowErrorSerializer(ApiSerializer):

@@ -241,9 +241,11 @@ def trust_entry_reverse(
     reason = _clean_reason(reason)
     account = Account.objects.select_for_update().get(pk=entry.account_id)
     if entry.source == EntrySource.REVERSAL:
-        raise LedgerError("A reversal cannot itself be reversed; append a new entry instead.")
+        raise LedgerError(
+            "A reversal cannot itself be reversed; append a new entry instead.", code="conflict"
+        )
     if TrustEntry.objects.filter(reverses=entry).exists():
-        raise LedgerError(f"Entry #{entry.seq} has already been reversed.")
+        raise LedgerError(f"Entry #{entry.seq} has already been reversed.", code="conflict")
     return trust_entry_append(
         account=account,
         points=-entry.points,

@@ -1,4 +1,11 @@
-"""Every API error is JSON: `{"message", "code", "errors": {field: [messages]}}`."""
+"""Every API error is JSON: `{"message", "code", "errors": {field: [messages]}}`.
+
+The status says whose move it is: 400 when the request itself is malformed (the schema says
+so too), 404 when it names a record that does not exist or is not visible (in the URL or in
+the body: a validation error whose codes are all `does_not_exist`, `unique` or `conflict`,
+one of them `does_not_exist`), 409 when the records as they stand forbid it (codes `unique`
+or `conflict`: a value taken, an entry already reversed, a reused Idempotency-Key).
+"""
 
 from django.core.exceptions import (
     ObjectDoesNotExist,
@@ -28,12 +35,6 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
-
-
-class Unprocessable(exceptions.APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = "The request cannot be processed."
-    default_code = "unprocessable"
 
 
 def _flatten_code(exc) -> str:
@@ -89,14 +90,54 @@ def api_exception_handler(exc, context):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
         headers["Retry-After"] = str(max(1, round(exc.wait)))
+    status_code = exc.status_code
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail
         errors = detail if isinstance(detail, dict) else {"non_field_errors": detail}
         data = {"message": "Invalid input.", "code": _flatten_code(exc), "errors": errors}
+        codes = set(_leaf_codes(exc.get_codes()))
+        if codes and codes <= STATE_CODES:
+            # Well-formed, but the records as they stand stop it: a record it names does not
+            # exist or is not visible (404 like a missing URL, the field under `errors`; Stripe
+            # does the same), or a unique value is taken, an entry already reversed, a second
+            # active plan (409).
+            if "does_not_exist" in codes:
+                status_code = status.HTTP_404_NOT_FOUND
+                data["message"] = MISSING_REFERENCE
+            else:
+                status_code = status.HTTP_409_CONFLICT
+                data["message"] = _first_message(errors)
+    elif isinstance(exc.detail, dict):
+        data = {
+            "message": _first_message(exc.detail),
+            "code": _flatten_code(exc),
+            "errors": exc.detail,
+        }
     else:
         data = {"message": str(exc.detail), "code": _flatten_code(exc), "errors": {}}
     set_rollback()
-    return Response(data, status=exc.status_code, headers=headers)
+    return Response(data, status=status_code, headers=headers)
+
+
+STATE_CODES = {"does_not_exist", "unique", "conflict"}
+MISSING_REFERENCE = "A record this request refers to does not exist or is not visible to you."
+
+
+def _leaf_codes(codes):
+    if isinstance(codes, dict):
+        for value in codes.values():
+            yield from _leaf_codes(value)
+    elif isinstance(codes, list):
+        for value in codes:
+            yield from _leaf_codes(value)
+    else:
+        yield codes
+
+
+def _first_message(detail) -> str:
+    while isinstance(detail, dict | list) and detail:
+        detail = next(iter(detail.values())) if isinstance(detail, dict) else detail[0]
+    return str(detail)
 
 
 @csrf_exempt  # it changes nothing; without this a stray DELETE would get the HTML CSRF page

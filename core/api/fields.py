@@ -2,7 +2,8 @@
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import date
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -67,8 +68,15 @@ class MoneyField(serializers.DecimalField):
     @property
     def pattern(self) -> str:
         whole = (self.max_digits or 30) - (self.decimal_places or 0)
-        fraction = rf"(\.\d{{1,{self.decimal_places}}})?" if self.decimal_places else ""
+        places = self.decimal_places
+        fraction = rf"(\.\d{{1,{places}}})?" if places else ""
         signed = self.min_value is None or self.min_value < 0
+        top = self.max_value
+        digits = len(str(int(top))) - 1 if top is not None and top >= 1 else 0
+        if not signed and digits and top == 10**digits:
+            # A ceiling of 10, 100, ...: fewer whole digits, or the ceiling itself (a percentage).
+            zeros = rf"(\.0{{1,{places}}})?" if places else ""
+            return rf"^(\d{{1,{digits}}}{fraction}|{int(top)}{zeros})$"
         return rf"^{'-?' if signed else ''}\d{{1,{whole}}}{fraction}$"
 
     def to_internal_value(self, data):
@@ -84,6 +92,95 @@ class MoneyFieldSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         return {"type": "string", "format": "decimal", "pattern": self.target.pattern}
+
+
+class BoundedDateField(serializers.DateField):
+    """A date from `earliest` to `latest()` (evaluated per request, e.g. "up to today"); the
+    schema states the range as a pattern, so a date it admits is one the server takes."""
+
+    def __init__(self, *, earliest: date, latest: Callable[[], date] | None = None, **kwargs):
+        self.earliest, self.latest = earliest, latest
+        super().__init__(**kwargs)
+
+    def bounds(self) -> tuple[date, date]:
+        from core.dates import date_bounds
+
+        return self.earliest, self.latest() if self.latest else date(date_bounds()[1], 12, 31)
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        low, high = self.bounds()
+        if not low <= parsed <= high:
+            raise serializers.ValidationError(f"Pick a date between {low} and {high}.")
+        return parsed
+
+
+class BoundedDateFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = BoundedDateField
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = {"type": "string", "format": "date"}
+        if direction == "request":
+            schema["pattern"] = date_range_pattern(*self.target.bounds())
+        return schema
+
+
+def number_range_regex(low: int, high: int, width: int) -> str:
+    """A compact regex for the zero-padded numbers low..high of `width` digits, e.g. 1901..2199
+    as `(190[1-9]|19[1-9]\\d|2[0-1]\\d\\d)`."""
+    blocks = []  # (prefix digits, free trailing digits)
+    start = low
+    while start <= high:
+        free = 0
+        while start % 10 ** (free + 1) == 0 and start + 10 ** (free + 1) - 1 <= high:
+            free += 1
+        blocks.append((f"{start:0{width}d}"[: width - free], free))
+        start += 10**free
+    merged: list[list] = []  # [head, first last digit, last last digit, free]
+    for prefix, free in blocks:
+        head, digit = prefix[:-1], int(prefix[-1]) if prefix else 0
+        last = merged[-1] if merged else None
+        if last and prefix and last[0] == head and last[3] == free and last[2] == digit - 1:
+            last[2] = digit
+        else:
+            merged.append([head, digit, digit, free] if prefix else ["", None, None, free])
+    parts = []
+    for head, first, last, free in merged:
+        digit = "" if first is None else (str(first) if first == last else f"[{first}-{last}]")
+        parts.append(head + digit + r"\d" * free)
+    return "(" + "|".join(parts) + ")"
+
+
+def date_range_pattern(low: date, high: date) -> str:
+    """A regex matching the ISO dates (YYYY-MM-DD) from `low` to `high` (format `date` rules
+    out the days a month does not have)."""
+
+    def one_of(numbers, width=2) -> str:
+        numbers = list(numbers)
+        return number_range_regex(numbers[0], numbers[-1], width)
+
+    def days(year, month, first, last) -> str:
+        return f"{year:04d}-{month:02d}-{one_of(range(first, last + 1))}"
+
+    def months(year, first, last) -> list[str]:
+        return [rf"{year:04d}-{one_of(range(first, last + 1))}-\d\d"] if first <= last else []
+
+    parts = []
+    if low.year == high.year and low.month == high.month:
+        parts.append(days(low.year, low.month, low.day, high.day))
+    elif low.year == high.year:
+        parts.append(days(low.year, low.month, low.day, 31))
+        parts += months(low.year, low.month + 1, high.month - 1)
+        parts.append(days(high.year, high.month, 1, high.day))
+    else:
+        parts.append(days(low.year, low.month, low.day, 31))
+        parts += months(low.year, low.month + 1, 12)
+        if high.year - low.year > 1:
+            years = one_of(range(low.year + 1, high.year), width=4)
+            parts.append(rf"{years}-\d\d-\d\d")
+        parts += months(high.year, 1, high.month - 1)
+        parts.append(days(high.year, high.month, 1, high.day))
+    return "^(" + "|".join(parts) + ")$"
 
 
 class RejectUnknownFieldsMixin:

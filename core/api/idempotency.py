@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from core.models import IdempotencyRecord
 from core.services import idempotency_record_find, request_fingerprint
 
-from .exceptions import Unprocessable
+from .exceptions import Conflict
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -44,7 +44,7 @@ def _plain(data):
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Replay:
     if record.request_hash != fingerprint:
-        raise Unprocessable(
+        raise Conflict(
             "This Idempotency-Key was already used with a different request body.",
             code="idempotency_key_reused",
         )

@@ -1,10 +1,13 @@
 """Cursor pagination for every list: stable under inserts and no COUNT(*) on big tables.
 
 A page carries both the `next` link and the bare `next_cursor` the `cursor` parameter takes,
-so a generated client can page with the parameter it knows. A cursor the server did not make
-(or cannot read) is a 400 naming `cursor`, never a 404 or a 500.
+so a generated client can page with the parameter it knows. The schema declares a cursor's
+shape (base64 text, `CURSOR_PATTERN`): a value of another shape is malformed input, a 400
+naming `cursor`; a well-shaped value the server did not make names no page, a 404 naming
+`cursor` (as DRF answers an unknown cursor). Never a 500.
 """
 
+import re
 from base64 import b64decode
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,8 +19,19 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 BAD_CURSOR = "This cursor is not valid: pass back a next_cursor or previous_cursor unchanged."
+UNKNOWN_CURSOR = "No page has this cursor: pass back a next_cursor or previous_cursor unchanged."
+CURSOR_PATTERN = r"^[A-Za-z0-9+/]*={0,2}$"
+CURSOR_MAX_LENGTH = 1000
 # PostgreSQL's bigint bounds: a position outside them could never match a row.
 BIGINT = 2**63
+
+
+class UnknownCursor(NotFound):
+    """A well-formed cursor that names no page: 404, the error under `cursor`."""
+
+    def __init__(self):
+        super().__init__(UNKNOWN_CURSOR, code="unknown_cursor")
+        self.detail = {"cursor": [self.detail]}
 
 
 class ApiCursorPagination(CursorPagination):
@@ -45,13 +59,16 @@ class ApiCursorPagination(CursorPagination):
         return super().paginate_queryset(queryset, request, view)
 
     def decode_cursor(self, request):
-        if not request.query_params.get(self.cursor_query_param):
+        encoded = request.query_params.get(self.cursor_query_param)
+        if not encoded:
             return None  # none (or an empty one, as for any filter): the first page
+        if len(encoded) > CURSOR_MAX_LENGTH or not re.fullmatch(CURSOR_PATTERN, encoded):
+            raise ValidationError({self.cursor_query_param: [BAD_CURSOR]})
         try:
             cursor = super().decode_cursor(request)
-            _check_tokens(request.query_params[self.cursor_query_param])
+            _check_tokens(encoded)
         except (NotFound, ValueError):
-            raise ValidationError({self.cursor_query_param: [BAD_CURSOR]}) from None
+            raise UnknownCursor() from None
         if cursor.position is not None:
             self._check_position(cursor.position)
         return cursor
@@ -70,7 +87,7 @@ class ApiCursorPagination(CursorPagination):
             if isinstance(value, int) and not -BIGINT <= value < BIGINT:
                 raise DjangoValidationError("out of range")
         except (DjangoValidationError, ValueError, TypeError, OverflowError):
-            raise ValidationError({self.cursor_query_param: [BAD_CURSOR]}) from None
+            raise UnknownCursor() from None
 
     def get_paginated_response(self, data):
         next_link, previous_link = self.get_next_link(), self.get_previous_link()
@@ -109,8 +126,13 @@ class ApiCursorPagination(CursorPagination):
                 "name": self.cursor_query_param,
                 "required": False,
                 "in": "query",
-                "description": "The `next_cursor` or `previous_cursor` of a page.",
-                "schema": {"type": "string"},
+                "description": "The `next_cursor` or `previous_cursor` of a page (404 if "
+                "no page has it).",
+                "schema": {
+                    "type": "string",
+                    "pattern": CURSOR_PATTERN,
+                    "maxLength": CURSOR_MAX_LENGTH,
+                },
             },
             {
                 "name": self.page_size_query_param,

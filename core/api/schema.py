@@ -1,10 +1,14 @@
 """OpenAPI details every operation shares: the JSON error body on every error status, the
 `Idempotency-Key` request header and the response headers (rate limit, replay, request id)."""
 
+import copy
+
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
+
+from .fields import number_range_regex
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -26,10 +30,11 @@ ERROR_DESCRIPTIONS = {
     "403": "Authenticated, but the role or the token's scope does not allow this.",
     "404": "No such resource, or not visible to you (another CSM's account is 404).",
     "406": "The Accept header asks for a format other than JSON.",
-    "409": "Conflicts with existing data (a unique value is taken, or others refer to it).",
+    "409": "Conflicts with the records as they stand (a unique value is taken, others refer "
+    "to it, a state forbids it) or, on a POST, the Idempotency-Key was already used with "
+    "another body.",
     "413": "The request body is over the size limit.",
     "415": "The body is not JSON.",
-    "422": "The Idempotency-Key was already used with a different body.",
     "429": "Rate limit reached; retry after the `Retry-After` seconds.",
     "500": "An unexpected failure; it is logged under `request_id`.",
     "503": "A backing service is briefly unavailable; retry after `Retry-After` seconds.",
@@ -75,12 +80,12 @@ REQUEST_ID = OpenApiParameter(
 )
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "maxLength": 255},
     OpenApiParameter.HEADER,
     required=False,
     description="Any unique string (e.g. a UUID), at most 255 characters. A retry with the "
     "same key and body within 24 h replays the first response with "
-    "`Idempotent-Replayed: true`; the same key with another body is 422.",
+    "`Idempotent-Replayed: true`; the same key with another body is 409.",
 )
 IDEMPOTENT_REPLAYED = OpenApiParameter(
     "Idempotent-Replayed",
@@ -102,8 +107,6 @@ class ApiAutoSchema(AutoSchema):
             codes.append("409")
         if self.method in BODY_METHODS:
             codes += ["413", "415"]
-        if self.method == "POST":
-            codes.append("422")
         return codes
 
     def _get_response_bodies(self, direction="response"):
@@ -133,3 +136,155 @@ class ApiAutoSchema(AutoSchema):
         if self.method == "POST":
             params += [IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED]
         return params
+
+
+# --- Postprocessing: what generators and fuzzers read off the schema ---------------------------
+
+NO_NUL = r"^[^\x00]*$"
+# What Python's str.strip() removes: a required text field must keep a character after it.
+WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NON_BLANK = rf"^[^\x00]*[^\x00{WHITESPACE}][^\x00]*$"
+LINK_METHODS = ("get", "put", "patch", "delete", "post")
+
+
+def _string_patterns() -> dict[str | None, str]:
+    """The pattern each string format gets in requests: what the server takes, said in the schema.
+
+    Dates must fall in the configured years (core.dates); a date-time one year inside them, as
+    its offset may move it across a year's end. Plain strings may not hold a NUL character.
+    """
+    from core.dates import date_bounds
+
+    low, high = date_bounds()
+    return {
+        "date": rf"^{number_range_regex(low, high, 4)}-\d\d-\d\d$",
+        "date-time": rf"^{number_range_regex(low + 1, high - 1, 4)}-",
+        None: NO_NUL,
+    }
+
+
+def _constrain_strings(schema, patterns: dict, components: dict, seen: set) -> None:
+    """Add the request patterns to every string (that has none) under `schema`, and forbid
+    properties a request object does not declare (the server answers 400 naming them)."""
+    if not isinstance(schema, dict):
+        return
+    ref = schema.get("$ref")
+    if ref:
+        name = ref.rsplit("/", 1)[-1]
+        if name not in seen and name in components:
+            seen.add(name)
+            _constrain_strings(components[name], patterns, components, seen)
+        return
+    if schema.get("type") == "string" and "enum" not in schema and "pattern" not in schema:
+        pattern = patterns.get(schema.get("format"))
+        if pattern == NO_NUL and schema.get("minLength", 0) >= 1:
+            pattern = NON_BLANK  # DRF trims whitespace before it checks for blank
+        if pattern and not schema.get("readOnly"):
+            schema["pattern"] = pattern
+    if schema.get("type") == "object" and "properties" in schema:
+        schema.setdefault("additionalProperties", False)
+    for key in ("properties",):
+        for child in (schema.get(key) or {}).values():
+            _constrain_strings(child, patterns, components, seen)
+    for key in ("items", "additionalProperties"):
+        _constrain_strings(schema.get(key), patterns, components, seen)
+    for key in ("allOf", "oneOf", "anyOf"):
+        for child in schema.get(key) or []:
+            _constrain_strings(child, patterns, components, seen)
+
+
+def _add_links(paths: dict) -> None:
+    """OpenAPI links, so a client (or a stateful fuzzer) can chain operations: what a create or
+    a list returns addresses the operations on that record and on the records under it.
+
+    From `POST /things/` (201): every operation on `/things/{id}/...` and
+    `/things/{thing_pk}/...`. From `PUT /things/external/{external_id}/`
+    (200, 201): those, and every operation on the same external id.
+    """
+    for path, item in paths.items():
+        sources = []
+        if "post" in item:
+            sources.append(("post", "201", "$response.body#/id"))
+        external = path.endswith("/external/{external_id}/")
+        if external and "put" in item:
+            sources += [("put", "200", "$response.body#/id"), ("put", "201", "$response.body#/id")]
+        base = path.removesuffix("external/{external_id}/")
+        for method, code, pointer in sources:
+            response = item[method].get("responses", {}).get(code)
+            if response is None:
+                continue
+            links = {}
+            for target_path, target_item in paths.items():
+                names = _path_params(target_path)
+                if target_path.startswith(base + "{"):
+                    first = _path_params(target_path.removeprefix(base))[0]
+                    if first != "id" and not first.endswith("_pk"):
+                        continue
+                    supplied = {first: pointer}
+                elif external and target_path.startswith(path):
+                    supplied = {"external_id": "$request.path.external_id"}
+                else:
+                    continue
+                for name in _path_params(path):
+                    supplied.setdefault(name, f"$request.path.{name}")
+                if not set(names) <= set(supplied):
+                    continue  # a step id or the like: nothing here supplies it
+                for target_method in LINK_METHODS:
+                    target = target_item.get(target_method)
+                    if target is None or (target_path, target_method) == (path, method):
+                        continue
+                    links[target["operationId"]] = {
+                        "operationId": target["operationId"],
+                        "parameters": {name: supplied[name] for name in names},
+                    }
+            if links:
+                response["links"] = links
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+
+
+def contract_postprocess(result, generator, request, public):
+    """drf-spectacular postprocessing hook: request strings carry the patterns the server holds
+    them to, request objects forbid undeclared properties, and operations are linked."""
+    components = result.get("components", {}).get("schemas", {})
+    patterns = _string_patterns()
+    seen: set = set()
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") in ("query", "path"):
+                    _constrain_strings(parameter.get("schema"), patterns, components, seen)
+            for media in (operation.get("requestBody") or {}).get("content", {}).values():
+                _constrain_strings(media.get("schema"), patterns, components, seen)
+    added, replaced = {}, {}
+    for name, component in components.items():
+        properties = component.get("properties", {})
+        if (
+            name.endswith("Request")
+            and not name.startswith("Patched")
+            and "Row" not in name
+            and {"account", "account_external_id"} <= set(properties)
+            and not {"account", "account_external_id"} & set(component.get("required", []))
+        ):
+            # AccountRefSerializer: one of the two names the account, so the body is one of
+            # two shapes (generated clients get a union of two typed models).
+            variants = []
+            for key, suffix in (
+                ("account", "ByAccountId"),
+                ("account_external_id", "ByAccountExternalId"),
+            ):
+                variant = copy.deepcopy(component)
+                variant["required"] = [*component.get("required", []), key]
+                added[name.removesuffix("Request") + suffix + "Request"] = variant
+                variants.append(
+                    {"$ref": f"#/components/schemas/{name.removesuffix('Request')}{suffix}Request"}
+                )
+            replaced[name] = {"anyOf": variants, "description": component.get("description", "")}
+    components.update(replaced)
+    components.update(added)
+    _add_links(result.get("paths", {}))
+    return result

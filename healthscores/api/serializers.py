@@ -11,6 +11,7 @@ from accounts.api.fields import VisibleRelatedField
 from core.api.fields import (
     ApiModelSerializer,
     ApiSerializer,
+    BoundedDateField,
     StrictBooleanField,
     StrictIntegerField,
 )
@@ -115,11 +116,12 @@ class HistoryPointSerializer(ApiSerializer):
 
 
 class HistoryQuerySerializer(serializers.Serializer):
-    days = serializers.IntegerField(min_value=1, max_value=730, default=90)
-    until = serializers.DateField(required=False, help_text="Default: today.")
-
-    def validate_until(self, value: date) -> date:
-        return _past_date(value)
+    days = serializers.IntegerField(
+        min_value=1, max_value=730, default=90, help_text="How many days (default 90)."
+    )
+    until = BoundedDateField(
+        earliest=EARLIEST_AS_OF, required=False, help_text="The last day (default today)."
+    )
 
 
 class HealthHistorySerializer(ApiSerializer):
@@ -127,12 +129,6 @@ class HealthHistorySerializer(ApiSerializer):
     days = serializers.IntegerField()
     until = serializers.DateField()
     points = HistoryPointSerializer(many=True)
-
-
-def _past_date(value: date) -> date:
-    if value < EARLIEST_AS_OF:
-        raise serializers.ValidationError(f"Pick a date on or after {EARLIEST_AS_OF}.")
-    return value
 
 
 class RunProgressSerializer(ApiSerializer):
@@ -197,16 +193,15 @@ class ScoreRunSerializer(ApiModelSerializer):
 
 
 class ScoreRunStartSerializer(ApiSerializer):
-    as_of = serializers.DateField(help_text="The date to score (today or earlier).")
+    as_of = BoundedDateField(
+        earliest=EARLIEST_AS_OF,
+        latest=timezone.localdate,
+        help_text="The date to score (today or earlier).",
+    )
     force = StrictBooleanField(
         default=False,
         help_text="Start a fresh run even if the date's last run has finished (recompute).",
     )
-
-    def validate_as_of(self, value: date) -> date:
-        if value > timezone.localdate():
-            raise serializers.ValidationError("A run scores today or a past date.")
-        return _past_date(value)
 
 
 class SuggestedWeightSerializer(ApiSerializer):
@@ -268,7 +263,11 @@ class ScoreValidationRequestSerializer(ApiSerializer):
         visible=lambda user: ScorecardVersion.objects.exclude(status=VersionStatus.ARCHIVED),
         help_text="A draft or published version.",
     )
-    as_of = serializers.DateField(help_text="The past date to score the portfolio as of.")
+    as_of = BoundedDateField(
+        earliest=EARLIEST_AS_OF,
+        latest=lambda: timezone.localdate() - timedelta(days=1),
+        help_text="The past date to score the portfolio as of.",
+    )
     horizon_days = StrictIntegerField(
         min_value=7,
         max_value=730,
@@ -276,19 +275,17 @@ class ScoreValidationRequestSerializer(ApiSerializer):
         help_text="Churn counted up to this many days later.",
     )
 
-    def validate_as_of(self, value: date) -> date:
-        if value >= timezone.localdate():
-            raise serializers.ValidationError(
-                "Back-test a past date so there is an outcome to compare with."
-            )
-        return _past_date(value)
-
     def validate(self, attrs):
         if attrs["as_of"] + timedelta(days=attrs["horizon_days"]) > timezone.localdate():
+            # The outcome is not known yet: the same request succeeds once the horizon has
+            # passed, so it conflicts with the present rather than being malformed (409).
             raise serializers.ValidationError(
                 {
                     "horizon_days": [
-                        "The horizon must end by today: pick an earlier date or fewer days."
+                        serializers.ErrorDetail(
+                            "The horizon must end by today: pick an earlier date or fewer days.",
+                            code="conflict",
+                        )
                     ]
                 }
             )
@@ -343,14 +340,22 @@ class ScoreBacktestRequestSerializer(ApiSerializer):
         visible=lambda user: ScorecardVersion.objects.exclude(status=VersionStatus.ARCHIVED),
         help_text="A draft or published version.",
     )
-    start = serializers.DateField(help_text="The first observation date.")
-    end = serializers.DateField(help_text="The last observation date (at most).")
+    start = BoundedDateField(
+        earliest=EARLIEST_AS_OF, latest=timezone.localdate, help_text="The first observation date."
+    )
+    end = BoundedDateField(
+        earliest=EARLIEST_AS_OF,
+        latest=timezone.localdate,
+        help_text="The last observation date (at most).",
+    )
     step_days = StrictIntegerField(min_value=1, max_value=365, default=28)
     horizon_days = StrictIntegerField(
         min_value=7, max_value=730, default=90, help_text="Churn counted up to this many days."
     )
-    split_on = serializers.DateField(
-        help_text="Dates before it train the suggestion; dates on or after it test."
+    split_on = BoundedDateField(
+        earliest=EARLIEST_AS_OF,
+        latest=timezone.localdate,
+        help_text="Dates before it train the suggestion; dates on or after it test.",
     )
     new_days = StrictIntegerField(
         min_value=1,
@@ -366,20 +371,15 @@ class ScoreBacktestRequestSerializer(ApiSerializer):
         unknown = sorted(set(self.initial_data) - set(self.fields))
         if unknown:
             raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        for name in ("start", "end", "split_on"):
-            _past_date(attrs[name])
         return attrs
 
 
 class PortfolioHealthQuerySerializer(serializers.Serializer):
-    as_of = serializers.DateField(
-        help_text="The day to read: each account's latest snapshot on or before it."
+    as_of = BoundedDateField(
+        earliest=EARLIEST_AS_OF,
+        latest=timezone.localdate,
+        help_text="The day to read: each account's latest snapshot on or before it.",
     )
-
-    def validate_as_of(self, value: date) -> date:
-        if value > timezone.localdate():
-            raise serializers.ValidationError("Pick today or a past date.")
-        return _past_date(value)
 
 
 class PortfolioHealthRowSerializer(serializers.Serializer):

@@ -1,8 +1,7 @@
 """Health per account (current with breakdown, history, why-changed), score runs, validation."""
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -111,10 +110,7 @@ class AccountHealthViewSet(ApiGenericViewSet):
 
     @extend_schema(
         summary="The account's daily score, band and decay over the last `days` days",
-        parameters=[
-            OpenApiParameter("days", OpenApiTypes.INT, description="1-730 (default 90)."),
-            OpenApiParameter("until", OpenApiTypes.DATE, description="Last day (default today)."),
-        ],
+        parameters=[HistoryQuerySerializer],
         responses={200: HealthHistorySerializer},
     )
     def history(self, request, *args, **kwargs):

@@ -498,7 +498,7 @@ def backtest_suggestion_apply(*, backtest: ScoreBacktest, user=None) -> Scorecar
     suggestion = backtest.suggestion or {}
     kept = {m["key"]: m for m in suggestion.get("measures", []) if "curve" in m}
     if backtest.status != BacktestStatus.DONE or not kept:
-        raise ValidationError("This back-test has no suggested weights to apply.")
+        raise ValidationError("This back-test has no suggested weights to apply.", code="conflict")
     if suggestion.get("new_days"):
         for part in (MeasureStage.NEW, MeasureStage.ESTABLISHED):
             if not any(m.get("stage") == part for m in kept.values()):
@@ -511,7 +511,8 @@ def backtest_suggestion_apply(*, backtest: ScoreBacktest, user=None) -> Scorecar
     draft = scorecard.versions.filter(status=VersionStatus.DRAFT).first()
     if draft is not None:
         raise ValidationError(
-            f"{scorecard} already has a draft (v{draft.number}); publish or delete it first."
+            f"{scorecard} already has a draft (v{draft.number}); publish or delete it first.",
+            code="conflict",
         )
     number = (scorecard.versions.order_by("-number").values_list("number", flat=True).first()) + 1
     left_out = [m for m in suggestion["measures"] if "left_out" in m]

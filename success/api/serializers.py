@@ -11,6 +11,7 @@ from accounts.api.fields import VisibleRelatedField, visible_accounts
 from core.api.fields import (
     ApiModelSerializer,
     ApiSerializer,
+    BoundedDateField,
     StrictBooleanField,
     StrictCharField,
 )
@@ -115,12 +116,6 @@ class TemplateIdField(VisibleRelatedField):
     """An active plan template's id."""
 
 
-def _bounded(value: date, *, latest: date) -> date:
-    if not EARLIEST <= value <= latest:
-        raise serializers.ValidationError(f"Pick a date between {EARLIEST} and {latest}.")
-    return value
-
-
 class SuccessPlanCreateSerializer(ApiSerializer):
     account = AccountIdField(visible=visible_accounts)
     template = TemplateIdField(
@@ -129,20 +124,24 @@ class SuccessPlanCreateSerializer(ApiSerializer):
         allow_null=True,
         help_text="An active template of the account's segment; omit for a blank plan.",
     )
-    started_on = serializers.DateField(required=False, help_text="Default: today.")
+    started_on = BoundedDateField(
+        earliest=EARLIEST,
+        latest=lambda: timezone.localdate() + timedelta(days=366),
+        required=False,
+        help_text="Default: today; at most a year ahead.",
+    )
     name = StrictCharField(max_length=160, required=False, allow_blank=True, default="")
     objective = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
-    def validate_started_on(self, value: date) -> date:
-        return _bounded(value, latest=timezone.localdate() + timedelta(days=366))
-
 
 class StepCompleteSerializer(ApiSerializer):
-    completed_on = serializers.DateField(required=False, help_text="Default: today.")
+    completed_on = BoundedDateField(
+        earliest=EARLIEST,
+        latest=timezone.localdate,
+        required=False,
+        help_text="Default: today; not in the future.",
+    )
     note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
-
-    def validate_completed_on(self, value: date) -> date:
-        return _bounded(value, latest=timezone.localdate())
 
 
 class CtaStepSerializer(ApiModelSerializer):

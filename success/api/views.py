@@ -56,7 +56,7 @@ STEP_PATH = r"steps/(?P<step_pk>[0-9]+)"
     create=extend_schema(
         summary="Start an account's plan from a template (or blank)",
         description="Copies the template's steps with dates counted from `started_on`. An "
-        "account has at most one active plan: starting another answers 400.",
+        "account has at most one active plan: starting another answers 409.",
         request=SuccessPlanCreateSerializer,
         responses={201: SuccessPlanSerializer},
     ),

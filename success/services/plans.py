@@ -21,6 +21,8 @@ from success.models import (
     SuccessPlan,
 )
 
+ACTIVE_PLAN_EXISTS = "This account already has an active plan; close it first."
+
 STEP_FIELDS = (
     "order",
     "title",
@@ -52,9 +54,11 @@ def plan_create_from_template(
 ) -> SuccessPlan:
     """Start an account's plan, copying the template's steps with dates from `started_on`."""
     if template is not None and account.segment_id and template.segment_id != account.segment_id:
-        raise ValidationError({"template": ["Pick a template of the account's segment."]})
+        raise ValidationError(
+            {"template": ValidationError("Pick a template of the account's segment.", "conflict")}
+        )
     if SuccessPlan.objects.filter(account=account, status=PlanStatus.ACTIVE).exists():
-        raise ValidationError("This account already has an active plan; close it first.")
+        raise ValidationError(ACTIVE_PLAN_EXISTS, code="conflict")
     segment = account.segment
     plan = SuccessPlan(
         account=account,
@@ -68,7 +72,7 @@ def plan_create_from_template(
         with transaction.atomic():
             plan.save()
     except IntegrityError:
-        raise ValidationError("This account already has an active plan; close it first.") from None
+        raise ValidationError(ACTIVE_PLAN_EXISTS, code="conflict") from None
     if template is not None:
         steps = []
         for tpl_step in template.steps.all():

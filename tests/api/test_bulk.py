@@ -1,4 +1,5 @@
-"""Bulk ingest: up to 1,000 rows, upsert by natural key, per-row errors, valid rows kept."""
+"""Bulk ingest: up to 1,000 rows, upsert by natural key; a malformed row rejects the request
+(400), a well-formed row that cannot be applied is a per-row error (207), valid rows kept."""
 
 from accounts.models import Interaction, TrustEntry, UsageMetric
 
@@ -15,21 +16,26 @@ def _ticket(account, n, **extra):
     }
 
 
-def test_bulk_interactions_keep_valid_rows_and_report_bad_ones_by_index(api, org):
-    """GIVEN three rows, the middle one bad WHEN posted THEN 207: rows 0, 2 stored, 1 named."""
+def test_a_malformed_row_rejects_the_whole_request_naming_row_and_field(api, org):
+    """GIVEN four rows, the middle two malformed (a category the schema does not list, a field
+    it does not have) WHEN posted THEN 400 naming rows.1.category and rows.2.zz_unknown, and
+    nothing is stored (the schema typed the row)."""
     mine = org.accounts["csm_a1"][0]
-    rows = [_ticket(mine, 1), _ticket(mine, 2, category="gossip"), _ticket(mine, 3)]
+    rows = [
+        _ticket(mine, 1),
+        _ticket(mine, 2, category="gossip"),
+        _ticket(mine, 3, zz_unknown=1),
+        _ticket(mine, 4),
+    ]
     response = api.post("/api/v1/interactions/bulk/", {"rows": rows}, format="json")
-    assert response.status_code == 207
-    body = response.json()
-    assert (body["created"], body["updated"]) == (2, 0)
-    assert [e["index"] for e in body["errors"]] == [1]
-    assert "category" in body["errors"][0]["errors"]
-    assert set(Interaction.objects.values_list("external_id", flat=True)) == {
-        "ticket-1",
-        "ticket-3",
+    assert response.status_code == 400
+    errors = response.json()["errors"]["rows"]
+    assert {index: list(fields) for index, fields in errors.items()} == {
+        "1": ["category"],
+        "2": ["zz_unknown"],
     }
-    assert TrustEntry.objects.filter(account=mine, source="interaction").count() == 2
+    assert not Interaction.objects.exists()
+    assert not TrustEntry.objects.filter(account=mine, source="interaction").exists()
 
 
 def test_bulk_interactions_upsert_by_external_id(api, org):
@@ -49,7 +55,8 @@ def test_bulk_rows_for_invisible_or_unknown_accounts_are_row_errors(api, org):
     mine, theirs = org.accounts["csm_a1"][0], org.accounts["csm_b1"][0]
     rows = [
         _ticket(theirs, 1),
-        {**_ticket(mine, 2), "account": None, "account_external_id": "who?"},
+        {k: v for k, v in _ticket(mine, 2).items() if k != "account"}
+        | {"account_external_id": "who?"},
         {**_ticket(mine, 3), "account_external_id": mine.external_id},
     ]
     response = api.post("/api/v1/interactions/bulk/", {"rows": rows}, format="json")
@@ -85,12 +92,16 @@ def test_bulk_usage_upserts_by_account_metric_and_date(api, org):
     first = api.post("/api/v1/usage/bulk/", {"rows": rows}, format="json")
     assert first.status_code == 200 and first.json()["created"] == 10
     rows[0]["value"] = 100
-    rows.append({"account": mine.pk, "metric": "logins", "date": "not a date", "value": 1})
+    rows.append({"account_external_id": "nobody", "metric": "logins", "date": "2026-01-01", "value": 1})
     second = api.post("/api/v1/usage/bulk/", {"rows": rows}, format="json")
     assert second.status_code == 207
     assert (second.json()["updated"], second.json()["errors"][0]["index"]) == (10, 10)
     assert UsageMetric.objects.get(metric="logins", date="2026-01-01").value == 100
     assert UsageMetric.objects.count() == 10
+    malformed = rows[:1] + [{"account": mine.pk, "metric": "logins", "date": "not a date", "value": 1}]
+    third = api.post("/api/v1/usage/bulk/", {"rows": malformed}, format="json")
+    assert third.status_code == 400
+    assert list(third.json()["errors"]["rows"]["1"]) == ["date"]
 
 
 def test_a_full_batch_of_1000_usage_rows_is_accepted(api, org):

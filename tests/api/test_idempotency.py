@@ -1,4 +1,4 @@
-"""Idempotency-Key: first response stored and replayed for 24 h; a different body is 422."""
+"""Idempotency-Key: first response stored and replayed for 24 h; a different body is 409."""
 
 import threading
 from datetime import timedelta
@@ -25,14 +25,14 @@ def test_retry_with_the_same_key_replays_the_first_response(api, org):
     assert TrustEntry.objects.filter(account=account, reason="Great QBR").count() == 1
 
 
-def test_same_key_with_a_different_body_is_422(api, org):
+def test_same_key_with_a_different_body_is_409(api, org):
     account = org.accounts["csm_a1"][0]
     url = f"/api/v1/accounts/{account.pk}/ledger/"
     api.post(url, {"points": 3, "reason": "A"}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
     response = api.post(
         url, {"points": 30, "reason": "A"}, format="json", HTTP_IDEMPOTENCY_KEY="k1"
     )
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["code"] == "idempotency_key_reused"
     assert TrustEntry.objects.filter(account=account, reason="A").count() == 1
 

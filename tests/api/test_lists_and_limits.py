@@ -52,8 +52,16 @@ def test_page_size_is_held_to_its_declared_bounds(api, org, settings):
     assert api.get("/api/v1/accounts/?page_size=").status_code == 200  # empty: the default
 
 
-def test_a_cursor_the_server_did_not_make_is_a_400_naming_cursor(api, org):
+def test_a_cursor_the_server_did_not_make_is_a_404_and_a_malformed_one_a_400(api, org):
+    """A cursor of the declared shape (base64 text) that no page has is a 404, as for any
+    address that names nothing; one of another shape is malformed input, a 400. Both name
+    `cursor`."""
     for cursor in ["garbage", "AAAA", "cD1hYmM=", "bz0xJnA9YWJj"]:
+        response = api.get("/api/v1/accounts/", {"cursor": cursor})
+        assert response.status_code == 404, cursor
+        assert list(response.json()["errors"]) == ["cursor"]
+        assert response.json()["code"] == "unknown_cursor"
+    for cursor in ["not a cursor", "é", "a" * 1001, "AA==AA"]:
         response = api.get("/api/v1/accounts/", {"cursor": cursor})
         assert response.status_code == 400, cursor
         assert list(response.json()["errors"]) == ["cursor"]

@@ -38,7 +38,7 @@ def test_every_operation_documents_auth_scope_and_not_found_errors():
         codes = set(op["responses"])
         assert {"400", "401", "403", "404", "429"} <= codes, (method, path, codes)
         if method == "post":
-            assert "422" in codes
+            assert "409" in codes
             assert any(p["name"] == "Idempotency-Key" for p in op.get("parameters", []))
 
 

@@ -45,10 +45,10 @@ def test_a_second_active_plan_or_an_invisible_account_is_rejected(api, org, temp
         == 201
     )
     again = api.post("/api/v1/success-plans/", {"account": account.pk}, format="json")
-    assert again.status_code == 400 and "active plan" in str(again.json()["errors"])
+    assert again.status_code == 409 and "active plan" in str(again.json()["errors"])
     other = org.accounts["csm_b1"][0]
     response = api.post("/api/v1/success-plans/", {"account": other.pk}, format="json")
-    assert response.status_code == 400 and "account" in response.json()["errors"]
+    assert response.status_code == 404 and "account" in response.json()["errors"]
     assert SuccessPlan.objects.filter(account=other).count() == 0
 
 

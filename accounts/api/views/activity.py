@@ -18,6 +18,8 @@ from core.api.scopes import Scope
 
 from ..filters import InteractionFilter, TrustEntryFilter
 from ..serializers import (
+    InteractionBulkRequestSerializer,
+    InteractionRowSerializer,
     InteractionSerializer,
     TrustEntryAppendSerializer,
     TrustEntryReverseSerializer,
@@ -25,20 +27,6 @@ from ..serializers import (
 )
 from .common import BULK_DESCRIPTION, BulkUpsertMixin, resolve_contacts
 
-INTERACTION_ROW_TYPES = {
-    "account": (int,),
-    "account_external_id": (str,),
-    "external_id": (str, type(None)),
-    "occurred_at": (str,),
-    "channel": (str,),
-    "category": (str,),
-    "sentiment": (int,),
-    "minutes": (int,),
-    "work_type": (str,),
-    "severity": (int, type(None)),
-    "contact": (int, type(None)),
-    "summary": (str,),
-}
 INTERACTION_ROW_HELP = (
     " Row fields: `account` (id) or `account_external_id`; `external_id` (the upsert key: "
     "re-sending it updates the interaction instead of adding one); `occurred_at` "
@@ -55,6 +43,7 @@ INTERACTION_ROW_HELP = (
     ),
     bulk=extend_schema(
         summary="Upsert up to 1,000 interactions by external_id",
+        request=InteractionBulkRequestSerializer,
         description=BULK_DESCRIPTION + INTERACTION_ROW_HELP + " Needs the `ingest` scope.",
         examples=[
             OpenApiExample(
@@ -98,7 +87,7 @@ class InteractionViewSet(
     ordering_fields = ["id", "occurred_at"]
     ordering = ["-id"]
     action_scopes = {"bulk": Scope.INGEST}
-    bulk_row_types = INTERACTION_ROW_TYPES
+    bulk_row_serializer = InteractionRowSerializer
 
     def get_queryset(self):
         visible = Account.objects.for_user(self.request.user).values("pk")
@@ -161,10 +150,11 @@ class LedgerViewSet(
         return TrustEntry.objects.filter(account=self.get_account()).select_related("reversed_by")
 
     def create(self, request, *args, **kwargs):
+        account = self.get_account()  # a 404 for the URL before a 400 for the body
         serializer = TrustEntryAppendSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         entry = trust_entry_append(
-            account=self.get_account(), author=request.user, **serializer.validated_data
+            account=account, author=request.user, **serializer.validated_data
         )
         return Response(TrustEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 

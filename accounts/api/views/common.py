@@ -3,38 +3,31 @@
 from django.conf import settings
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.models import Account, Contact
-from core.api.fields import ApiSerializer
 
 from ..serializers import BulkResultSerializer
 
 BULK_DESCRIPTION = (
-    "Upsert up to 1,000 rows in one request. Valid rows are written and invalid ones are "
-    "reported by their index in `rows` (from 0): 200 when every row was written, 207 "
-    "Multi-Status when some were rejected. More than 1,000 rows, or a row that is not an "
-    "object, rejects the whole request with 400."
+    "Upsert up to 1,000 rows in one request. A malformed request (more than 1,000 rows, or a "
+    "row of the wrong shape: a wrong type, a missing or unknown field, a value out of range) "
+    "is rejected whole with 400, the row's errors under `errors.rows.<index>`. Well-formed "
+    "rows are applied one by one: 200 when every row was written, 207 Multi-Status when some "
+    "could not be (an unknown account or contact, a rule the row breaks), reported by their "
+    "index in `rows` (from 0)."
 )
 
 
-class BulkEnvelopeSerializer(ApiSerializer):
-    """`{"rows": [ {...}, ... ]}`; the fields a row takes are listed in the description.
+def bulk_rows(request, row_serializer) -> list[dict]:
+    """The `rows` of a bulk request, each of the shape `row_serializer` declares, or a 400.
 
-    Rows are untyped in the schema on purpose: a row of the wrong shape is not a 400 for the
-    whole request but an entry in the 207's `errors`, by its index.
+    The rows go on as sent (the service parses them); this only vouches for their shape, so
+    every row the schema admits reaches the service and a malformed one never does.
     """
-
-    rows = serializers.ListField(
-        child=serializers.DictField(), max_length=settings.API_BULK_MAX_ROWS, min_length=0
-    )
-
-
-def bulk_rows(request) -> list[dict]:
-    """The `rows` of a bulk request, or a 400 for a malformed envelope."""
     data = request.data
     if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
         raise ValidationError({"rows": ["Send a JSON object with a `rows` list."]})
@@ -46,45 +39,17 @@ def bulk_rows(request) -> list[dict]:
         raise ValidationError(
             {"rows": [f"At most {settings.API_BULK_MAX_ROWS} rows per request; got {len(rows)}."]}
         )
-    bad = [i for i, row in enumerate(rows) if not isinstance(row, dict)]
-    if bad:
-        raise ValidationError({"rows": [f"Row {bad[0]} is not a JSON object."]})
-    return rows
-
-
-def _type_ok(value, kinds) -> bool:
-    if value is None:
-        return type(None) in kinds
-    if isinstance(value, bool):
-        return bool in kinds
-    if isinstance(value, str) and "\x00" in value:
-        return False
-    return isinstance(value, kinds)
-
-
-def rows_split(rows: list, types: dict) -> tuple[list[dict], list[dict], list[int]]:
-    """Split bulk rows into (errors of ill-typed rows, well-typed rows, their request indexes)."""
-    pre_errors, kept, index = [], [], []
+    malformed = {}
     for i, row in enumerate(rows):
-        errors = row_type_errors(row, types)
-        if errors:
-            pre_errors.append({"index": i, "errors": errors})
-        else:
-            kept.append(row)
-            index.append(i)
-    return pre_errors, kept, index
-
-
-def row_type_errors(row: dict, types: dict) -> dict:
-    """Cheap JSON-type checks before a row reaches the service (which expects sane types)."""
-    errors = {}
-    for name, kinds in types.items():
-        if name in row and not _type_ok(row[name], kinds):
-            errors[name] = ["Wrong type (or a NUL character) for this field."]
-    for name in row:
-        if name not in types:
-            errors[str(name)] = ["This field is not known; remove it."]
-    return errors
+        if not isinstance(row, dict):
+            malformed[str(i)] = {"non_field_errors": ["A row is a JSON object."]}
+            continue
+        shape = row_serializer(data=row)
+        if not shape.is_valid():
+            malformed[str(i)] = shape.errors
+    if malformed:
+        raise ValidationError({"rows": malformed})
+    return rows
 
 
 def resolve_accounts(user, rows: list[dict]) -> tuple[dict, dict]:
@@ -123,26 +88,23 @@ def row_account(row: dict, by_id: dict, by_ext: dict):
     return None
 
 
-def bulk_response(result, row_index: list[int], pre_errors: list[dict]) -> Response:
-    """Merge service errors (re-indexed to the request) with pre-check errors."""
-    errors = pre_errors + [
-        {"index": row_index[e["index"]], "errors": e["errors"]} for e in result.errors
-    ]
-    errors.sort(key=lambda e: e["index"])
+def bulk_response(result) -> Response:
+    """200 when the service wrote every row, else 207 with its errors by row index."""
+    errors = sorted(result.errors, key=lambda e: e["index"])
     body = {"created": result.created, "updated": result.updated, "errors": errors}
     return Response(body, status=status.HTTP_207_MULTI_STATUS if errors else status.HTTP_200_OK)
 
 
 # `POST <resource>/bulk/`: upsert up to 1,000 rows, the same steps for every resource. The
-# envelope is checked (400 for a malformed one), each row's JSON types are pre-checked against
-# `bulk_row_types`, the accounts the rows name are resolved among those the user may see (one
+# envelope and each row's shape are checked against `bulk_row_serializer` (400 for a malformed
+# one; the viewset's extend_schema names the typed envelope as the request), the accounts the rows name are resolved among those the user may see (one
 # query), `bulk_prepare` turns the well-typed rows into the service's rows and `bulk_upsert`
 # writes them; the answer is 200, or 207 with every error by its request index. A viewset gives
 # those three, and the action's summary, description and examples with
 # `extend_schema_view(bulk=extend_schema(...))`. (No docstring: the schema would show it as the
 # description of the viewsets that have none.)
 class BulkUpsertMixin:
-    bulk_row_types: dict
+    bulk_row_serializer: type
 
     def bulk_prepare(self, rows: list[dict], accounts: list) -> list[dict]:
         """The service's rows; `accounts[i]` is rows[i]'s account, or the "unknown" marker."""
@@ -152,15 +114,10 @@ class BulkUpsertMixin:
         """Write the prepared rows; returns the service's BulkResult."""
         raise NotImplementedError
 
-    @extend_schema(
-        request=BulkEnvelopeSerializer,
-        responses={200: BulkResultSerializer, 207: BulkResultSerializer},
-    )
+    @extend_schema(responses={200: BulkResultSerializer, 207: BulkResultSerializer})
     @action(detail=False, methods=["post"])
     def bulk(self, request):
-        rows = bulk_rows(request)
-        pre_errors, kept, index = rows_split(rows, self.bulk_row_types)
-        by_id, by_ext = resolve_accounts(request.user, kept)
-        accounts = [row_account(row, by_id, by_ext) for row in kept]
-        result = self.bulk_upsert(self.bulk_prepare(kept, accounts))
-        return bulk_response(result, index, pre_errors)
+        rows = bulk_rows(request, self.bulk_row_serializer)
+        by_id, by_ext = resolve_accounts(request.user, rows)
+        accounts = [row_account(row, by_id, by_ext) for row in rows]
+        return bulk_response(self.bulk_upsert(self.bulk_prepare(rows, accounts)))

@@ -17,29 +17,16 @@ from core.api.scopes import Scope
 
 from ..filters import SubscriptionFilter, SurveyResponseFilter, UsageMetricFilter
 from ..serializers import (
+    SubscriptionBulkRequestSerializer,
+    SubscriptionRowSerializer,
     SubscriptionSerializer,
     SurveyResponseSerializer,
+    UsageBulkRequestSerializer,
     UsageMetricSerializer,
+    UsageRowSerializer,
 )
 from .common import BULK_DESCRIPTION, BulkUpsertMixin
 
-USAGE_ROW_TYPES = {
-    "account": (int,),
-    "account_external_id": (str,),
-    "metric": (str,),
-    "date": (str,),
-    "value": (int, float),
-}
-
-SUBSCRIPTION_ROW_TYPES = {
-    "account": (int,),
-    "account_external_id": (str,),
-    "external_id": (str, type(None)),
-    "product": (str,),
-    "start_date": (str,),
-    "end_date": (str, type(None)),
-    "mrr": (int, float, str),
-}
 SUBSCRIPTION_FIELDS = ("external_id", "product", "start_date", "end_date", "mrr")
 
 
@@ -61,9 +48,10 @@ class _CreateListRetrieve(
     ),
     bulk=extend_schema(
         summary="Upsert up to 1,000 subscriptions",
+        request=SubscriptionBulkRequestSerializer,
         description=BULK_DESCRIPTION
         + " Row fields: `account` (id) or `account_external_id`; `product`; `start_date` and "
-        "optional `end_date` (YYYY-MM-DD); `mrr` (a number or a decimal string, at least 0); "
+        "optional `end_date` (YYYY-MM-DD); `mrr` (a decimal string, at least 0); "
         "optional `external_id`. The upsert key is `external_id` when the row has one, else "
         "account + product + start_date (a row without external_id keeps the stored one). "
         "Needs the `ingest` scope. MRR and ARR of each touched account follow its active "
@@ -86,7 +74,7 @@ class _CreateListRetrieve(
                             "product": "Analytics add-on",
                             "start_date": "2025-10-01",
                             "end_date": "2026-03-31",
-                            "mrr": 400,
+                            "mrr": "400.00",
                         },
                     ]
                 },
@@ -102,7 +90,7 @@ class SubscriptionViewSet(BulkUpsertMixin, _CreateListRetrieve):
     ordering = ["id"]
 
     action_scopes = {"bulk": Scope.INGEST}
-    bulk_row_types = SUBSCRIPTION_ROW_TYPES
+    bulk_row_serializer = SubscriptionRowSerializer
 
     def perform_create(self, serializer):
         serializer.instance = subscription_upsert(**serializer.validated_data)
@@ -124,6 +112,7 @@ class SubscriptionViewSet(BulkUpsertMixin, _CreateListRetrieve):
     ),
     bulk=extend_schema(
         summary="Upsert up to 1,000 daily usage values",
+        request=UsageBulkRequestSerializer,
         description=BULK_DESCRIPTION
         + " Row fields: `account` (id) or `account_external_id`; `metric`; `date` (YYYY-MM-DD);"
         " `value` (a number). The upsert key is account + metric + date.",
@@ -154,7 +143,7 @@ class UsageMetricViewSet(BulkUpsertMixin, _CreateListRetrieve):
     ordering_fields = ["id", "date"]
     ordering = ["id"]
     write_scope = Scope.INGEST
-    bulk_row_types = USAGE_ROW_TYPES
+    bulk_row_serializer = UsageRowSerializer
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

@@ -1,0 +1,170 @@
+"""The schema says what the server does: request objects are closed, strings carry the patterns
+the server holds them to, ordering is an enum, the status tells whose move it is (400 malformed,
+404 a missing reference, 409 the records as they stand), and operations are linked.
+
+`make contract` runs schemathesis and a generated client against all of it on a live server;
+these tests pin each rule on its own."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
+
+from accounts.models import TrustEntry
+from core.api.fields import date_range_pattern, number_range_regex
+from success.models import CtaStatus
+from tests import factories
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _request_components(schema):
+    refs = set()
+    for item in schema["paths"].values():
+        for operation in item.values():
+            for media in (operation.get("requestBody") or {}).get("content", {}).values():
+                refs |= set(re.findall(r"#/components/schemas/(\w+)", str(media["schema"])))
+    components = schema["components"]["schemas"]
+    for name in list(refs):
+        refs |= set(re.findall(r"#/components/schemas/(\w+)", str(components[name])))
+    return {name: components[name] for name in refs}
+
+
+def test_every_request_object_forbids_the_properties_it_does_not_declare(schema):
+    objects = [(name, c) for name, c in _request_components(schema).items() if "properties" in c]
+    assert len(objects) > 30
+    for name, component in objects:
+        assert component["additionalProperties"] is False, name
+
+
+def test_a_body_naming_its_account_by_id_or_external_id_is_a_union_of_two_typed_shapes(schema, api):
+    contact = schema["components"]["schemas"]["ContactRequest"]
+    variants = [ref["$ref"].rsplit("/", 1)[-1] for ref in contact["anyOf"]]
+    required = [set(schema["components"]["schemas"][v]["required"]) for v in variants]
+    assert {"account"} <= required[0] and {"account_external_id"} <= required[1]
+    neither = api.post("/api/v1/contacts/", {"name": "Dana"}, format="json")
+    assert neither.status_code == 400 and "account" in neither.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "low,high,width", [(1900, 2200, 4), (1901, 2199, 4), (1, 31, 2), (5, 30, 2), (0, 99, 2)]
+)
+def test_number_range_regex_matches_exactly_the_range(low, high, width):
+    pattern = re.compile(f"^{number_range_regex(low, high, width)}$")
+    for n in range(10**width):
+        assert bool(pattern.match(f"{n:0{width}d}")) == (low <= n <= high), n
+
+
+@pytest.mark.parametrize(
+    "low,high",
+    [
+        (date(2000, 1, 1), date(2027, 12, 6)),
+        (date(2026, 3, 15), date(2026, 3, 20)),
+        (date(2026, 3, 15), date(2026, 5, 2)),
+        (date(2025, 12, 31), date(2026, 1, 1)),
+    ],
+)
+def test_date_range_pattern_matches_exactly_the_dates_in_range(low, high):
+    pattern = re.compile(date_range_pattern(low, high))
+    day = low - timedelta(days=400)
+    while day <= high + timedelta(days=400):
+        assert bool(pattern.match(day.isoformat())) == (low <= day <= high), day
+        day += timedelta(days=1)
+
+
+@pytest.mark.dates
+def test_a_bounded_date_is_refused_exactly_where_its_schema_pattern_stops(schema, api, org):
+    """GIVEN a plan's started_on (at most a year ahead) WHEN the last day the pattern admits and
+    the day after are sent THEN the server takes the one and refuses the other with a 400."""
+    body = schema["components"]["schemas"]["SuccessPlanCreateRequest"]
+    pattern = re.compile(body["properties"]["started_on"]["pattern"])
+    last = timezone.localdate() + timedelta(days=366)
+    assert pattern.match(last.isoformat()) and not pattern.match(
+        (last + timedelta(days=1)).isoformat()
+    )
+    first, second = org.accounts["csm_a1"][:2]
+    late = api.post(
+        "/api/v1/success-plans/",
+        {"account": first.pk, "started_on": (last + timedelta(days=1)).isoformat()},
+        format="json",
+    )
+    assert late.status_code == 400 and "started_on" in late.json()["errors"]
+    ok = api.post(
+        "/api/v1/success-plans/",
+        {"account": second.pk, "started_on": last.isoformat()},
+        format="json",
+    )
+    assert ok.status_code == 201, ok.json()
+
+
+def test_ordering_is_an_enum_of_exactly_the_values_the_server_takes(schema, api):
+    parameters = schema["paths"]["/api/v1/accounts/"]["get"]["parameters"]
+    ordering = next(p for p in parameters if p["name"] == "ordering")["schema"]
+    assert "-arr" in ordering["enum"] and "ARR_DESC" in ordering["x-enum-varnames"]
+    for value in ordering["enum"]:
+        assert api.get("/api/v1/accounts/", {"ordering": value}).status_code == 200, value
+    for value in ["-arr,name", "password", "arr "]:
+        assert api.get("/api/v1/accounts/", {"ordering": value}).status_code == 400, value
+
+
+def test_creates_link_to_the_operations_on_what_they_created(schema):
+    post = schema["paths"]["/api/v1/accounts/"]["post"]["responses"]["201"]["links"]
+    assert post["accounts_retrieve"]["parameters"] == {"id": "$response.body#/id"}
+    assert post["accounts_ledger_create"]["parameters"] == {"account_pk": "$response.body#/id"}
+    put = schema["paths"]["/api/v1/accounts/external/{external_id}/"]["put"]["responses"]
+    assert put["201"]["links"]["accounts_external_partial_update"]["parameters"] == {
+        "external_id": "$request.path.external_id"
+    }
+    entry = schema["paths"]["/api/v1/accounts/{account_pk}/ledger/"]["post"]["responses"]["201"]
+    assert entry["links"]["accounts_ledger_reverse_create"]["parameters"] == {
+        "account_pk": "$request.path.account_pk",
+        "id": "$response.body#/id",
+    }
+
+
+def test_a_body_naming_a_missing_or_invisible_record_is_a_404_naming_the_field(api, org):
+    theirs = org.accounts["csm_b1"][0]
+    for account in [999_999, theirs.pk]:
+        response = api.post(
+            "/api/v1/contacts/", {"account": account, "name": "Dana"}, format="json"
+        )
+        assert response.status_code == 404, account
+        assert response.json()["code"] == "does_not_exist"
+        assert list(response.json()["errors"]) == ["account"]
+    response = api.post(
+        "/api/v1/contacts/", {"account_external_id": "nobody", "name": "Dana"}, format="json"
+    )
+    assert (response.status_code, list(response.json()["errors"])) == (
+        404,
+        ["account_external_id"],
+    )
+    malformed = api.post("/api/v1/contacts/", {"account": "x", "name": "Dana"}, format="json")
+    assert malformed.status_code == 400
+
+
+def test_a_taken_unique_value_or_a_second_reversal_is_a_409(api, org):
+    mine, other = org.accounts["csm_a1"][:2]
+    other.external_id = "taken-1"
+    other.save(update_fields=["external_id"])
+    response = api.patch(f"/api/v1/accounts/{mine.pk}/", {"external_id": "taken-1"}, format="json")
+    assert response.status_code == 409 and "external_id" in response.json()["errors"]
+    url = f"/api/v1/accounts/{mine.pk}/ledger/"
+    entry = api.post(url, {"points": 3, "reason": "QBR"}, format="json").json()
+    first = api.post(f"{url}{entry['id']}/reverse/", {"reason": "wrong account"}, format="json")
+    again = api.post(f"{url}{entry['id']}/reverse/", {"reason": "again"}, format="json")
+    assert (first.status_code, again.status_code) == (201, 409)
+    assert again.json()["code"] == "conflict"
+    assert TrustEntry.objects.filter(reverses_id=entry["id"]).count() == 1
+
+
+def test_every_field_of_a_cta_patch_is_optional(api, org):
+    cta = factories.CtaFactory(account=org.accounts["csm_a1"][0])
+    unchanged = api.patch(f"/api/v1/ctas/{cta.pk}/", {}, format="json")
+    assert unchanged.status_code == 200 and unchanged.json()["status"] == cta.status
+    done = api.patch(f"/api/v1/ctas/{cta.pk}/", {"status": "done"}, format="json")
+    assert done.json()["status"] == CtaStatus.DONE
