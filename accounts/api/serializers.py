@@ -102,7 +102,8 @@ class AccountSerializer(ApiModelSerializer):
         user = self.context["request"].user
         if owner is not None and not assignable_owners(user).filter(pk=owner.pk).exists():
             raise serializers.ValidationError(
-                "You may not assign accounts to this user (see the owner rules)."
+                "You may not assign accounts to this user (see the owner rules).",
+                code="forbidden",
             )
         return owner
 

@@ -3,8 +3,9 @@
 The status says whose move it is: 400 when the request itself is malformed (the schema says
 so too), 404 when it names a record that does not exist or is not visible (in the URL or in
 the body: a validation error whose codes are all `does_not_exist`, `unique` or `conflict`,
-one of them `does_not_exist`), 409 when the records as they stand forbid it (codes `unique`
-or `conflict`: a value taken, an entry already reversed, a reused Idempotency-Key).
+one of them `does_not_exist`), 403 when the caller's role may not set a value (code
+`forbidden`: an owner a CSM may not name), 409 when the records as they stand forbid it (codes
+`unique` or `conflict`: a value taken, an entry already reversed, a reused Idempotency-Key).
 """
 
 from django.core.exceptions import (
@@ -104,6 +105,9 @@ def api_exception_handler(exc, context):
             if "does_not_exist" in codes:
                 status_code = status.HTTP_404_NOT_FOUND
                 data["message"] = MISSING_REFERENCE
+            elif codes == {"forbidden"}:
+                status_code = status.HTTP_403_FORBIDDEN  # a value the caller's role may not set
+                data["message"] = _first_message(errors)
             else:
                 status_code = status.HTTP_409_CONFLICT
                 data["message"] = _first_message(errors)
@@ -119,7 +123,7 @@ def api_exception_handler(exc, context):
     return Response(data, status=status_code, headers=headers)
 
 
-STATE_CODES = {"does_not_exist", "unique", "conflict"}
+STATE_CODES = {"does_not_exist", "unique", "conflict", "forbidden"}
 MISSING_REFERENCE = "A record this request refers to does not exist or is not visible to you."
 
 

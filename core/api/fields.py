@@ -183,6 +183,34 @@ def date_range_pattern(low: date, high: date) -> str:
     return "^(" + "|".join(parts) + ")$"
 
 
+ID_MAX = 2**63 - 1  # PostgreSQL's bigint
+
+
+class BoundedPrimaryKeyRelatedField(relations.PrimaryKeyRelatedField):
+    """An id in a body: above the largest id a table can hold it is malformed (400); a whole
+    number that names no row is a missing reference (`does_not_exist`, a 404)."""
+
+    default_error_messages = {
+        **relations.PrimaryKeyRelatedField.default_error_messages,
+        "out_of_range": f"Ids run from 1 to {ID_MAX}.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool) and data > ID_MAX:
+            self.fail("out_of_range")
+        return super().to_internal_value(data)
+
+
+class BoundedPrimaryKeyRelatedFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = BoundedPrimaryKeyRelatedField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "response":
+            return {"type": "integer"}
+        return {"type": "integer", "maximum": ID_MAX}
+
+
 class RejectUnknownFieldsMixin:
     """A body naming a field the serializer does not have is a 400 naming it, not ignored.
 
@@ -213,6 +241,7 @@ _FIELD_PROTOTYPES: dict[type, dict] = {}
 
 
 class ApiModelSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    serializer_related_field = BoundedPrimaryKeyRelatedField
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: StrictCharField,

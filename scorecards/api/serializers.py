@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.fields import ApiModelSerializer, StrictCharField
+from core.api.fields import ApiModelSerializer, ApiSerializer, StrictCharField
 from scorecards.kinds import KIND_PARAMS, measure_params_clean
 from scorecards.models import Band, Measure, MeasureKind, Scorecard, ScorecardVersion
 
@@ -98,7 +98,7 @@ class BandSerializer(ApiModelSerializer):
         extra_kwargs = {"min_score": {"max_value": 100}}
 
 
-class BandSetSerializer(serializers.Serializer):
+class BandSetSerializer(ApiSerializer):
     """The whole set of a draft's grading bands; the lowest starts at 0."""
 
     bands = BandSerializer(many=True, allow_empty=False)
@@ -150,14 +150,8 @@ class ScorecardSerializer(ApiModelSerializer):
         model = Scorecard
         fields = ["id", "name", "segment", "is_default", "description", "created_at", "versions"]
         read_only_fields = ["id", "is_default", "created_at", "versions"]
-        extra_kwargs = {"segment": {"required": True}}
-
-    def validate_segment(self, segment):
-        if segment is None:
-            raise serializers.ValidationError(
-                "Name the segment: the default scorecard exists already."
-            )
-        return segment
+        # The default scorecard (no segment) exists from the start: a new one names a segment.
+        extra_kwargs = {"segment": {"required": True, "allow_null": False}}
 
 
 class PreviewQuerySerializer(serializers.Serializer):

@@ -140,7 +140,7 @@ CASES = [
         "post",
         "/api/v1/interactions/",
         {"account": "{a}", "channel": "call", "category": "value_adding"},
-        (201, 400, 201, 201, 403, 401),
+        (201, 404, 201, 201, 403, 401),
     ),
     ("post", "/api/v1/interactions/bulk/", {"rows": []}, (200, 200, 200, 200, 403, 401)),
     ("get", "/api/v1/accounts/{a}/ledger/", None, VISIBLE_READ),
@@ -204,7 +204,7 @@ CASES = [
     ),
     ("get", "/api/v1/success-plans/", None, LIST),
     ("get", "/api/v1/success-plans/{p}/", None, VISIBLE_READ),
-    ("post", "/api/v1/success-plans/", {"account": "{a2}"}, (201, 400, 201, 201, 403, 401)),
+    ("post", "/api/v1/success-plans/", {"account": "{a2}"}, (201, 404, 201, 201, 403, 401)),
     (
         "post",
         "/api/v1/success-plans/{p}/steps/{ps}/complete/",

@@ -92,13 +92,17 @@ def test_bulk_usage_upserts_by_account_metric_and_date(api, org):
     first = api.post("/api/v1/usage/bulk/", {"rows": rows}, format="json")
     assert first.status_code == 200 and first.json()["created"] == 10
     rows[0]["value"] = 100
-    rows.append({"account_external_id": "nobody", "metric": "logins", "date": "2026-01-01", "value": 1})
+    rows.append(
+        {"account_external_id": "nobody", "metric": "logins", "date": "2026-01-01", "value": 1}
+    )
     second = api.post("/api/v1/usage/bulk/", {"rows": rows}, format="json")
     assert second.status_code == 207
     assert (second.json()["updated"], second.json()["errors"][0]["index"]) == (10, 10)
     assert UsageMetric.objects.get(metric="logins", date="2026-01-01").value == 100
     assert UsageMetric.objects.count() == 10
-    malformed = rows[:1] + [{"account": mine.pk, "metric": "logins", "date": "not a date", "value": 1}]
+    malformed = rows[:1] + [
+        {"account": mine.pk, "metric": "logins", "date": "not a date", "value": 1}
+    ]
     third = api.post("/api/v1/usage/bulk/", {"rows": malformed}, format="json")
     assert third.status_code == 400
     assert list(third.json()["errors"]["rows"]["1"]) == ["date"]

@@ -137,10 +137,11 @@ def test_a_drafts_measure_is_edited_and_deleted(draft, admin_api):
     assert not draft.measures.filter(key="nps").exists()
 
 
-def test_a_duplicate_key_in_one_draft_is_a_400(draft, admin_api):
+def test_a_duplicate_key_in_one_draft_is_a_409(draft, admin_api):
     body = _measure(draft, "icp_fit", key="icp_fit")
     response = admin_api.post("/api/v1/scorecard-measures/", body, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409  # the key is taken in this draft
+    assert "key" in str(response.json()["errors"])
 
 
 def test_published_versions_are_immutable_through_every_route(org, admin_api):
