@@ -98,14 +98,23 @@ class BoundedDateField(serializers.DateField):
     """A date from `earliest` to `latest()` (evaluated per request, e.g. "up to today"); the
     schema states the range as a pattern, so a date it admits is one the server takes."""
 
-    def __init__(self, *, earliest: date, latest: Callable[[], date] | None = None, **kwargs):
-        self.earliest, self.latest = earliest, latest
+    def __init__(
+        self,
+        *,
+        earliest: date | None = None,
+        earliest_of: Callable[[], date] | None = None,
+        latest: Callable[[], date] | None = None,
+        **kwargs,
+    ):
+        self.earliest, self.earliest_of, self.latest = earliest, earliest_of, latest
         super().__init__(**kwargs)
 
     def bounds(self) -> tuple[date, date]:
         from core.dates import date_bounds
 
-        return self.earliest, self.latest() if self.latest else date(date_bounds()[1], 12, 31)
+        low, high = date_bounds()
+        earliest = self.earliest_of() if self.earliest_of else self.earliest or date(low, 1, 1)
+        return earliest, self.latest() if self.latest else date(high, 12, 31)
 
     def to_internal_value(self, value):
         parsed = super().to_internal_value(value)

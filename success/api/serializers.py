@@ -14,6 +14,7 @@ from core.api.fields import (
     BoundedDateField,
     StrictBooleanField,
     StrictCharField,
+    StrictIntegerField,
 )
 from success.models import (
     Cta,
@@ -26,7 +27,7 @@ from success.models import (
     SuccessPlan,
 )
 from success.models.plans import vector_for
-from success.services.ctas import BULK_MAX, NOTE_MAX_LENGTH
+from success.services.ctas import BULK_MAX, DUE_MAX_DAYS, NOTE_MAX_LENGTH, SNOOZE_MAX_DAYS
 from users.models import User
 
 EARLIEST = date(2000, 1, 1)
@@ -237,8 +238,11 @@ class CtaUpdateSerializer(ApiSerializer):
         help_text="done or dismissed closes the CTA (outcome resolved / no_action_needed; "
         "POST close/ to record another outcome); open reopens it.",
     )
-    due_on = serializers.DateField(
-        required=False, help_text="From the day it opened to a year ahead; live CTAs only."
+    due_on = BoundedDateField(
+        earliest=date(2000, 1, 1),
+        latest=lambda: timezone.localdate() + timedelta(days=DUE_MAX_DAYS),
+        required=False,
+        help_text="From the day it opened to a year ahead; live CTAs only.",
     )
 
     def validate(self, attrs):
@@ -283,7 +287,9 @@ class CtaReassignSerializer(ApiSerializer):
 
 
 class CtaSnoozeSerializer(ApiSerializer):
-    until = serializers.DateField(
+    until = BoundedDateField(
+        earliest_of=lambda: timezone.localdate() + timedelta(days=1),
+        latest=lambda: timezone.localdate() + timedelta(days=SNOOZE_MAX_DAYS),
         allow_null=True,
         help_text="Hidden from the open lists until this day (tomorrow to a year ahead); "
         "null wakes it now.",
@@ -295,7 +301,7 @@ class CtaStepSetSerializer(ApiSerializer):
 
 
 class CtaIdsField(serializers.ListField):
-    child = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    child = StrictIntegerField(min_value=1, max_value=2**31 - 1)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("min_length", 1)

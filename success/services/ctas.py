@@ -38,7 +38,7 @@ STATUS_DEFAULT_OUTCOME = {
 
 def _require_live(cta: Cta, doing: str) -> None:
     if not cta.is_live:
-        raise ValidationError(f"This CTA is closed: reopen it to {doing}.")
+        raise ValidationError(f"This CTA is closed: reopen it to {doing}.", code="conflict")
 
 
 def _published_closed(cta: Cta) -> None:
@@ -85,7 +85,9 @@ def cta_status_set(*, cta: Cta, status: str, user=None) -> Cta:
                 ]
             )
     except IntegrityError:
-        raise ValidationError("Another CTA of this rule is already open for the account.") from None
+        raise ValidationError(
+            "Another CTA of this rule is already open for the account.", code="conflict"
+        ) from None
     if closing and was_live:
         _published_closed(cta)
     return cta
@@ -98,7 +100,7 @@ def cta_close(*, cta: Cta, outcome: str, note: str = "", user=None) -> Cta:
     if outcome not in CtaOutcome.values:
         raise ValidationError({"outcome": ["Pick one of: " + ", ".join(CtaOutcome.values) + "."]})
     if not cta.is_live:
-        raise ValidationError("This CTA is already closed.")
+        raise ValidationError("This CTA is already closed.", code="conflict")
     cta.status = CtaOutcome(outcome).closes_as
     cta.outcome, cta.close_note = outcome, note.strip()
     cta.closed_at, cta.closed_by = timezone.now(), user
@@ -124,7 +126,9 @@ def cta_reassign(*, cta: Cta, owner: User, user=None) -> Cta:
     owner does not change)."""
     _require_live(cta, "reassign it")
     if not owner.is_active:
-        raise ValidationError({"owner": [f"{owner.username} is deactivated."]})
+        raise ValidationError(
+            {"owner": [ValidationError(f"{owner.username} is deactivated.", "does_not_exist")]}
+        )
     if owner.pk == cta.owner_id:
         return cta
     previous = cta.owner_id
@@ -170,8 +174,17 @@ def cta_due_date_set(*, cta: Cta, due_on: date, user=None) -> Cta:
     opened = timezone.localdate(cta.opened_at)
     latest = timezone.localdate() + timedelta(days=DUE_MAX_DAYS)
     if not opened <= due_on <= latest:
+        # The API bounds the latest day in the schema; before the CTA opened is about this
+        # CTA as it stands (409 there).
         raise ValidationError(
-            {"due_on": [f"Pick a day from {day(opened)} (when it opened) to {day(latest)}."]}
+            {
+                "due_on": [
+                    ValidationError(
+                        f"Pick a day from {day(opened)} (when it opened) to {day(latest)}.",
+                        code="conflict",
+                    )
+                ]
+            }
         )
     cta.due_on = due_on
     cta.save(update_fields=["due_on"])
@@ -216,10 +229,16 @@ def _resolve_mentions(cta: Cta, names: list[str]) -> list[User]:
     errors = []
     for name in names:
         person = found.get(name.lower())
+        # Codes for the API: a name that is no user is a missing reference (404), one who may
+        # not see the CTA a value this author may not use (403).
         if person is None or not person.is_active:
-            errors.append(f"@{name} is not a user.")
+            errors.append(ValidationError(f"@{name} is not a user.", code="does_not_exist"))
         elif person.pk not in allowed:
-            errors.append(f"@{name} cannot see this CTA (assign it to them instead).")
+            errors.append(
+                ValidationError(
+                    f"@{name} cannot see this CTA (assign it to them instead).", code="forbidden"
+                )
+            )
     if errors:
         raise ValidationError({"body": errors})
     return [found[name.lower()] for name in names]
