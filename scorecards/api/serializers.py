@@ -150,8 +150,15 @@ class ScorecardSerializer(ApiModelSerializer):
         model = Scorecard
         fields = ["id", "name", "segment", "is_default", "description", "created_at", "versions"]
         read_only_fields = ["id", "is_default", "created_at", "versions"]
-        # The default scorecard (no segment) exists from the start: a new one names a segment.
-        extra_kwargs = {"segment": {"required": True, "allow_null": False}}
+        extra_kwargs = {"segment": {"required": True}}
+
+    def validate_segment(self, segment):
+        if segment is None:
+            # The default scorecard (no segment) exists from the start: a conflict with it.
+            raise serializers.ValidationError(
+                "Name the segment: the default scorecard exists already.", code="conflict"
+            )
+        return segment
 
 
 class PreviewQuerySerializer(serializers.Serializer):

@@ -97,12 +97,12 @@ def bulk_response(result) -> Response:
 
 # `POST <resource>/bulk/`: upsert up to 1,000 rows, the same steps for every resource. The
 # envelope and each row's shape are checked against `bulk_row_serializer` (400 for a malformed
-# one; the viewset's extend_schema names the typed envelope as the request), the accounts the rows name are resolved among those the user may see (one
-# query), `bulk_prepare` turns the well-typed rows into the service's rows and `bulk_upsert`
-# writes them; the answer is 200, or 207 with every error by its request index. A viewset gives
-# those three, and the action's summary, description and examples with
-# `extend_schema_view(bulk=extend_schema(...))`. (No docstring: the schema would show it as the
-# description of the viewsets that have none.)
+# one; the viewset's extend_schema names the typed envelope as the request), the accounts the
+# rows name are resolved among those the user may see (one query), `bulk_prepare` turns the
+# rows into the service's rows and `bulk_upsert` writes them; the answer is 200, or 207 with
+# every error by its row index. A viewset gives those three, and the action's summary,
+# description, request and examples with `extend_schema_view(bulk=extend_schema(...))`. (No
+# docstring: the schema would show it as the description of the viewsets that have none.)
 class BulkUpsertMixin:
     bulk_row_serializer: type
 
