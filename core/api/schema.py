@@ -2,6 +2,7 @@
 `Idempotency-Key` request header and the response headers (rate limit, replay, request id)."""
 
 import copy
+import re
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -241,6 +242,26 @@ def _add_links(paths: dict) -> None:
                 response["links"] = links
 
 
+def _name_colliding_enum_values(schema: dict) -> None:
+    """x-enum-varnames for a string enum whose values would share a name in generated code
+    (`GMT0` and `GMT+0` both become GMT0), spelling +, - and / out."""
+    values = schema.get("enum")
+    if schema.get("type") != "string" or not values or "x-enum-varnames" in schema:
+        return
+    plain = [re.sub(r"\W+", "_", str(v)).strip("_").upper() for v in values]
+    if len(set(plain)) == len(plain):
+        return
+    names = []
+    for value in values:
+        spelled = str(value).replace("+", "_PLUS_").replace("-", "_MINUS_").replace("/", "_")
+        name = re.sub(r"\W+", "_", spelled).strip("_").upper() or "BLANK"
+        name = name if name[0].isalpha() else f"VALUE_{name}"
+        while name in names:
+            name += "_"
+        names.append(name)
+    schema["x-enum-varnames"] = names
+
+
 def _path_params(path: str) -> list[str]:
     return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
 
@@ -286,5 +307,7 @@ def contract_postprocess(result, generator, request, public):
             replaced[name] = {"anyOf": variants, "description": component.get("description", "")}
     components.update(replaced)
     components.update(added)
+    for component in components.values():
+        _name_colliding_enum_values(component)
     _add_links(result.get("paths", {}))
     return result
