@@ -177,19 +177,27 @@ def test_a_snoozed_cta_leaves_the_open_lists_and_comes_back_on_its_day(client_cs
     WHEN the CSM looks today and tomorrow THEN it is not in her open list or home
     AND on the snooze day it is back without anything having run."""
     start = datetime(2026, 12, 3, 9, tzinfo=UTC)
+
+    def cta_list(query=""):
+        # Log in on the travelled-to day: a session made at the run's own moment (any day of
+        # `make test-dates`) may have expired by then, and a login redirect contains no CTA.
+        client_csm.force_login(org.csm_a1)
+        response = client_csm.get(reverse("success:cta_list") + query)
+        assert response.status_code == 200
+        return response.content.decode()
+
     with time_machine.travel(start, tick=False):
         cta = factories.CtaFactory(account=org.accounts["csm_a1"][0], title="Quiet one")
         until = timezone.localdate() + timedelta(days=2)
         services.cta_snooze(cta=cta, until=until, user=org.csm_a1)
-        assert "Quiet one" not in client_csm.get(reverse("success:cta_list")).content.decode()
+        assert "Quiet one" not in cta_list()
         assert open_ctas_for(org.csm_a1) == []
-        snoozed = client_csm.get(reverse("success:cta_list") + "?status=snoozed")
-        assert "Quiet one" in snoozed.content.decode()
+        assert "Quiet one" in cta_list("?status=snoozed")
     with time_machine.travel(start + timedelta(days=1), tick=False):
         assert open_ctas_for(org.csm_a1) == []
     with time_machine.travel(start + timedelta(days=2), tick=False):
         assert [c.pk for c in open_ctas_for(org.csm_a1)] == [cta.pk]
-        assert "Quiet one" in client_csm.get(reverse("success:cta_list")).content.decode()
+        assert "Quiet one" in cta_list()
 
 
 @pytest.mark.dates
