@@ -117,7 +117,11 @@ def pytest_collection_modifyitems(config, items):
             browser_or_fault = "/e2e/" in str(path) or "/faults/" in str(path)
             sensitive[path] = not browser_or_fault and any(r in source for r in CLOCK_READS)
         # A real worker runs in its own process, on the real clock: it cannot share the pin.
-        if sensitive[path] and "celery_worker" not in getattr(item, "fixturenames", ()):
+        # (`real_clock` marks tests that start one through a fixture of their own.)
+        real_clock = "celery_worker" in getattr(item, "fixturenames", ()) or (
+            item.get_closest_marker("real_clock") is not None
+        )
+        if sensitive[path] and not real_clock:
             item.add_marker(pytest.mark.dates)
 
 

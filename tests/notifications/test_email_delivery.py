@@ -13,7 +13,13 @@ from tests import factories
 
 from .conftest import green_account, text_and_html, turn_bad
 
-pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+# The worker runs in its own process on the real clock, so the test's dates are the real ones.
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.slow,
+    pytest.mark.real_clock,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 @pytest.fixture
