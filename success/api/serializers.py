@@ -230,7 +230,8 @@ class CtaSerializer(ApiModelSerializer):
 
 
 class CtaUpdateSerializer(ApiSerializer):
-    """PATCH: the status and/or the due date."""
+    """PATCH: the status and/or the due date (every field optional, as PATCH means: an
+    empty body changes nothing and answers the CTA as it is)."""
 
     status = serializers.ChoiceField(
         choices=CtaStatus.choices,
@@ -244,11 +245,6 @@ class CtaUpdateSerializer(ApiSerializer):
         required=False,
         help_text="From the day it opened to a year ahead; live CTAs only.",
     )
-
-    def validate(self, attrs):
-        if not attrs:
-            raise serializers.ValidationError("Send `status`, `due_on` or both.")
-        return attrs
 
 
 class CtaCloseSerializer(ApiSerializer):
