@@ -263,19 +263,27 @@ class CtaNoteCreateSerializer(ApiSerializer):
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class AssigneeField(serializers.SlugRelatedField):
-    """An active user, by username."""
+class AssigneeField(serializers.CharField):
+    """An active user, by username (a string field, so the schema says a username is never
+    empty: DRF's slug field read "" as null and refused a value the schema allowed)."""
 
-    default_error_messages = {
-        "does_not_exist": "No active user is called {value}.",
-        "invalid": "Give a username.",
-    }
+    default_error_messages = {"does_not_exist": "No active user is called {value}."}
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("slug_field", "username")
-        kwargs.setdefault("queryset", User.objects.filter(is_active=True))
+        kwargs.setdefault("min_length", 1)
+        kwargs.setdefault("max_length", 150)
         kwargs.setdefault("help_text", "The username of the active user who will work it.")
         super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        username = super().run_validation(data)  # the string checks (length, blank) first
+        user = User.objects.filter(is_active=True, username=username).first()
+        if user is None:
+            self.fail("does_not_exist", value=username)
+        return user
+
+    def to_representation(self, value):
+        return value.username
 
 
 class CtaReassignSerializer(ApiSerializer):
