@@ -149,7 +149,7 @@ BULK_RESPONSES = {
     add_note=extend_schema(
         summary="Add a note; @username mentions a user who may see the CTA",
         description="Mentions are stored on the note and published as cta.mentioned. An "
-        "@name that is no active user, or someone who cannot see the CTA, is a 400.",
+        "@name that is no active user is a 400; one who cannot see the CTA, a 403.",
         request=CtaNoteCreateSerializer,
         responses={201: CtaNoteSerializer},
     ),
