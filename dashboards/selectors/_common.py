@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from django.apps import apps
+from healthscores.models import HealthSnapshot
 
 # core/events.py vocabularies, in order from worst to best.
 BANDS = ["red", "yellow", "green"]
@@ -26,21 +26,6 @@ QUADRANT_SHORT = {
 RENEWAL_HORIZON_DAYS = 90
 
 
-def optional_model(app_label: str, model_name: str):
-    """A model another app may not have shipped yet, or None (the page then leaves it out)."""
-    try:
-        return apps.get_model(app_label, model_name)
-    except LookupError:
-        return None
-
-
-def has_fields(model, *names: str) -> bool:
-    if model is None:
-        return False
-    present = {f.name for f in model._meta.get_fields()}
-    return all(name in present for name in names)
-
-
 def sparkline_points(values: Sequence[float], *, width: int = 90, height: int = 24) -> str:
     """SVG polyline points for a small trend line (scores 0..100 on a fixed scale)."""
     if len(values) < 2:
@@ -56,14 +41,12 @@ def sparkline_points(values: Sequence[float], *, width: int = 90, height: int = 
 
 def health_series(account_ids: Sequence[int], *, since: date) -> dict[int, list[tuple[date, int]]]:
     """Daily overall scores per account from `since` on, in one query (empty before snapshots)."""
-    snapshot = optional_model("healthscores", "HealthSnapshot")
-    if snapshot is None or not account_ids or not has_fields(snapshot, "account", "as_of"):
+    if not account_ids:
         return {}
-    score_field = "overall" if has_fields(snapshot, "overall") else "score"
     rows = (
-        snapshot.objects.filter(account_id__in=list(account_ids), as_of__gte=since)
+        HealthSnapshot.objects.filter(account_id__in=list(account_ids), as_of__gte=since)
         .order_by("account_id", "as_of")
-        .values_list("account_id", "as_of", score_field)
+        .values_list("account_id", "as_of", "overall")
     )
     series: dict[int, list[tuple[date, int]]] = {}
     for account_id, as_of, score in rows:

@@ -7,14 +7,14 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Sum
 
 from accounts.models import Account
+from healthscores.models import HealthAlert
+from scorecards.models import ManualMeasureValue
 
 from ._common import (
     BANDS,
     DECAY_STATUSES,
     RENEWAL_HORIZON_DAYS,
-    has_fields,
     health_series,
-    optional_model,
     sparkline_points,
 )
 
@@ -168,9 +168,7 @@ def attention_today(
             items=list(book.filter(renewal_q).order_by("renewal_date", "name")[:limit]),
         ),
     ]
-    stale = stale_manual_measures(user, today=today, limit=limit)
-    if stale is not None:
-        sections.append(stale)
+    sections.append(stale_manual_measures(user, today=today, limit=limit))
     return sections
 
 
@@ -182,10 +180,7 @@ def band_drops(book: QuerySet[Account], *, today: date, limit: int) -> Attention
     section = AttentionSection(
         "band_drops", "Band drops", "Health fell into a worse band in the last 7 days."
     )
-    alert = optional_model("healthscores", "HealthAlert")
-    if alert is None:
-        return section
-    drops = alert.objects.filter(
+    drops = HealthAlert.objects.filter(
         kind="band_drop",
         as_of__gte=today - timedelta(days=BAND_DROP_DAYS),
         account__in=book.values("pk"),
@@ -201,21 +196,18 @@ def band_drops(book: QuerySet[Account], *, today: date, limit: int) -> Attention
     return section
 
 
-def stale_manual_measures(user, *, today: date, limit: int) -> AttentionSection | None:
+def stale_manual_measures(user, *, today: date, limit: int) -> AttentionSection:
     """Manual measures whose latest value has expired, so health treats them as missing.
 
-    None until the scorecards app ships manual values. A value is stale when it expired and no
-    later value for the same account and measure was entered (a NOT EXISTS, not a loop).
+    A value is stale when it expired and no later value for the same account and measure was
+    entered (a NOT EXISTS, not a loop).
     """
-    model = optional_model("scorecards", "ManualMeasureValue")
-    if model is None or not has_fields(model, "account", "measure_key", "valid_until"):
-        return None
-    newer = model.objects.filter(
+    newer = ManualMeasureValue.objects.filter(
         account_id=OuterRef("account_id"),
         measure_key=OuterRef("measure_key"),
         valid_from__gt=OuterRef("valid_from"),
     )
-    stale = model.objects.filter(
+    stale = ManualMeasureValue.objects.filter(
         account__in=book_accounts(user).values("pk"), valid_until__lt=today
     ).filter(~Exists(newer))
     return AttentionSection(

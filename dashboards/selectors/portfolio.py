@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.urls import reverse
 
 from accounts.models import Account
+from healthscores.models import HealthSnapshot
 from healthscores.services import compute
 from users.models import Team, User
 
@@ -27,8 +28,6 @@ from ._common import (
     BANDS,
     QUADRANT_SHORT,
     RENEWAL_HORIZON_DAYS,
-    has_fields,
-    optional_model,
 )
 from .book import DECAY_ORDER
 
@@ -284,14 +283,11 @@ def quadrant_scatter(accounts: QuerySet[Account], *, limit: int = SCATTER_LIMIT)
     account's latest health snapshot; the colour is its quadrant. One query over the largest
     accounts by ARR, each snapshot found by its (account, as_of) unique index.
     """
-    snapshot = optional_model("healthscores", "HealthSnapshot")
     datasets: OrderedDict[str, list] = OrderedDict((k, []) for k in QUADRANT_SHORT)
-    if snapshot is None or not has_fields(snapshot, "customer_happiness", "company_happiness"):
-        return {"datasets": datasets, "count": 0, "limit": limit, **quadrant_thresholds()}
 
     def latest(field_name: str):
         return Subquery(
-            snapshot.objects.filter(
+            HealthSnapshot.objects.filter(
                 account_id=OuterRef("pk"), as_of=OuterRef("health_as_of")
             ).values(field_name)[:1],
             output_field=FloatField(),

@@ -9,9 +9,7 @@ from datetime import date, timedelta
 from django.db.models import Count, Q, Sum
 
 from accounts.models import Account, Category, Channel, Interaction
-from success.models import step_status
-
-from ._common import optional_model
+from success.models import SuccessPlan, step_status
 
 VALUE_WINDOW_DAYS = 365
 BAND_MESSAGES = {
@@ -77,10 +75,7 @@ def customer_scorecard(account: Account, *, today: date) -> dict:
 
 def _plan(account: Account, *, today: date) -> dict | None:
     """The active success plan with its customer-facing steps (no completion notes)."""
-    plan_model = optional_model("success", "SuccessPlan")
-    if plan_model is None:
-        return None
-    plan = plan_model.objects.filter(account=account, status="active").first()
+    plan = SuccessPlan.objects.filter(account=account, status="active").first()
     if plan is None:
         return None
     steps = list(
