@@ -12,8 +12,9 @@ here makes it editable on the page, writable through the API and importable from
 # account with the same key instead of duplicating it); the account page does not edit it.
 ACCOUNT_KEY = "external_id"
 
-# What people write on an account, in the order the form shows it. `owner` is reassigned only by
-# managers and admins (the form drops it for a CSM, the API checks `assignable_owners`).
+# What people write on an account, in the order the form shows it. Who may become the `owner`
+# is one rule for all three, `accounts.selectors.account_owner_choices` (a CSM only themselves,
+# so the form leaves the field out for them).
 ACCOUNT_WRITABLE = (
     "name",
     "domain",

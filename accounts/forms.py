@@ -3,11 +3,8 @@
 import math
 
 from django import forms
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-
-from users.models import Role, User
 
 from .account_fields import ACCOUNT_WRITABLE
 from .models import (
@@ -23,6 +20,7 @@ from .models import (
     TrustRule,
     WorkType,
 )
+from .selectors import account_owner_choices
 from .services.imports import KINDS as IMPORT_KINDS
 
 SENTIMENTS = [(2, "+2 very positive"), (1, "+1 positive"), (0, "0 neutral"), (-1, "-1 negative")]
@@ -204,16 +202,10 @@ class AccountForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        if user.is_admin_role:
-            owners = User.objects.filter(role__in=[Role.CSM, Role.MANAGER])
-        elif user.is_manager:
-            owners = User.objects.filter(Q(team__manager=user) | Q(pk=user.pk))
-        else:
-            owners = None
-        if owners is None:
+        if user.is_admin_role or user.is_manager:
+            self.fields["owner"].queryset = account_owner_choices(user=user).order_by("username")
+        else:  # a CSM may only name themselves: nothing to choose
             del self.fields["owner"]
-        else:
-            self.fields["owner"].queryset = owners.order_by("username")
 
 
 # --- admin settings ------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """Serializers for the accounts API: explicit fields; owner rules; computed fields read-only."""
 
 from django.conf import settings
-from django.db.models import Q
 from rest_framework import serializers
 
 from accounts.account_fields import ACCOUNT_KEY, ACCOUNT_WRITABLE
@@ -22,6 +21,7 @@ from accounts.models import (
     UsageMetric,
     WorkType,
 )
+from accounts.selectors import account_owner_choices
 from core.api.fields import (
     ApiModelSerializer,
     ApiSerializer,
@@ -58,16 +58,6 @@ ACCOUNT_COMPUTED_FIELDS = [
 ]
 
 
-def assignable_owners(user):
-    """Who `user` may make an account's owner: admins anyone, managers their teams, CSMs self."""
-    users = User.objects.filter(is_active=True)
-    if user.is_admin_role:
-        return users
-    if user.is_manager:
-        return users.filter(Q(team__manager=user) | Q(pk=user.pk))
-    return users.filter(pk=user.pk)
-
-
 class SegmentSerializer(ApiModelSerializer):
     class Meta:
         model = Segment
@@ -79,7 +69,8 @@ class AccountSerializer(ApiModelSerializer):
         queryset=User.objects.filter(is_active=True),
         required=False,
         help_text="The owning CSM's user id. Defaults to the caller on create. CSMs may only "
-        "name themselves; managers themselves or a member of a team they lead; admins anyone.",
+        "name themselves; managers themselves or a member of a team they lead; admins any "
+        "active CSM or manager.",
     )
     owner_username = StrictCharField(source="owner.username", read_only=True, default=None)
     custom_attributes = serializers.DictField(required=False)
@@ -100,7 +91,7 @@ class AccountSerializer(ApiModelSerializer):
 
     def validate_owner(self, owner):
         user = self.context["request"].user
-        if owner is not None and not assignable_owners(user).filter(pk=owner.pk).exists():
+        if owner is not None and not account_owner_choices(user=user).filter(pk=owner.pk).exists():
             raise serializers.ValidationError(
                 "You may not assign accounts to this user (see the owner rules).",
                 code="forbidden",

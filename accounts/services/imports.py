@@ -28,6 +28,7 @@ from accounts.models import (
     TrustPolicy,
     WorkType,
 )
+from accounts.selectors import account_owner_choices
 from core.dates import validate_sane_date
 from core.events import publish
 from core.progress import Progress
@@ -254,6 +255,12 @@ class _Lookups:
         wanted.discard(None)
         self.accounts = {a.external_id: a for a in scope.filter(external_id__in=wanted)}
         self.foreign_account_ids = set()
+        # Who may become an account's owner (None: anyone active, for commands).
+        self.owner_ids = (
+            set(account_owner_choices(user=user).values_list("pk", flat=True))
+            if kind == "accounts" and user is not None
+            else None
+        )
         if kind == "accounts":
             self.foreign_account_ids = set(
                 Account.objects.filter(external_id__in=wanted)
@@ -290,6 +297,12 @@ class _Lookups:
         except KeyError:
             raise _Invalid(f"No active user {name!r}.") from None
 
+    def owner(self, name: str):
+        owner = self.user(name)
+        if owner is not None and self.owner_ids is not None and owner.pk not in self.owner_ids:
+            raise _Invalid(f"You may not assign accounts to {name!r} (see the owner rules).")
+        return owner
+
 
 def _convert(row: dict, converters: dict) -> tuple[dict, dict]:
     values, errors = {}, {}
@@ -308,7 +321,7 @@ def _account_converters(lookups: "_Lookups") -> dict:
     """How each importable cell becomes a value: by its model field's type (the model's own
     validation then applies its ranges and lengths), save the references looked up by name."""
     by_name = {
-        "owner": lookups.user,
+        "owner": lookups.owner,
         "segment": lambda v: _segment(v, lookups),
         "currency": lambda v: _text(v).upper() or None,
     }

@@ -5,7 +5,9 @@ import pytest
 from django.urls import reverse
 
 from accounts.services.imports import csv_import
+from tests import factories
 from tests.api.conftest import token_client
+from users.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +85,28 @@ def test_every_field_the_page_edits_is_writable_through_the_api_and_importable(c
     client.force_login(org.admin)
     fields = client.get(reverse("accounts:edit", args=[account.pk])).context["form"].fields
     assert {"strategy_18m", "monthly_support_cost", "discount_pct", "seats"} <= set(fields)
+
+
+def test_the_page_the_api_and_the_import_let_an_admin_assign_the_same_owners(client, org):
+    """GIVEN an admin, an active CSM, a deactivated CSM and another admin WHEN each is made an
+    account's owner on the page, through the API and by a CSV import THEN all three accept the
+    active CSM and refuse the other two (one rule: accounts.selectors.account_owner_choices)."""
+    account = org.accounts["csm_a1"][0]
+    gone = factories.UserFactory(username="gone", role=Role.CSM, is_active=False)
+    other_admin = factories.UserFactory(username="root2", role=Role.ADMIN)
+    client.force_login(org.admin)
+    choices = client.get(reverse("accounts:edit", args=[account.pk])).context["form"]
+    choices = set(choices.fields["owner"].queryset)
+    api = token_client(org.admin)
+    for owner, allowed in ((org.csm_b1, True), (gone, False), (other_admin, False)):
+        assert (owner in choices) is allowed, owner
+        response = api.patch(f"/api/v1/accounts/{account.pk}/", {"owner": owner.pk}, format="json")
+        assert (response.status_code == 200) is allowed, (owner, response.json())
+        report = csv_import(
+            kind="accounts",
+            content=f"external_id,name,owner\n{account.external_id},X,{owner.username}\n",
+            user=org.admin,
+        )
+        assert report.committed is allowed, (owner, report.errors)
+        if not allowed:
+            assert "owner" in report.errors[0]["errors"]
