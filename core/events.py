@@ -61,6 +61,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from .retry import retry_backoff
+
 logger = logging.getLogger(__name__)
 _handlers: dict[str, list[Callable[..., None]]] = defaultdict(list)
 
@@ -125,10 +127,6 @@ def outbox_dispatch(ids: Iterable[int]) -> None:
         logger.warning("outbox: %d event(s) left for the sweeper (%s)", len(ids), exc)
 
 
-def _retry_delay(attempt: int) -> timedelta:
-    return timedelta(seconds=min(settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** (attempt - 1), 3600))
-
-
 def outbox_message_process(*, message_id: int) -> str:
     """Run one pending outbox row's subscriber in the transaction that marks it done.
 
@@ -162,7 +160,11 @@ def outbox_message_process(*, message_id: int) -> str:
                 if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
                     message.status = OutboxStatus.FAILED
                 else:
-                    message.available_at = now + _retry_delay(message.attempts)
+                    message.available_at = now + retry_backoff(
+                        message.attempts,
+                        base_seconds=settings.OUTBOX_RETRY_BASE_SECONDS,
+                        cap_seconds=3600,
+                    )
             else:
                 message.status, message.processed_at = OutboxStatus.DONE, now
                 message.last_error = ""

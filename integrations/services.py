@@ -21,6 +21,7 @@ from core.api.scopes import Scope
 from core.event_catalog import event_data, event_type
 from core.privacy import ErasureTerms, rows_redact
 from core.retention import rows_purge
+from core.retry import retry_backoff
 
 from .models import (
     ApiToken,
@@ -229,8 +230,10 @@ def webhook_ctas_handler(*, ctas: list[dict]) -> None:
 
 def webhook_retry_delay(attempt: int) -> int:
     """Seconds before retry number `attempt` (1-based): exponential back-off, capped."""
-    base = settings.WEBHOOK_RETRY_BASE_SECONDS
-    return min(base * 2 ** (attempt - 1), 6 * 3600)
+    wait = retry_backoff(
+        attempt, base_seconds=settings.WEBHOOK_RETRY_BASE_SECONDS, cap_seconds=6 * 3600
+    )
+    return int(wait.total_seconds())
 
 
 def _delivery_claim(delivery_id: int, attempt: int | None) -> bool:

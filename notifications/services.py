@@ -25,6 +25,7 @@ from django.utils.text import Truncator
 from accounts.models import Account
 from core import formatting as fmt
 from core.privacy import ErasureTerms, rows_redact
+from core.retry import retry_backoff
 from success.models import Cta, CtaNote, RuleKey
 from users.models import Role, User
 
@@ -523,7 +524,11 @@ def notification_emails_send(*, limit: int | None = None) -> dict[str, int]:
                 row.email_attempts += 1
                 gave_up = row.email_attempts >= settings.NOTIFY_EMAIL_MAX_ATTEMPTS
                 row.email_status = EmailStatus.FAILED if gave_up else EmailStatus.PENDING
-                row.email_due_at = now + _backoff(row.email_attempts)
+                row.email_due_at = now + retry_backoff(
+                    row.email_attempts,
+                    base_seconds=settings.NOTIFY_EMAIL_RETRY_BASE_SECONDS,
+                    cap_seconds=3600,
+                )
                 row.email_claimed_until = None
                 row.email_error = f"{type(exc).__name__}: {exc}"[:1000]
                 failed.append(row)
@@ -557,12 +562,6 @@ def _outcomes_save(sent: list[int], failed: list[Notification]) -> None:
                 "email_error",
             ],
         )
-
-
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(
-        seconds=min(settings.NOTIFY_EMAIL_RETRY_BASE_SECONDS * 2 ** (attempts - 1), 3600)
-    )
 
 
 # --- privacy ----------------------------------------------------------------------------------
