@@ -32,3 +32,17 @@ class ShareLinkQuerySet(models.QuerySet):
         """Links a customer can still open: not revoked and not expired."""
         now = now or timezone.now()
         return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+
+
+class ShareLinkState:
+    """A share link's state, read the same on every share-link model (with ShareLinkQuerySet)."""
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "live" if self.expires_at > timezone.now() else "expired"

@@ -2,12 +2,11 @@
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
-from core.share_tokens import ShareLinkQuerySet
+from core.share_tokens import ShareLinkQuerySet, ShareLinkState
 
 
-class ScorecardShare(models.Model):
+class ScorecardShare(ShareLinkState, models.Model):
     """A read-only, expiring, revocable link to one account's customer-facing scorecard.
 
     The token itself is shown once, when the link is created; only its digest is stored.
@@ -45,13 +44,3 @@ class ScorecardShare(models.Model):
 
     def __str__(self) -> str:
         return f"share {self.token_hint}… of account {self.account_id}"
-
-    @property
-    def is_live(self) -> bool:
-        return self.revoked_at is None and self.expires_at > timezone.now()
-
-    @property
-    def status(self) -> str:
-        if self.revoked_at is not None:
-            return "revoked"
-        return "live" if self.expires_at > timezone.now() else "expired"

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from core.share_tokens import ShareLinkQuerySet
+from core.share_tokens import ShareLinkQuerySet, ShareLinkState
 
 # The success vector compares the share of steps done with the share that should be done by now
 # (steps whose due date has passed). gap = expected - progress:
@@ -272,7 +272,7 @@ class PlanStep(_StepFields):
         return self.completed_on is not None and self.completed_on > self.due_on
 
 
-class PlanShare(models.Model):
+class PlanShare(ShareLinkState, models.Model):
     """A read-only, expiring, revocable link that shows a plan to the customer without a login.
 
     The token itself is shown once, when the link is created; only its digest is stored. Fields
@@ -297,13 +297,3 @@ class PlanShare(models.Model):
 
     def __str__(self) -> str:
         return f"share of plan {self.plan_id} until {self.expires_at:%Y-%m-%d}"
-
-    @property
-    def is_live(self) -> bool:
-        return self.revoked_at is None and self.expires_at > timezone.now()
-
-    @property
-    def status(self) -> str:
-        if self.revoked_at is not None:
-            return "revoked"
-        return "live" if self.expires_at > timezone.now() else "expired"
