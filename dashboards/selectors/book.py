@@ -25,7 +25,7 @@ BAND_DROP_DAYS = 7
 
 DECAY_ALERT_Q = Q(decay_status__in=["decaying", "in_decay"])
 # Worst decay first, the larger account first among equals: the order of the partial index
-# dashboards_account_decay_idx (migration 0002), shared with the portfolio's watchlist.
+# dashboards_account_decay_idx (declared on Account), shared with the portfolio's watchlist.
 DECAY_ORDER = (F("decay_score").desc(nulls_last=True), "-arr", "name")
 
 # Sort key in the URL -> model field. Every one of these fields is indexed or cheap to sort.

@@ -36,7 +36,7 @@ def snapshots_upsert(*, results: list[AccountHealth], run_id: int | None) -> int
     same rows again instead of duplicates."""
     if not results:
         return 0
-    return _snapshots_upsert_postgres(results, run_id, timezone.now())
+    return _snapshots_copy_upsert(results, run_id, timezone.now())
 
 
 SNAPSHOT_COLUMNS = [
@@ -86,7 +86,7 @@ def _json_copy_text(value) -> str:
 
 
 @transaction.atomic
-def _snapshots_upsert_postgres(results: list[AccountHealth], run_id, now) -> int:
+def _snapshots_copy_upsert(results: list[AccountHealth], run_id, now) -> int:
     """The same upsert as bulk_create(update_conflicts=True), as COPY into a session temp
     table + one INSERT ... SELECT ... ON CONFLICT: no per-value SQL literals to build or
     parse (a 2,000-row VALUES list of 3 KB JSON documents costs more than the insert)."""
@@ -192,7 +192,7 @@ def accounts_current_update(*, results: list[AccountHealth]) -> int:
     ]
     if not fresh:
         return 0
-    _accounts_update_postgres(fresh)
+    _accounts_copy_update(fresh)
     return len(fresh)
 
 
@@ -200,7 +200,7 @@ ACCOUNT_STAGE_TABLE = "healthscores_account_stage"
 
 
 @transaction.atomic
-def _accounts_update_postgres(results: list[AccountHealth]) -> None:
+def _accounts_copy_update(results: list[AccountHealth]) -> None:
     """COPY the new values into a session temp table, then one UPDATE ... FROM it (neither
     bulk_update's CASE chains nor a VALUES list of 20,000 literals to parse)."""
     table = Account._meta.db_table
