@@ -173,5 +173,12 @@ class NotificationPreference(models.Model):
         return f"preferences of {self.user_id}"
 
     @property
+    def quiet_hours(self) -> dict | None:
+        """The quiet-hours window as one value ({"start", "end"}), or None when there is none."""
+        if self.quiet_hours_start is None or self.quiet_hours_end is None:
+            return None
+        return {"start": self.quiet_hours_start, "end": self.quiet_hours_end}
+
+    @property
     def zone_name(self) -> str:
         return self.time_zone or settings.TIME_ZONE

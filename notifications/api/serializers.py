@@ -84,6 +84,23 @@ class ClockTimeField(serializers.TimeField):
         return super().to_internal_value(value)
 
 
+class QuietHoursSerializer(ApiSerializer):
+    """A window of local time during which e-mails wait: both ends are required, so a window is
+    given whole or not at all (null); equal ends mean no window."""
+
+    start = ClockTimeField(help_text="Local time (HH:MM) quiet hours begin.")
+    end = ClockTimeField(help_text="Local time (HH:MM) quiet hours end (the next day if earlier).")
+
+    def validate(self, attrs):
+        # Required in a PATCH too: DRF relaxes `required` for nested fields of a partial update.
+        missing = [name for name in ("start", "end") if name not in attrs]
+        if missing:
+            raise serializers.ValidationError(
+                {name: [self.error_messages["required"]] for name in missing}
+            )
+        return attrs
+
+
 class NotificationPreferenceSerializer(ApiModelSerializer):
     """Which kinds you get in the app and by e-mail, the digest, and quiet hours (held e-mails
     are sent when they end; in-app notifications are recorded at once)."""
@@ -95,11 +112,9 @@ class NotificationPreferenceSerializer(ApiModelSerializer):
     digest_enabled = StrictBooleanField(
         help_text="The daily digest (CSMs) or weekly digest (managers) by e-mail."
     )
-    quiet_hours_start = ClockTimeField(
-        allow_null=True, help_text="Local time (HH:MM) quiet hours begin; null: none."
-    )
-    quiet_hours_end = ClockTimeField(
-        allow_null=True, help_text="Local time (HH:MM) quiet hours end; null: none."
+    quiet_hours = QuietHoursSerializer(
+        allow_null=True,
+        help_text="When e-mails wait, in `time_zone`: both ends, or null for none.",
     )
     time_zone = serializers.ChoiceField(
         choices=[("", "The site's time zone"), *((z, z) for z in sorted(time_zone_names()))],
@@ -109,21 +124,12 @@ class NotificationPreferenceSerializer(ApiModelSerializer):
 
     class Meta:
         model = NotificationPreference
-        fields = [
-            "in_app_kinds",
-            "email_kinds",
-            "digest_enabled",
-            "quiet_hours_start",
-            "quiet_hours_end",
-            "time_zone",
-        ]
+        fields = ["in_app_kinds", "email_kinds", "digest_enabled", "quiet_hours", "time_zone"]
 
     def validate(self, attrs):
-        start = attrs.get("quiet_hours_start", getattr(self.instance, "quiet_hours_start", None))
-        end = attrs.get("quiet_hours_end", getattr(self.instance, "quiet_hours_end", None))
-        if (start is None) != (end is None):
-            missing = "quiet_hours_end" if start is not None else "quiet_hours_start"
-            raise serializers.ValidationError(
-                {missing: ["Give both ends of the quiet hours, or neither (null)."]}
-            )
+        # The window is one value in the API and two columns in the table.
+        if "quiet_hours" in attrs:
+            window = attrs.pop("quiet_hours") or {}
+            attrs["quiet_hours_start"] = window.get("start")
+            attrs["quiet_hours_end"] = window.get("end")
         return attrs

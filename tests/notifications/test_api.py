@@ -63,28 +63,42 @@ def test_preferences_start_from_the_defaults_and_patch_is_typed(api, org):
         "in_app_kinds": Kind.alerts(),
         "email_kinds": Kind.alerts(),
         "digest_enabled": True,
-        "quiet_hours_start": None,
-        "quiet_hours_end": None,
+        "quiet_hours": None,
         "time_zone": "",
     }
     changed = api.patch(
         "/api/v1/notification-preferences/",
         {
             "email_kinds": ["mention", "band_red", "band_red"],
-            "quiet_hours_start": "22:00",
-            "quiet_hours_end": "06:30",
+            "quiet_hours": {"start": "22:00", "end": "06:30"},
             "time_zone": "America/New_York",
         },
         format="json",
     )
     assert changed.status_code == 200, changed.json()
     assert changed.json()["email_kinds"] == ["band_red", "mention"]
-    assert changed.json()["quiet_hours_end"] == "06:30"
+    assert changed.json()["quiet_hours"] == {"start": "22:00", "end": "06:30"}
     saved = NotificationPreference.objects.get(user=org.csm_a1)
     assert saved.time_zone == "America/New_York" and saved.in_app_kinds == Kind.alerts()
     # Someone else's preferences are untouched and still the defaults.
     other = token_client(org.csm_a2).get("/api/v1/notification-preferences/").json()
-    assert other["quiet_hours_start"] is None
+    assert other["quiet_hours"] is None
+
+
+def test_quiet_hours_are_one_value_kept_by_other_changes_and_cleared_with_null(api, org):
+    """GIVEN a stored quiet-hours window
+    WHEN a PATCH changes another field, then a PATCH sends quiet_hours null
+    THEN the window survives the first and is gone after the second (a half window cannot be
+    sent: the schema's object needs both ends)."""
+    url = "/api/v1/notification-preferences/"
+    window = {"start": "21:30", "end": "07:00"}
+    assert api.patch(url, {"quiet_hours": window}, format="json").json()["quiet_hours"] == window
+    kept = api.patch(url, {"digest_enabled": False}, format="json")
+    assert kept.status_code == 200 and kept.json()["quiet_hours"] == window
+    cleared = api.patch(url, {"quiet_hours": None}, format="json")
+    assert cleared.status_code == 200 and cleared.json()["quiet_hours"] is None
+    saved = NotificationPreference.objects.get(user=org.csm_a1)
+    assert saved.quiet_hours_start is None and saved.quiet_hours_end is None
 
 
 @pytest.mark.parametrize(
@@ -96,8 +110,11 @@ def test_preferences_start_from_the_defaults_and_patch_is_typed(api, org):
         ({"in_app_kinds": ["daily_digest"]}, "in_app_kinds"),
         ({"digest_enabled": "yes"}, "digest_enabled"),
         ({"time_zone": "Mars/Olympus"}, "time_zone"),
-        ({"quiet_hours_start": "25:00", "quiet_hours_end": "07:00"}, "quiet_hours_start"),
-        ({"quiet_hours_start": "22:00"}, "quiet_hours_end"),
+        ({"quiet_hours": {"start": "25:00", "end": "07:00"}}, "quiet_hours"),
+        ({"quiet_hours": {"start": "22:00"}}, "quiet_hours"),
+        ({"quiet_hours": {"start": "22:00", "end": "07:00", "zone": "UTC"}}, "quiet_hours"),
+        ({"quiet_hours": "22:00-07:00"}, "quiet_hours"),
+        ({"quiet_hours_start": "22:00"}, "quiet_hours_start"),
     ],
 )
 def test_bad_preferences_are_a_400_naming_the_field(api, body, field):
