@@ -87,7 +87,14 @@ class WebhookViewSet(ApiModelViewSet):
             raise Conflict(" ".join(exc.messages)) from None
         return Response(WebhookDeliverySerializer(replay).data, status=status.HTTP_201_CREATED)
 
-    @action(detail=True, methods=["get"], serializer_class=WebhookDeliverySerializer)
+    # No filter backends: the webhook list's `ordering` would otherwise steer the cursor, which
+    # pages by the view's ordering (id, oldest first) instead of the log's newest first.
+    @action(
+        detail=True,
+        methods=["get"],
+        serializer_class=WebhookDeliverySerializer,
+        filter_backends=[],
+    )
     def deliveries(self, request, pk=None):
         webhook = self.get_object()
         queryset = WebhookDelivery.objects.filter(webhook=webhook).order_by("-id")

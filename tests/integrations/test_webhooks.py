@@ -214,3 +214,25 @@ def test_a_score_runs_batched_alerts_are_delivered_one_per_alert_under_their_own
         "to_band": "yellow",
         "score": 55,
     }
+
+
+def test_the_delivery_log_lists_newest_first_across_pages_whatever_the_webhooks_ordering(org):
+    """GIVEN a webhook with three deliveries WHEN an admin reads its log a page at a time
+    (with or without the webhook list's ordering parameter) THEN the newest comes first, as
+    documented (the list's `ordering` is not a parameter of the log, so it changes nothing)."""
+    from tests.api.conftest import token_client
+
+    hook = webhook_create(name="Log", url="https://crm.example.com/hook", events=["cta.opened"])
+    made = [
+        WebhookDelivery.objects.create(webhook=hook, event="cta.opened", payload={}).pk
+        for _ in range(3)
+    ]
+    api = token_client(org.admin)
+    url = f"/api/v1/webhooks/{hook.pk}/deliveries/"
+    first = api.get(url, {"page_size": 2}).json()
+    second = api.get(url, {"page_size": 2, "cursor": first["next_cursor"]}).json()
+    listed = [d["id"] for d in first["results"] + second["results"]]
+    assert listed == sorted(made, reverse=True)
+    ordered = api.get(url, {"ordering": "name"})
+    assert ordered.status_code == 200
+    assert [d["id"] for d in ordered.json()["results"]] == sorted(made, reverse=True)
