@@ -14,14 +14,19 @@
    order, as one bash script against the server (docs/API.md's base URL replaced by the live
    one, `$CSP` set to the admin's token); each curl must answer the status its `# NNN`
    comment documents (2xx where none is given).
+6. (Last: some of them delete.) The hostile requests of tests/api/hostile.py (deep, invalid
+   Unicode and NUL-laden bodies, bad cursors and page sizes, wrong content types, odd paths,
+   every method on every path) go over real sockets with the admin's token: every answer must
+   be JSON in the documented error shape, none a 5xx, an undeclared method a 405.
 
 Environment: DATABASE_URL names the server; CONTRACT_MAX_EXAMPLES (default 6) bounds the
-examples per operation and phase, CONTRACT_SKIP (comma list of fuzz, client, docs) leaves a
-part out while working on another. Reports go to artifacts/contract/.
+examples per operation and phase, CONTRACT_SKIP (comma list of fuzz, client, docs, hostile)
+leaves a part out while working on another. Reports go to artifacts/contract/.
 """
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import resource
@@ -40,6 +45,9 @@ import psycopg2
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.api.hostile import hostile_requests, problem  # noqa: E402 - needs ROOT on the path
+
 ARTIFACTS = ROOT / "artifacts" / "contract"
 BIN = Path(sys.executable).parent
 MAX_EXAMPLES = os.environ.get("CONTRACT_MAX_EXAMPLES", "6")
@@ -334,6 +342,54 @@ def docs_examples(base: str, token: str, env: dict) -> int:
     return ran
 
 
+def hostile(base: str, token: str) -> tuple[int, list[str]]:
+    """Send tests/api/hostile.py's requests to the live server; returns (sent, problems)."""
+    schema = requests.get(f"{base}/api/schema/?format=json", timeout=30).json()
+    some = requests.get(
+        f"{base}/api/v1/accounts/?page_size=1",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    ).json()["results"][0]
+    fill = {
+        "account_pk": str(some["id"]),
+        "external_id": some["external_id"] or "none",
+        "id": "1",
+        "step_pk": "1",
+        "delivery_id": "1",
+    }
+    port = int(urlparse(base).port)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    sent, problems = 0, []
+    for request in hostile_requests(schema, fill=fill):
+        target = request.wire_path() + (f"?{request.query_string()}" if request.query else "")
+        headers = {"Authorization": f"Bearer {token}", "Connection": "keep-alive"}
+        if request.content_type:
+            headers["Content-Type"] = request.content_type
+        body = request.body_bytes()
+        try:
+            connection.request(request.method, target, body=body, headers=headers)
+            response = connection.getresponse()
+            content = response.read()
+        except (http.client.HTTPException, OSError) as exc:
+            problems.append(f"{request.describe()}: {type(exc).__name__}: {exc}")
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            continue
+        sent += 1
+        wrong = problem(request, response.status, response.getheader("Content-Type", ""), content)
+        if wrong:
+            problems.append(f"{request.describe()}: {wrong}")
+        if response.getheader("Connection", "").lower() == "close":
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.close()
+    (ARTIFACTS / "hostile.txt").write_text(
+        f"{sent} hostile requests answered, {len(problems)} problems\n" + "\n".join(problems)
+    )
+    log(f"hostile requests: {sent} answered, {len(problems)} problems")
+    return sent, problems
+
+
 def _balanced(command: str) -> bool:
     """Whether the quotes and parentheses of a (possibly multi-line) shell command are closed."""
     try:
@@ -456,6 +512,14 @@ def main() -> None:
                         f"schemathesis ({label} token) exited {code}: see "
                         f"artifacts/contract/schemathesis-{label}.txt"
                     )
+        if "hostile" not in SKIP:
+            sent, problems = hostile(base, tokens["admin"])
+            lines.append(f"hostile requests: {sent} answered, {len(problems)} problems")
+            if problems:
+                failures.append(
+                    f"{len(problems)} hostile requests got a 5xx, non-JSON or shapeless answer "
+                    "(artifacts/contract/hostile.txt): " + "; ".join(problems[:5])
+                )
     finally:
         gunicorn.send_signal(signal.SIGTERM)
         try:
