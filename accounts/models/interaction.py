@@ -70,7 +70,10 @@ class Interaction(models.Model):
         related_name="interactions",
     )
     summary = models.TextField(blank=True)
-    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    # Unique through Meta's constraint, not `unique=True`, which would also add a
+    # varchar_pattern_ops (LIKE) copy of the index that every bulk insert maintains and no
+    # query reads (interaction external ids are matched exactly).
+    external_id = models.CharField(max_length=100, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -86,6 +89,10 @@ class Interaction(models.Model):
             )
         ]
         constraints = [
+            # The name PostgreSQL gave the column's UNIQUE when it was `unique=True`.
+            models.UniqueConstraint(
+                fields=["external_id"], name="accounts_interaction_external_id_key"
+            ),
             models.CheckConstraint(
                 condition=Q(sentiment__gte=-2) & Q(sentiment__lte=2),
                 name="interaction_sentiment_range",
