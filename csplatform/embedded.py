@@ -26,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -257,12 +258,48 @@ def main(argv: list[str]) -> int:
         # A handler, not SIG_IGN: an ignored signal would stay ignored in CMD after exec.
         previous = signal.signal(signal.SIGINT, lambda *_: None)
         try:
-            child = subprocess.Popen(argv)  # noqa: S603 -- the developer's own command
+            # Output that goes to a pipe (`make run | tee run.log`) is relayed through this
+            # process, which outlives Ctrl-C: a reader that dies of the same Ctrl-C must not
+            # make CMD fail, or hang (honcho does), writing its shutdown lines to a dead pipe.
+            relayed = [stream for stream in (sys.stdout, sys.stderr) if not _is_terminal(stream)]
+            child = subprocess.Popen(  # noqa: S603 -- the developer's own command
+                argv,
+                stdout=subprocess.PIPE if sys.stdout in relayed else None,
+                stderr=subprocess.PIPE if sys.stderr in relayed else None,
+            )
             signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
+            relays = [
+                threading.Thread(target=_relay, args=(source, target.fileno()), daemon=True)
+                for source, target in ((child.stdout, sys.stdout), (child.stderr, sys.stderr))
+                if source is not None
+            ]
+            for relay in relays:
+                relay.start()
             code = child.wait()
+            for relay in relays:
+                relay.join(timeout=5)
             return 128 - code if code < 0 else code  # killed by signal N: 128 + N, as a shell
         finally:
             signal.signal(signal.SIGINT, previous)
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return os.isatty(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _relay(source, target_fd: int) -> None:
+    """Copy a child's output to ours as it comes; once ours is closed, keep draining it."""
+    open_ = True
+    for chunk in iter(lambda: source.read1(65536), b""):
+        while open_ and chunk:
+            try:
+                chunk = chunk[os.write(target_fd, chunk) :]
+            except OSError:  # the reader went away (EPIPE): discard the rest
+                open_ = False
+    source.close()
 
 
 def clean() -> None:

@@ -204,3 +204,22 @@ def test_the_embedded_launcher_runs_a_command_on_postgresql_18_and_stops_only_wh
     version, probe = result.stdout.split()
     assert version.startswith("18.") and probe == "1"
     assert (embedded.postgres_running(), embedded.valkey_running()) == running_before
+
+
+def test_the_embedded_launcher_outlives_a_reader_that_dies_of_the_same_ctrl_c():
+    """GIVEN `python -m csplatform.embedded -- CMD | tee log` WHEN the reader of the pipe goes
+    away (tee dies of the Ctrl-C that stops CMD) and CMD then writes its shutdown lines THEN CMD
+    writes on without an error and ends as it chose (honcho hung here, leaving everything up)."""
+    code = "import sys, time; time.sleep(1); print('x' * 200_000); sys.stdout.flush(); sys.exit(3)"
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "csplatform.embedded", "--", sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    launcher.stdout.close()  # the reader is gone before CMD writes
+    try:
+        assert launcher.wait(timeout=120) == 3
+    finally:
+        launcher.kill()
+    assert b"BrokenPipeError" not in launcher.stderr.read()
