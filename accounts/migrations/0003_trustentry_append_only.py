@@ -1,4 +1,4 @@
-"""On PostgreSQL the goodwill ledger is append-only in the database itself.
+"""The goodwill ledger is append-only in the database itself.
 
 A trigger rejects UPDATE, DELETE and TRUNCATE on accounts_trustentry, so even raw SQL cannot
 rewrite history. The only way around it is a deliberate whole-database `manage.py flush`
@@ -37,13 +37,11 @@ DROP FUNCTION IF EXISTS accounts_trustentry_append_only();
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
+    schema_editor.execute(FORWARD, params=None)
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
+    schema_editor.execute(BACKWARD, params=None)
 
 
 class Migration(migrations.Migration):

@@ -3,9 +3,8 @@
 - `account_id` alone on interactions, ledger entries and usage metrics: the composite
   (account, -occurred_at), (account, seq) / (account, occurred_at) and (account, metric, date)
   indexes start with account_id and serve the same lookups. Only the index goes: the foreign
-  key constraints stay as they are (a plain AlterField would drop and re-validate them, and on
-  SQLite rebuild the tables).
-- On PostgreSQL, the `varchar_pattern_ops` copy of the interaction external_id index that
+  key constraints stay as they are (a plain AlterField would drop and re-validate them).
+- The `varchar_pattern_ops` copy of the interaction external_id index that
   Django adds for LIKE on unique CharFields: nothing queries interaction external ids with
   LIKE, and field options cannot turn it off for a unique field.
 
@@ -25,16 +24,14 @@ EXTERNAL_ID_LIKE = "accounts_interaction_external_id_0a9403cb_like"
 
 
 def drop_like_index(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f'DROP INDEX IF EXISTS "{EXTERNAL_ID_LIKE}"')
+    schema_editor.execute(f'DROP INDEX IF EXISTS "{EXTERNAL_ID_LIKE}"')
 
 
 def restore_like_index(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            f'CREATE INDEX IF NOT EXISTS "{EXTERNAL_ID_LIKE}" '
-            f'ON "accounts_interaction" ("external_id" varchar_pattern_ops)'
-        )
+    schema_editor.execute(
+        f'CREATE INDEX IF NOT EXISTS "{EXTERNAL_ID_LIKE}" '
+        f'ON "accounts_interaction" ("external_id" varchar_pattern_ops)'
+    )
 
 
 class Migration(migrations.Migration):

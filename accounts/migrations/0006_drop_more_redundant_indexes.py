@@ -6,7 +6,7 @@
 - Accounts' `segment` index declared in Meta duplicated the segment foreign key's own index.
 - Accounts' `owner_id` foreign-key index: the (owner, name) index leads with owner_id. As in
   0005, only the index goes and the foreign key constraint stays (an AlterField would drop and
-  re-validate it, and rebuild the table on SQLite). The nightly run rewrites every account's
+  re-validate it). The nightly run rewrites every account's
   health fields, so each index on accounts is maintained 100,000 times a night.
 """
 

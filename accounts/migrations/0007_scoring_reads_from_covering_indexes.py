@@ -1,4 +1,4 @@
-"""On PostgreSQL, the indexes the nightly run reads an account's interactions and ledger
+"""The indexes the nightly run reads an account's interactions and ledger
 through also carry the columns it aggregates (INCLUDE), so it reads them without visiting the
 table: index-only scans instead of one heap page per row once an account's rows are spread
 over months of pages, as they are in a live system.
@@ -7,9 +7,8 @@ over months of pages, as they are in a live system.
   sentiment and id (the 90-day aggregates and the last-N mix);
 - the ledger's unique (account, seq) also carries points and occurred_at (balance, burn).
 
-The models keep declaring the plain index and constraint (same names, same keys): SQLite
-has no covering indexes, and the keys, which are what Django and the uniqueness rely on, do
-not change.
+The models kept declaring the plain index and constraint (same names, same keys) until
+0011 declared these covering ones on them.
 """
 
 from django.db import migrations
@@ -20,8 +19,6 @@ LEDGER_KEY = "trust_entry_seq_unique"
 
 def _swap(covering: bool):
     def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
         carried = " INCLUDE (category, minutes, work_type, sentiment, id)" if covering else ""
         schema_editor.execute(f"DROP INDEX {INTERACTION_INDEX}")
         schema_editor.execute(

@@ -1,7 +1,6 @@
 """Indexes on accounts_account that keep the dashboards' sorted, limited lists index-backed.
 
-PostgreSQL only (SQLite test databases are small): the quick-log account menu sorts by name,
-and the decay lists (home attention, portfolio watchlist) read accounts decaying or in decay
+The quick-log account menu sorts by name, and the decay lists (home attention, portfolio watchlist) read accounts decaying or in decay
 worst first.
 """
 
@@ -20,18 +19,6 @@ INDEXES = [
 ]
 
 
-class PostgresOnlySQL(migrations.RunSQL):
-    """RunSQL that does nothing on other databases."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("dashboards", "0001_initial"),
@@ -39,7 +26,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        PostgresOnlySQL(
+        migrations.RunSQL(
             sql=f"CREATE INDEX IF NOT EXISTS {name} {definition}",
             reverse_sql=f"DROP INDEX IF EXISTS {name}",
         )
