@@ -6,18 +6,19 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from users.models import Role, User
+from users.models import User
 
 from .models import Account, Contact, Interaction, Stage, Subscription, TrustEntry
 
 
 def account_owner_choices(*, user) -> QuerySet[User]:
     """Who `user` may make an account's owner, the one rule the account page, the API and the
-    CSV import apply: an admin any active CSM or manager, a manager themselves or an active
-    member of a team they lead, a CSM themselves."""
+    CSV import apply: an admin any active user (an account an admin creates is theirs until
+    they hand it on), a manager themselves or an active member of a team they lead, a CSM
+    themselves."""
     active = User.objects.filter(is_active=True)
     if user.is_admin_role:
-        return active.filter(role__in=[Role.CSM, Role.MANAGER])
+        return active
     if user.is_manager:
         return active.filter(Q(team__manager=user) | Q(pk=user.pk))
     return active.filter(pk=user.pk)

@@ -70,7 +70,7 @@ class AccountSerializer(ApiModelSerializer):
         required=False,
         help_text="The owning CSM's user id. Defaults to the caller on create. CSMs may only "
         "name themselves; managers themselves or a member of a team they lead; admins any "
-        "active CSM or manager.",
+        "active user.",
     )
     owner_username = StrictCharField(source="owner.username", read_only=True, default=None)
     custom_attributes = serializers.DictField(required=False)
