@@ -2,8 +2,11 @@
 
 import hashlib
 import secrets
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 
 # Longer input is never a token we issued; refusing it early avoids hashing junk.
@@ -33,6 +36,13 @@ class ShareLinkQuerySet(models.QuerySet):
         now = now or timezone.now()
         return self.filter(revoked_at__isnull=True, expires_at__gt=now)
 
+    def live_by_token(self, token: str):
+        """The live link a raw token from a URL opens, or None (unknown, expired or revoked
+        alike: a customer learns nothing about links that do not work)."""
+        if not share_token_is_plausible(token):
+            return None
+        return self.live().filter(token_digest=share_token_digest(token)).first()
+
 
 class ShareLinkState:
     """A share link's state, read the same on every share-link model (with ShareLinkQuerySet)."""
@@ -46,3 +56,18 @@ class ShareLinkState:
         if self.revoked_at is not None:
             return "revoked"
         return "live" if self.expires_at > timezone.now() else "expired"
+
+
+@dataclass(frozen=True)
+class CreatedShare:
+    """A new share link and its token (never stored: this is the one chance to show it)."""
+
+    share: Any
+    token: str
+
+
+def share_view_record(*, share) -> None:
+    """Count a customer's visit to a share link (one UPDATE, safe under concurrent views)."""
+    type(share)._default_manager.filter(pk=share.pk).update(
+        view_count=F("view_count") + 1, last_viewed_at=timezone.now()
+    )

@@ -1,30 +1,21 @@
 """Writes for dashboards: creating and revoking customer scorecard share links."""
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
 from core.retention import rows_purge
-from core.share_tokens import share_token_digest, share_token_new
+from core.share_tokens import CreatedShare, share_token_digest, share_token_new, share_view_record
 from users.models import User
 
 from .models import ScorecardShare
 
 MAX_SHARE_DAYS = 90
-
-
-@dataclass(frozen=True)
-class CreatedShare:
-    """A new share and its token (never stored: this is the one chance to show it)."""
-
-    share: ScorecardShare
-    token: str
 
 
 @transaction.atomic
@@ -58,9 +49,7 @@ def scorecard_share_revoke(*, share: ScorecardShare, revoked_by: User) -> Scorec
 
 def scorecard_share_record_view(*, share: ScorecardShare) -> None:
     """Count a customer's visit (one UPDATE, safe under concurrent views)."""
-    ScorecardShare.objects.filter(pk=share.pk).update(
-        view_count=F("view_count") + 1, last_viewed_at=timezone.now()
-    )
+    share_view_record(share=share)
 
 
 def scorecard_shares_purge(*, now=None) -> int:

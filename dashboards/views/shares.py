@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST
 from accounts.models import Account
 from core.exports import pdf_response
 from core.links import LinkUnavailable, customer_link
-from core.share_tokens import share_token_digest, share_token_is_plausible
 
 from ..forms import ShareCreateForm
 from ..models import ScorecardShare
@@ -92,14 +91,7 @@ def scorecard_pdf(request, pk: int):
 
 def _live_share(token: str) -> ScorecardShare:
     """The share behind a token, or 404 for unknown, expired and revoked links alike."""
-    if not share_token_is_plausible(token):
-        raise LinkUnavailable
-    share = (
-        ScorecardShare.objects.live()
-        .select_related("account__segment")
-        .filter(token_digest=share_token_digest(token))
-        .first()
-    )
+    share = ScorecardShare.objects.select_related("account__segment").live_by_token(token)
     if share is None:
         raise LinkUnavailable("This link has expired or was revoked.")
     return share

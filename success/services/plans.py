@@ -5,12 +5,12 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
 from core.retention import rows_purge
-from core.share_tokens import share_token_digest, share_token_is_plausible, share_token_new
+from core.share_tokens import CreatedShare, share_token_digest, share_token_new, share_view_record
 from success.models import (
     PlanShare,
     PlanStatus,
@@ -232,20 +232,20 @@ def plan_outcome_record(
 # --- sharing -------------------------------------------------------------------------------
 @transaction.atomic
 def plan_share_create(
-    *, plan: SuccessPlan, user=None, days: int = DEFAULT_SHARE_DAYS
-) -> tuple[PlanShare, str]:
-    """Create a read-only link for the customer; returns the share and its raw token (shown
-    once: only its digest is stored)."""
+    *, plan: SuccessPlan, created_by=None, days: int = DEFAULT_SHARE_DAYS
+) -> CreatedShare:
+    """Open a read-only link to the plan for the customer that expires after `days` (its raw
+    token is shown once: only its digest is stored)."""
     if not 1 <= days <= MAX_SHARE_DAYS:
         raise ValidationError({"days": [f"A link lasts 1 to {MAX_SHARE_DAYS} days."]})
     token = share_token_new()
     share = PlanShare.objects.create(
         plan=plan,
         token_digest=share_token_digest(token),
-        created_by=user,
+        created_by=created_by,
         expires_at=timezone.now() + timedelta(days=days),
     )
-    return share, token
+    return CreatedShare(share=share, token=token)
 
 
 @transaction.atomic
@@ -260,18 +260,9 @@ def plan_share_revoke(*, share: PlanShare) -> PlanShare:
 def plan_share_resolve(*, token: str) -> PlanShare | None:
     """The valid share for a raw token (counting the view), or None if unknown, expired or
     revoked."""
-    if not share_token_is_plausible(token):
-        return None
-    share = (
-        PlanShare.objects.select_related("plan__account__segment")
-        .filter(token_digest=share_token_digest(token))
-        .first()
-    )
-    if share is None or not share.is_live:
-        return None
-    PlanShare.objects.filter(pk=share.pk).update(
-        view_count=F("view_count") + 1, last_viewed_at=timezone.now()
-    )
+    share = PlanShare.objects.select_related("plan__account__segment").live_by_token(token)
+    if share is not None:
+        share_view_record(share=share)
     return share
 
 

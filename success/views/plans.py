@@ -242,10 +242,11 @@ def share_create(request, pk: int):
     if not form.is_valid():
         messages.error(request, "A link lasts between 1 and 365 days.")
         return redirect(plan)
-    share, token = services.plan_share_create(
-        plan=plan, user=request.user, days=form.cleaned_data["days"]
+    created = services.plan_share_create(
+        plan=plan, created_by=request.user, days=form.cleaned_data["days"]
     )
-    url = request.build_absolute_uri(reverse("success:shared_plan", args=[token]))
+    share = created.share
+    url = request.build_absolute_uri(reverse("success:shared_plan", args=[created.token]))
     messages.success(
         request,
         f"Share this link with the customer (shown once; valid until "

@@ -74,7 +74,7 @@ def test_a_plan_step_has_one_status_on_the_plan_page_the_share_and_the_scorecard
     factories.PlanStepFactory(
         plan=plan, title="Kick-off workshop", owner_side="customer", due_on=yesterday
     )
-    _, token = success_services.plan_share_create(plan=plan, user=org.csm_a1, days=7)
+    token = success_services.plan_share_create(plan=plan, created_by=org.csm_a1, days=7).token
     shared = client.get(reverse("success:shared_plan", args=[token])).content.decode()
     assert "Overdue" in shared and "To do" not in shared
     client.force_login(org.csm_a1)

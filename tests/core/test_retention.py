@@ -98,9 +98,9 @@ def test_share_links_go_once_expired_or_revoked_for_longer_than_the_retention(
     live = scorecard_share_create(account=account, created_by=org.csm_a1, days=90).share
     revoked = scorecard_share_create(account=account, created_by=org.csm_a1, days=90).share
     scorecard_share_revoke(share=revoked, revoked_by=org.csm_a1)
-    plan_short, _ = plan_share_create(plan=plan, user=org.csm_a1, days=1)
-    plan_live, _ = plan_share_create(plan=plan, user=org.csm_a1, days=90)
-    plan_revoked, _ = plan_share_create(plan=plan, user=org.csm_a1, days=90)
+    plan_short = plan_share_create(plan=plan, created_by=org.csm_a1, days=1).share
+    plan_live = plan_share_create(plan=plan, created_by=org.csm_a1, days=90).share
+    plan_revoked = plan_share_create(plan=plan, created_by=org.csm_a1, days=90).share
     plan_share_revoke(share=plan_revoked)
 
     time_machine.move_to(datetime(2028, 3, 30, 12, 0, tzinfo=UTC), tick=False)  # 30 days

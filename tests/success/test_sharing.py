@@ -30,8 +30,8 @@ def shared(csm):
         ladder_points=9,
     )
     factories.PlanStepFactory(plan=plan, title="Joint go-live review", owner_side="joint")
-    share, token = services.plan_share_create(plan=plan, user=csm, days=14)
-    return share, token
+    created = services.plan_share_create(plan=plan, created_by=csm, days=14)
+    return created.share, created.token
 
 
 def shared_url(token):
