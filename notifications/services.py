@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -142,6 +143,13 @@ def notifications_record(*, drafts: Iterable[Draft], now: datetime | None = None
             user_id__in=user_ids, key__in={r.key for r in rows}
         ).values_list("user_id", "key")
     )
+    for row in rows:
+        if row.cta_id and (row.user_id, row.key) in known:
+            # The CTA opened for an alert the person was already told about: their notification
+            # now names it too (it still leads to the account, whose page shows the CTA).
+            Notification.objects.filter(user_id=row.user_id, key=row.key, cta__isnull=True).update(
+                cta_id=row.cta_id
+            )
     rows = [r for r in rows if (r.user_id, r.key) not in known]
     if not rows:
         return 0
@@ -197,19 +205,7 @@ def _alert_drafts(alerts: list[dict]) -> list[Draft]:
             continue
         kind = _alert_kind(alert)
         as_of = alert.get("as_of") or timezone.localdate().isoformat()
-        if kind == Kind.BAND_RED:
-            title = f"{account['name']} dropped to Red"
-            body = (
-                f"Health fell from {fmt.label(alert.get('from_band'))} to Red"
-                f" (score {fmt.number(alert.get('score'))}) on {fmt.day(as_of)}."
-            )
-        else:
-            title = f"{account['name']} is {fmt.label(alert.get('to_status')).lower()}"
-            body = (
-                f"Decay went from {fmt.label(alert.get('from_status')).lower()} to"
-                f" {fmt.label(alert.get('to_status')).lower()}"
-                f" (decay score {fmt.number(alert.get('decay_score'))}) on {fmt.day(as_of)}."
-            )
+        title, body = _alert_text(kind, account["name"], alert, as_of)
         drafts.append(
             Draft(
                 user_id=account["owner_id"],
@@ -222,6 +218,20 @@ def _alert_drafts(alerts: list[dict]) -> list[Draft]:
             )
         )
     return drafts
+
+
+def _alert_text(kind: str, name: str, alert: dict, as_of: str) -> tuple[str, str]:
+    """The title and body of a red or decay alert (the CTA it opens says the same)."""
+    if kind == Kind.BAND_RED:
+        return f"{name} dropped to Red", (
+            f"Health fell from {fmt.label(alert.get('from_band'))} to Red"
+            f" (score {fmt.number(alert.get('score'))}) on {fmt.day(as_of)}."
+        )
+    return f"{name} is {fmt.label(alert.get('to_status')).lower()}", (
+        f"Decay went from {fmt.label(alert.get('from_status')).lower()} to"
+        f" {fmt.label(alert.get('to_status')).lower()}"
+        f" (decay score {fmt.number(alert.get('decay_score'))}) on {fmt.day(as_of)}."
+    )
 
 
 def _alert_kind(alert: dict) -> str | None:
@@ -272,28 +282,132 @@ def _cta_drafts(ctas: Iterable[Cta], *, kind_for, key_for, title_for) -> list[Dr
     return drafts
 
 
-def _opened_kind(cta: Cta) -> str:
+# A rule run that opens this many CTAs of one kind or more for one person tells them once,
+# with the list, instead of once per CTA (the first evaluation of a book opens dozens).
+CTA_GROUP_MIN = 4
+CTA_GROUP_NAMES = 5
+
+
+def _opened_alert(cta: Cta) -> dict | None:
+    """The health alert a CTA was opened for, when there is one: the CTA that a drop to red or
+    a worsening decay opens is the same news as the alert itself, so both go under the alert's
+    kind and key and the person is told once, whichever arrives first (the notification names
+    the CTA either way)."""
     rule = cta.rule.key if cta.rule_id else None
-    return Kind.RENEWAL if rule == RuleKey.RENEWAL_AT_RISK else Kind.CTA_ASSIGNED
+    evidence = cta.evidence or {}
+    if not evidence.get("as_of"):
+        return None
+    if rule == RuleKey.BAND_DROPPED:
+        alert = {**evidence, "event": "health.band_changed"}
+    elif rule == RuleKey.DECAY and "to_status" in evidence:
+        alert = {**evidence, "event": "health.decay_alert"}
+    else:
+        return None
+    kind = _alert_kind(alert)
+    return (
+        {**alert, "kind": kind, "key": f"{kind}:{cta.account_id}:{alert['as_of']}"}
+        if kind
+        else None
+    )
 
 
-def _opened_title(cta: Cta, kind: str) -> str:
+def _opened_drafts(ctas: list[Cta]) -> list[Draft]:
+    drafts = []
+    for cta in ctas:
+        alert = _opened_alert(cta)
+        if alert:
+            title, body = _alert_text(alert["kind"], cta.account.name, alert, alert["as_of"])
+            kind, key = alert["kind"], alert["key"]
+            body = f"{body} A CTA is open for it, due {fmt.day(cta.due_on)}."
+        elif cta.rule_id and cta.rule.key == RuleKey.RENEWAL_AT_RISK:
+            kind, key = Kind.RENEWAL, f"cta_opened:{cta.pk}"
+            title = (
+                f"Renewal at risk: {cta.account.name} renews {fmt.day(cta.account.renewal_date)}"
+            )
+            body = f"{cta.reason} Due {fmt.day(cta.due_on)}."
+        else:
+            kind, key = Kind.CTA_ASSIGNED, f"cta_opened:{cta.pk}"
+            title = f"New CTA for {cta.account.name}: {cta.title}"
+            body = f"{cta.reason} Due {fmt.day(cta.due_on)}."
+        drafts.append(
+            Draft(
+                user_id=cta.owner_id,
+                kind=kind,
+                key=key,
+                title=title[:200],
+                body=body.strip(),
+                # An alert leads to the account (the news is about it; its page shows the CTA),
+                # whichever of the two arrived first.
+                link=_account_link(cta.account_id) if alert else cta.get_absolute_url(),
+                account_id=cta.account_id,
+                cta_id=cta.pk,
+            )
+        )
+    return drafts
+
+
+def _opened_group(owner_id: int, kind: str, ctas: list[Cta]) -> Draft:
+    """One notification for many CTAs of one kind opened for one person by one rule run."""
+    ctas = sorted(ctas, key=lambda cta: (cta.due_on, cta.account.name, cta.pk))
     if kind == Kind.RENEWAL:
-        return f"Renewal at risk: {cta.account.name} renews {fmt.day(cta.account.renewal_date)}"
-    return f"New CTA for {cta.account.name}: {cta.title}"
+        title = f"{len(ctas)} renewals at risk in your book"
+        names = [f"{c.account.name} renews {fmt.day(c.account.renewal_date)}" for c in ctas]
+        query = {"rule": RuleKey.RENEWAL_AT_RISK}
+    else:
+        rules = {cta.title for cta in ctas}
+        title = f"{len(ctas)} new CTAs" + (
+            f": {next(iter(rules))}" if len(rules) == 1 else " in your book"
+        )
+        names = [
+            c.account.name if len(rules) == 1 else f"{c.account.name} ({c.title})" for c in ctas
+        ]
+        query = {"rule": ctas[0].rule.key} if len(rules) == 1 and ctas[0].rule_id else {}
+    shown = "; ".join(names[:CTA_GROUP_NAMES])
+    more = len(names) - CTA_GROUP_NAMES
+    body = (
+        f"{shown}{f'; and {more} more' if more > 0 else ''}. First due {fmt.day(ctas[0].due_on)}."
+    )
+    link = (
+        reverse("success:cta_list") + "?" + urlencode({**query, "mine": "true", "status": "live"})
+    )
+    return Draft(
+        user_id=owner_id,
+        kind=kind,
+        # The same CTAs (a retried event) make the same key: told once.
+        key=f"ctas_opened:{kind}:{','.join(str(c.pk) for c in sorted(ctas, key=lambda c: c.pk))}"[
+            :200
+        ],
+        title=title,
+        body=body,
+        link=link,
+    )
 
 
 def ctas_opened_notify(*, cta_ids: Iterable[int]) -> int:
-    """Tell each CTA's owner it is theirs (a near renewal that is not green has its own kind)."""
-    ctas = Cta.objects.filter(pk__in=list(cta_ids)).select_related("account", "rule")
-    return notifications_record(
-        drafts=_cta_drafts(
-            ctas,
-            kind_for=_opened_kind,
-            key_for=lambda cta, kind: f"cta_opened:{cta.pk}",
-            title_for=_opened_title,
-        )
+    """Tell each CTA's owner it is theirs: a near renewal that is not green has its own kind,
+    a CTA opened for a red or decay alert is that alert (told once), and many CTAs of one kind
+    opened together for one person are one notification with the list."""
+    ctas = Cta.objects.filter(pk__in=list(cta_ids), owner__isnull=False).select_related(
+        "account", "rule"
     )
+    single, grouped = [], {}
+    for cta in ctas:
+        if _opened_alert(cta):
+            single.append(cta)
+            continue
+        kind = (
+            Kind.RENEWAL
+            if cta.rule_id and cta.rule.key == RuleKey.RENEWAL_AT_RISK
+            else Kind.CTA_ASSIGNED
+        )
+        grouped.setdefault((cta.owner_id, kind), []).append(cta)
+    drafts = []
+    for (owner_id, kind), group in grouped.items():
+        if len(group) >= CTA_GROUP_MIN:
+            drafts.append(_opened_group(owner_id, kind, group))
+        else:
+            single.extend(group)
+    return notifications_record(drafts=drafts + _opened_drafts(single))
 
 
 def on_cta_opened(*, cta_id: int, **_) -> None:

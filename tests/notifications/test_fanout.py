@@ -13,13 +13,14 @@ from core import formatting as fmt
 from core.models import OutboxMessage, OutboxStatus
 from notifications.models import EmailStatus, Kind, Notification, NotificationPreference
 from notifications.services import (
+    ctas_opened_notify,
     ctas_overdue_notify,
     notification_emails_send,
     on_alerts_raised,
     quiet_hours_end,
 )
-from success.models import InterventionRule, RuleKey
-from success.services.interventions import cta_open
+from success.models import Cta, InterventionRule, RuleKey
+from success.services.interventions import cta_open, ctas_open_many
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +44,8 @@ def test_a_drop_to_red_reaches_the_owner_once_though_the_event_is_delivered_twic
 ):
     """GIVEN csm_a1's account WHEN a score run's alerts say it dropped to red, and the outbox
     row is processed a second time (a retried task) THEN csm_a1 has one notification and one
-    e-mail; nobody else has any."""
+    e-mail — the band-drop CTA the same alert opens is the same news, so the notification
+    names it instead of arriving a second time — and nobody else has any."""
     account = org.accounts["csm_a1"][0]
     with django_capture_on_commit_callbacks(execute=True):
         events.publish("health.alerts_raised", alerts=[band_drop(account)])
@@ -54,20 +56,16 @@ def test_a_drop_to_red_reaches_the_owner_once_though_the_event_is_delivered_twic
     with django_capture_on_commit_callbacks(execute=True):
         events.outbox_message_process(message_id=row.pk)
 
-    # (the band-drop CTA the success app opens is announced too, as an assignment)
-    notification = Notification.objects.get(kind=Kind.BAND_RED)
-    assert notification.user == org.csm_a1
+    notification = Notification.objects.get()
+    cta = Cta.objects.get(account=account, rule__key=RuleKey.BAND_DROPPED)
+    assert (notification.user, notification.kind) == (org.csm_a1, Kind.BAND_RED)
     assert notification.title == f"{account.name} dropped to Red"
-    assert notification.body == (
+    assert notification.body.startswith(
         f"Health fell from Green to Red (score 31) on {fmt.day(timezone.localdate())}."
     )
-    assert notification.link == f"/accounts/{account.pk}/"
-    assert set(Notification.objects.values_list("user", "kind")) == {
-        (org.csm_a1.pk, Kind.BAND_RED),
-        (org.csm_a1.pk, Kind.CTA_ASSIGNED),
-    }
-    red_mails = [m for m in mail.outbox if m.subject == notification.title]
-    assert [m.to for m in red_mails] == [[org.csm_a1.email]]
+    assert (notification.cta, notification.link) == (cta, f"/accounts/{account.pk}/")
+    assert [m.to for m in mail.outbox] == [[org.csm_a1.email]]
+    assert mail.outbox[0].subject == notification.title
     notification.refresh_from_db()
     assert notification.email_status == EmailStatus.SENT
 
@@ -373,3 +371,94 @@ def test_erasing_a_contact_redacts_them_from_notifications(org):
     _contact, counts = contact_erase(contact=contact, actor=org.admin)
     assert counts["notifications_redacted"] == 1
     assert Notification.objects.get().body == "“[erased] ([erased]) wants a call”"
+
+
+@pytest.mark.parametrize("alert_first", [True, False], ids=["alert-first", "cta-first"])
+@pytest.mark.parametrize("rule_key", [RuleKey.BAND_DROPPED, RuleKey.DECAY])
+def test_an_alert_and_the_cta_it_opens_are_one_notice_whichever_arrives_first(
+    org, rule_key, alert_first
+):
+    """GIVEN csm_a1's account dropped to red (or into decay) WHEN the alert's notification and
+    the CTA the alert opens reach the notifications app, in either order THEN csm_a1 has one
+    notification of the alert's kind, saying what happened, naming the CTA and leading to the
+    account (whose page shows the CTA)."""
+    account = org.accounts["csm_a1"][0]
+    today = timezone.localdate().isoformat()
+    if rule_key == RuleKey.BAND_DROPPED:
+        alert = band_drop(account, from_band="yellow")
+        kind, title = Kind.BAND_RED, f"{account.name} dropped to Red"
+    else:
+        alert = {
+            "event": "health.decay_alert",
+            "account_id": account.pk,
+            "as_of": today,
+            "from_status": "decaying",
+            "to_status": "in_decay",
+            "decay_score": 71,
+        }
+        kind, title = Kind.DECAY, f"{account.name} is in decay"
+    evidence = {k: v for k, v in alert.items() if k not in ("event", "account_id")}
+
+    def open_cta():
+        cta, _ = cta_open(
+            rule=InterventionRule.objects.get(key=rule_key),
+            account=account,
+            reason="What the rule says.",
+            evidence=evidence,
+        )
+        ctas_opened_notify(cta_ids=[cta.pk])
+        return cta
+
+    if alert_first:
+        on_alerts_raised(alerts=[alert])
+        cta = open_cta()
+    else:
+        cta = open_cta()
+        on_alerts_raised(alerts=[alert])
+
+    notification = Notification.objects.get()
+    assert (notification.user, notification.kind, notification.title) == (org.csm_a1, kind, title)
+    assert (notification.cta, notification.link) == (cta, f"/accounts/{account.pk}/")
+    if not alert_first:
+        assert notification.body.endswith(f"A CTA is open for it, due {fmt.day(cta.due_on)}.")
+
+
+def test_a_band_drop_to_yellow_is_a_new_cta_not_a_red_alert(org):
+    account = org.accounts["csm_a1"][0]
+    cta, _ = cta_open(
+        rule=InterventionRule.objects.get(key=RuleKey.BAND_DROPPED),
+        account=account,
+        reason="Health dropped from Green to Yellow.",
+        evidence={"from_band": "green", "to_band": "yellow", "as_of": "2026-12-05"},
+    )
+    ctas_opened_notify(cta_ids=[cta.pk])
+    notification = Notification.objects.get()
+    assert notification.kind == Kind.CTA_ASSIGNED
+    assert notification.title == f"New CTA for {account.name}: {cta.title}"
+
+
+def test_a_rule_run_opening_many_ctas_for_one_person_tells_them_once_with_the_list(org):
+    """GIVEN csm_a1 owns five accounts without value delivered lately and csm_a2 one WHEN the
+    rule run opens their CTAs (one batch) THEN csm_a1 gets one notification listing them,
+    linked to their live CTAs of that rule, and csm_a2 the usual one; a retried batch tells
+    nobody again."""
+    mine = [factories.AccountFactory(owner=org.csm_a1, name=f"Book {i}") for i in range(5)]
+    theirs = org.accounts["csm_a2"][0]
+    rule = InterventionRule.objects.get(key=RuleKey.NO_VALUE)
+    candidates = {
+        a.pk: (a.owner_id, f"No value for {a.name}.", {"as_of": timezone.localdate().isoformat()})
+        for a in [*mine, theirs]
+    }
+    assert ctas_open_many(rule=rule, candidates=candidates) == 6
+    ids = list(Cta.objects.values_list("pk", flat=True))
+    ctas_opened_notify(cta_ids=ids)
+    ctas_opened_notify(cta_ids=ids)  # the outbox retried the event
+
+    grouped = Notification.objects.get(user=org.csm_a1)
+    assert grouped.kind == Kind.CTA_ASSIGNED
+    assert grouped.title == f"5 new CTAs: {rule.get_key_display()}"
+    assert grouped.body.startswith("Book 0; Book 1; Book 2; Book 3; Book 4. First due ")
+    assert grouped.link == "/success/ctas/?rule=no_value&mine=true&status=live"
+    assert grouped.cta is None and grouped.account is None
+    single = Notification.objects.get(user=org.csm_a2)
+    assert single.title == f"New CTA for {theirs.name}: {rule.get_key_display()}"
