@@ -85,6 +85,8 @@ DEMO_STEPS = [
     "accounts.demo",
     "success.demo",
     "healthscores.demo",
+    # CTAs after today's scores: each quotes the figures it was opened on.
+    "success.demo:seed_ctas",
     "integrations.demo",
 ]
 

@@ -16,11 +16,16 @@ def plan_steps_check_overdue(today: str | None = None) -> int:
 
 
 @shared_task(name="success.tasks.interventions_evaluate")
-def interventions_evaluate_task(as_of: str) -> dict[str, int]:
-    """Run every intervention rule over all accounts as of a score run's date."""
+def interventions_evaluate_task(as_of: str, run_id: int | None = None) -> dict[str, int]:
+    """Run every intervention rule over all accounts as of a score run's date (not after a
+    back-fill or a run older than the newest: that is history)."""
     from success.services import interventions_evaluate
+    from success.services.interventions import run_is_current
 
-    return interventions_evaluate(as_of=date.fromisoformat(as_of))
+    day = date.fromisoformat(as_of)
+    if not run_is_current(run_id=run_id, as_of=day):
+        return {}
+    return interventions_evaluate(as_of=day)
 
 
 @shared_task(name="success.tasks.plan_shares_purge")

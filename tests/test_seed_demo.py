@@ -23,3 +23,22 @@ def test_seed_demo_twice_creates_the_same_organisation_once():
     assert alice.check_password("demo-pass-2026")
     assert Account.objects.for_user(alice).exists()
     assert Account.objects.exclude(owner=alice).filter(owner__team=alice.team).exists()
+
+
+def test_demo_ctas_quote_the_figures_of_today():
+    """GIVEN the demo seeded (plans, 40 days of scores, then the rules) THEN every rule-opened
+    CTA was seen today, not on a back-filled day, and a renewal CTA quotes the band the
+    account has (the rules ran after today's scores, not before them)."""
+    from django.utils import timezone
+
+    from success.models import Cta, RuleKey
+
+    call_command("seed_demo", "--accounts", "30", stdout=io.StringIO())
+    today = timezone.localdate().isoformat()
+    ctas = list(Cta.objects.filter(rule__isnull=False).select_related("account", "rule"))
+    assert ctas
+    assert {cta.evidence.get("as_of") for cta in ctas} == {today}
+    for cta in ctas:
+        if cta.rule.key == RuleKey.RENEWAL_AT_RISK and cta.account.health_band:
+            assert cta.evidence["health_band"] == cta.account.health_band
+            assert "not scored" not in cta.reason

@@ -469,9 +469,26 @@ def on_alerts_raised(*, alerts: list[dict], **_) -> None:
             ctas_open_many(rule=rules[key], candidates=candidates)
 
 
-def on_run_completed(*, as_of, **_) -> None:
+def on_run_completed(*, as_of, run_id=None, **_) -> None:
     """health.run_completed: evaluate every rule over all accounts (in a Celery task)."""
     from success.tasks import interventions_evaluate_task
 
     as_of = as_of if isinstance(as_of, str) else as_of.isoformat()
-    interventions_evaluate_task.delay(as_of=as_of)
+    interventions_evaluate_task.delay(as_of=as_of, run_id=run_id)
+
+
+def run_is_current(*, run_id: int | None, as_of: date) -> bool:
+    """Whether a finished score run is the portfolio as it stands, so the rules may act on it.
+
+    A back-fill (history rebuilt for past days), or any run older than one that has already
+    finished, is history: the rules read each account's current health, so evaluating them
+    "as of" that older day would open CTAs today that quote the old day's figures and dates.
+    """
+    from healthscores.models import RunStatus, RunTrigger, ScoreRun
+
+    finished = [RunStatus.COMPLETED, RunStatus.PARTIAL]
+    if run_id is not None:
+        run = ScoreRun.objects.filter(pk=run_id).only("trigger").first()
+        if run is not None and run.trigger == RunTrigger.BACKFILL:
+            return False
+    return not ScoreRun.objects.filter(as_of__gt=as_of, status__in=finished).exists()

@@ -380,6 +380,33 @@ def test_a_completed_score_run_evaluates_the_rules_over_all_accounts(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "history",
+    ["backfill", "older than a finished run"],
+)
+def test_a_run_that_is_history_opens_no_ctas(django_capture_on_commit_callbacks, history):
+    """GIVEN onboarding accounts of a bad fit WHEN a back-fill finishes for a past day, or a
+    run for a day older than one that already finished THEN no CTA opens: the rules read
+    today's health, and a CTA opened "as of" an old day would quote that day as news."""
+    from healthscores.models import RunStatus, RunTrigger, ScoreRun
+
+    factories.AccountFactory.create_batch(2, stage="onboarding", icp_good_fit=False)
+    past = TODAY - timedelta(days=30)
+    if history == "backfill":
+        run = ScoreRun.objects.create(
+            as_of=past, trigger=RunTrigger.BACKFILL, status=RunStatus.COMPLETED
+        )
+    else:
+        ScoreRun.objects.create(as_of=TODAY, trigger=RunTrigger.NIGHTLY, status=RunStatus.COMPLETED)
+        run = ScoreRun.objects.create(
+            as_of=past, trigger=RunTrigger.MANUAL, status=RunStatus.COMPLETED
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        events.publish("health.run_completed", run_id=run.pk, as_of=past.isoformat())
+    assert not Cta.objects.exists()
+
+
+@pytest.mark.django_db
 def test_evaluating_the_rules_is_set_based(django_assert_max_num_queries):
     for i in range(12):
         factories.AccountFactory(

@@ -23,8 +23,12 @@ class Command(BaseCommand):
         logging.getLogger("healthscores").setLevel(logging.WARNING)
         rng = random.Random(options["seed"])
         today = timezone.localdate()
-        # Each app that contributes demo data is listed in settings.DEMO_STEPS, in order.
-        for module_name in settings.DEMO_STEPS:
+        # Each app that contributes demo data is listed in settings.DEMO_STEPS, in order:
+        # "module" runs module.seed, "module:function" that function.
+        for step in settings.DEMO_STEPS:
+            module_name, _, function = step.partition(":")
             module = importlib.import_module(module_name)
-            module.seed(rng=rng, today=today, stdout=self.stdout, accounts=options["accounts"])
+            getattr(module, function or "seed")(
+                rng=rng, today=today, stdout=self.stdout, accounts=options["accounts"]
+            )
         print_logins(self.stdout)
