@@ -468,7 +468,7 @@ def _insight_tables(entry: dict) -> dict:
         _row("ICP fit", avg("icp_fit")),
         _row("Good ICP fit (% of accounts)", share("good_fit", "fit_known"), fmt="pct"),
         _row("Employees", avg("employees")),
-        _row("ARR", {g: float(v) for g, v in avg("arr").items() if v is not None}),
+        _row("ARR", {g: float(v) for g, v in avg("arr").items() if v is not None}, fmt="money"),
         _row("Plan steps completed", steps("done"), fmt="pct"),
         _row("Plan steps completed on time", steps("on_time"), fmt="pct"),
     ]

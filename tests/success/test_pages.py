@@ -322,6 +322,25 @@ def test_insights_compare_successful_and_unsuccessful_customers_per_segment(
 
 
 @pytest.mark.django_db
+def test_insights_write_money_and_large_numbers_for_people(client, org):
+    """GIVEN a successful account of 608,238.50 ARR and 19,967 employees and a churned one
+    WHEN the manager opens insights THEN ARR reads as money and numbers are grouped, never
+    `608238.5`."""
+    good, bad = org.accounts["csm_a1"]
+    SuccessPlan.objects.filter(account=good).delete()
+    factories.SuccessPlanFactory(
+        account=good, status="completed", closed_on=TODAY, objective_met=True
+    )
+    type(good).objects.filter(pk=good.pk).update(arr=608238.5, employee_count=19967)
+    type(bad).objects.filter(pk=bad.pk).update(stage="churned", arr=520156.3, employee_count=20)
+    client.force_login(org.manager_a)
+    html = client.get(reverse("success:insights")).content.decode()
+    assert "$608,238" in html and "$520,156" in html and "+$88,082" in html
+    assert "19,967" in html
+    assert "608238" not in html and "19967" not in html
+
+
+@pytest.mark.django_db
 def test_insights_name_health_measures_by_label_and_leave_out_missing_ones(client, org):
     """GIVEN two scored accounts whose latest snapshots are stored compact: ICP fits and
     value-adding work on record, but no goodwill ledger (a measure the default scorecard
