@@ -1,6 +1,7 @@
 """Forms for the account pages and the admin settings pages (parsing only; services write)."""
 
 import math
+from collections import Counter
 
 from django import forms
 from django.urls import reverse
@@ -43,7 +44,26 @@ class DateInput(forms.DateInput):
 
 
 def account_choices(user):
-    return Account.objects.for_user(user).only("pk", "name").order_by("name")
+    return (
+        Account.objects.for_user(user).only("pk", "name", "region", "external_id").order_by("name")
+    )
+
+
+def account_menu(accounts) -> list[tuple[int, str]]:
+    """(id, label) choices naming each account; two accounts of one name (a CRM's regional
+    subsidiaries, say) carry their region and CRM id, so nobody logs work against the wrong
+    one."""
+    accounts = list(accounts)
+    seen = Counter(a.name.casefold() for a in accounts)
+    return [
+        (
+            a.pk,
+            a.name
+            if seen[a.name.casefold()] == 1
+            else f"{a.name} ({', '.join(filter(None, [a.region, a.external_id or f'#{a.pk}']))})",
+        )
+        for a in accounts
+    ]
 
 
 class InteractionForm(forms.Form):
@@ -81,9 +101,7 @@ class InteractionForm(forms.Form):
         visible = account_choices(user)
         self.fields["account"].queryset = visible
         menu = list(visible.filter(owner=user)[: self.MENU_SIZE]) or list(visible[: self.MENU_SIZE])
-        self.fields["account"].widget.choices = [("", "Choose an account")] + [
-            (a.pk, a.name) for a in menu
-        ]
+        self.fields["account"].widget.choices = [("", "Choose an account")] + account_menu(menu)
         self.fields["account"].widget.attrs.update(
             {
                 "hx-get": reverse("accounts:interaction_contacts"),

@@ -24,6 +24,42 @@ def test_the_quick_form_offers_no_contacts_until_an_account_is_chosen(client, or
     assert _contact_options(html) == ["Choose an account first"]
 
 
+def _account_options(html: str) -> list[str]:
+    import re
+
+    select = re.search(r'<select name="account".*?</select>', html, re.S).group(0)
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+
+def test_two_accounts_of_one_name_are_told_apart_in_the_account_list(client, org):
+    """GIVEN a book with two accounts called Bluepeak Labs (regional subsidiaries) WHEN the
+    CSM opens the quick form THEN each carries its region and CRM id, other names stay plain;
+    labelling them reads nothing more per account (ten more twins cost no query)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def twins(name, regions):
+        for i, region in enumerate(regions):
+            factories.AccountFactory(
+                owner=org.csm_a1, name=name, region=region, external_id=f"{name}-{i}"
+            )
+
+    twins("Bluepeak Labs", ["NA", "LATAM"])
+    factories.AccountFactory(owner=org.csm_a1, name="Zenith Labs")
+    client.force_login(org.csm_a1)
+    client.get(reverse("dashboards:home"))  # warm the caches the page keeps
+    with CaptureQueriesContext(connection) as before:
+        html = client.get(reverse("dashboards:home")).content.decode()
+    options = _account_options(html)
+    assert "Bluepeak Labs (NA, Bluepeak Labs-0)" in options
+    assert "Bluepeak Labs (LATAM, Bluepeak Labs-1)" in options
+    assert "Zenith Labs" in options
+    twins("Orbit Media", ["EMEA"] * 10)
+    with CaptureQueriesContext(connection) as after:
+        client.get(reverse("dashboards:home"))
+    assert len(after) == len(before)
+
+
 def test_choosing_an_account_offers_only_its_contacts_once_each(client, org):
     """GIVEN two accounts of one book whose contacts share a name
     WHEN the CSM picks the first account in the quick form
