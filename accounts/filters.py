@@ -77,7 +77,12 @@ class AccountFilter(django_filters.FilterSet):
         if key not in self.SORTS:
             return queryset
         fields = self.SORTS[key]
-        if value.startswith("-"):
+        descending = value.startswith("-")
+        if not Account._meta.get_field(fields[0]).null:
+            # No NULLs to place: a plain ORDER BY lets PostgreSQL walk the column's index
+            # (either way) and stop after a page, instead of sorting every visible account.
+            first = F(fields[0]).desc() if descending else F(fields[0]).asc()
+        elif descending:
             first = F(fields[0]).desc(nulls_last=True)
         else:
             first = F(fields[0]).asc(nulls_last=True)
