@@ -1,6 +1,6 @@
 """`make prodcheck`: the path a team deploys, end to end, in a few minutes.
 
-1. Copy the project as a fresh clone has it (tracked files only: no .env, no db.sqlite3).
+1. Copy the project as a fresh clone has it (tracked files only: no .env, no .data/).
 2. Build what the Dockerfile builds: production settings, `collectstatic` with the manifest
    storage, without DATABASE_URL / REDIS_URL.
 3. On a fresh PostgreSQL database, outside any test transaction: `migrate` as the owner role,
@@ -97,7 +97,7 @@ def recreate_database(url: str) -> str:
 
 
 def fresh_clone(target: Path) -> None:
-    """The files git would commit, as they are in the working tree (no .env, no db.sqlite3,
+    """The files git would commit, as they are in the working tree (no .env, no .data/,
     no .venv): what a fresh clone has once the work in progress is committed."""
     if target.exists():
         shutil.rmtree(target)

