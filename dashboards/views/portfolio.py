@@ -125,4 +125,6 @@ def _arr_config(arr: dict) -> dict:
             "indexAxis": "y",
             "plugins": {"legend": {"display": False}},
         },
+        # Money on the value axis as 10M, not 10,000,000: full figures overlap on a phone.
+        "compactTicks": ["x"],
     }

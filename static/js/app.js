@@ -5,6 +5,7 @@
 //   notes: one string per x position, shown under the tooltip (e.g. a ledger entry's reason).
 //   quadrantLabels: {topLeft, topRight, bottomLeft, bottomRight} drawn in a scatter's corners;
 //   quadrantOrigin: {x, y} where the quadrant lines cross (default 0, 0).
+//   compactTicks: the axes (e.g. ["x"]) whose tick labels read 10M rather than 10,000,000.
 (function () {
   var quadrantPlugin = {
     id: "cspQuadrants",
@@ -23,13 +24,33 @@
       ctx.stroke();
       ctx.fillStyle = "#667085";
       ctx.font = "600 12px system-ui, sans-serif";
-      var pad = 8;
+      var pad = 8, lineHeight = 14;
+      // Two labels share a side: each gets half of it, wrapped onto more lines when narrow.
+      var room = (area.right - area.left - 3 * pad) / 2;
+      function lines(text) {
+        var out = [], line = "";
+        String(text).split(" ").forEach(function (word) {
+          var next = line ? line + " " + word : word;
+          if (line && ctx.measureText(next).width > room) { out.push(line); line = word; }
+          else line = next;
+        });
+        if (line) out.push(line);
+        return out;
+      }
+      function draw(text, x, y, align, down) {
+        var rows = lines(text);
+        ctx.textAlign = align;
+        rows.forEach(function (row, i) {
+          var offset = down ? i : i - rows.length + 1;
+          ctx.fillText(row, x, y + offset * lineHeight);
+        });
+      }
       ctx.textBaseline = "top";
-      ctx.textAlign = "left"; ctx.fillText(labels.topLeft, area.left + pad, area.top + pad);
-      ctx.textAlign = "right"; ctx.fillText(labels.topRight, area.right - pad, area.top + pad);
+      draw(labels.topLeft, area.left + pad, area.top + pad, "left", true);
+      draw(labels.topRight, area.right - pad, area.top + pad, "right", true);
       ctx.textBaseline = "bottom";
-      ctx.textAlign = "left"; ctx.fillText(labels.bottomLeft, area.left + pad, area.bottom - pad);
-      ctx.textAlign = "right"; ctx.fillText(labels.bottomRight, area.right - pad, area.bottom - pad);
+      draw(labels.bottomLeft, area.left + pad, area.bottom - pad, "left", false);
+      draw(labels.bottomRight, area.right - pad, area.bottom - pad, "right", false);
       ctx.restore();
     }
   };
@@ -61,6 +82,17 @@
       tooltip.callbacks.afterBody = function (items) {
         return items.length ? config.notes[items[0].dataIndex] : "";
       };
+    }
+    if (config.compactTicks) {
+      var compact = new Intl.NumberFormat(document.documentElement.lang || undefined, {
+        notation: "compact", maximumFractionDigits: 1
+      });
+      var scales = (config.options.scales = config.options.scales || {});
+      config.compactTicks.forEach(function (axis) {
+        var scale = (scales[axis] = scales[axis] || {});
+        scale.ticks = scale.ticks || {};
+        scale.ticks.callback = function (value) { return compact.format(value); };
+      });
     }
     if (config.quadrantLabels) {
       config.options.plugins.cspQuadrants = {
