@@ -106,7 +106,8 @@ security: install-dev
 	$(PY) -m tests.security.dependency_audit requirements.txt requirements-dev.txt
 
 ## prodcheck: the deployed path on PostgreSQL: production static build, gunicorn, a fresh
-## database seeded outside any test transaction, and a crawl of the demo as each role (no 5xx)
+## database seeded outside any test transaction, a crawl of the demo as each role (no link shown
+## answers 4xx/5xx), then each kind of page in Chromium: axe-core, no sideways scroll at 1440/390 px
 prodcheck: install-dev
 	$(PY) .ci/prodcheck.py
 

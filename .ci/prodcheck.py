@@ -8,13 +8,20 @@
    that cannot disable the ledger's trigger), as docker-compose.yml runs them.
 4. Serve it with gunicorn under production settings and the app role, fetch the sign-in page
    and the static files it links, then sign in as a CSM, a manager and an admin and crawl the
-   demo by following the links found on each page. Any 5xx fails the check; so does a page
-   that links a static file the server cannot find.
+   demo by following the links found on each page (`<a href>`, redirects, and the `hx-get`
+   requests a page makes). A link shown to a user that answers 4xx or 5xx fails the check; so
+   does a page that links a static file the server cannot find. Deliberate probes (a mistyped
+   address, a revoked customer link) are counted apart and must answer the branded page.
+5. In Chromium, one page of each URL shape each role reached, and the customer's scorecard
+   link live and revoked: axe-core finds no critical or serious violation, and no page scrolls
+   sideways at 1440 or 390 px (.ci/pagecheck.py).
 
 Environment: DATABASE_URL names the server (the check uses its own database next to it,
 PRODCHECK_DATABASE_URL overrides); PRODCHECK_PER_SHAPE caps how many pages of one URL shape
 (same path with other ids or query values) each role opens; PRODCHECK_BUDGET_SECONDS bounds the
-crawl. The report is written to artifacts/prodcheck/report.txt.
+crawl; PRODCHECK_BROWSER_PER_SHAPE (default 2) and PRODCHECK_BROWSER_BUDGET_SECONDS bound the
+browser stage. The report is written to artifacts/prodcheck/report.txt; screenshots of pages
+with a problem to artifacts/prodcheck/screens/.
 """
 
 from __future__ import annotations
@@ -29,10 +36,12 @@ import subprocess
 import sys
 import time
 from collections import Counter, deque
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qsl, urldefrag, urljoin, urlparse
 
+import pagecheck
 import psycopg2
 import requests
 
@@ -42,8 +51,12 @@ DEMO_PASSWORD = "demo-pass-2026"  # users/demo.py
 ROLES = {"csm": "alice", "manager": "maria", "admin": "admin"}
 PER_SHAPE = int(os.environ.get("PRODCHECK_PER_SHAPE", "10"))
 BUDGET_SECONDS = float(os.environ.get("PRODCHECK_BUDGET_SECONDS", "240"))
+BROWSER_PER_SHAPE = int(os.environ.get("PRODCHECK_BROWSER_PER_SHAPE", "2"))
+BROWSER_BUDGET_SECONDS = float(os.environ.get("PRODCHECK_BROWSER_BUDGET_SECONDS", "600"))
 # Links a crawler must not follow: signing out ends the crawl's session.
 SKIP_PATHS = ("/logout/", "/admin/logout/")
+# A deliberate probe: an address nothing links to, which must answer the branded 404.
+MISSING_PAGE = "/accounts/999999999/"
 
 
 def log(message: str) -> None:
@@ -138,11 +151,14 @@ class LinkParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.links: list[str] = []
+        self.htmx: list[str] = []  # requests the page's htmx makes (on load, a click, a poll)
         self.assets: list[str] = []
         self.csrf = ""
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
+        if attributes.get("hx-get"):
+            self.htmx.append(attributes["hx-get"])
         if tag == "a" and attributes.get("href"):
             self.links.append(attributes["href"])
         elif tag == "link" and attributes.get("href"):
@@ -200,39 +216,58 @@ def shape(path: str) -> str:
     return re.sub(r"/\d+(?=/|$)", "/<id>", parsed.path) + ("?" + "&".join(keys) if keys else "")
 
 
-def crawl(browser: Browser, role: str, deadline: float, problems: list[str]) -> Counter:
+@dataclass
+class Crawl:
+    """What one role's crawl reached."""
+
+    statuses: Counter = field(default_factory=Counter)  # status class -> requests
+    shapes: int = 0
+    # Full pages that answered 200 with HTML, by shape, in the order the crawl opened them.
+    pages: dict[str, list[str]] = field(default_factory=dict)
+
+
+def crawl(browser: Browser, role: str, deadline: float, problems: list[str]) -> Crawl:
     """Follow every link from the home page; the first page of each shape goes first, so a
-    budget that runs out drops only more pages of shapes already opened."""
+    budget that runs out drops only more pages of shapes already opened. Every request comes
+    from something a user is shown (a link, a redirect, a request the page's htmx makes): any
+    4xx or 5xx among them is a dead end, a problem."""
     host = urlparse(browser.base).netloc
     seen = {"/"}
+    found_on = {"/": ("the sign-in redirect", False)}  # path -> (page that showed it, htmx?)
+    # The address in the browser's bar while a request runs: an htmx fragment's links are
+    # relative to the page it is swapped into, not to the fragment's own address.
+    page_of = {"/": "/"}
     per_shape: Counter = Counter({"/": 1})
-    statuses: Counter = Counter()
+    result = Crawl()
     first_of_shape, more_of_shape = deque(["/"]), deque()
     assets_checked: set[str] = set()
     while (first_of_shape or more_of_shape) and time.monotonic() < deadline:
         path = (first_of_shape or more_of_shape).popleft()
-        response = browser.request("GET", path)
-        statuses[response.status_code // 100 * 100] += 1
-        if response.status_code >= 500:
-            problems.append(f"{role}: GET {path} -> {response.status_code}")
-            continue
+        source, htmx = found_on[path]
+        response = browser.request("GET", path, headers={"HX-Request": "true"} if htmx else {})
+        result.statuses[response.status_code // 100 * 100] += 1
         if response.status_code >= 400:
-            log(f"note: {role}: GET {path} -> {response.status_code}")
+            how = "requested by htmx on" if htmx else "linked from"
+            problems.append(f"{role}: GET {path} -> {response.status_code} ({how} {source})")
+            continue
+        targets: list[tuple[str, bool]] = []
         if response.status_code in (301, 302, 303, 307, 308):
-            targets = [response.headers.get("Location", "")]
+            targets = [(response.headers.get("Location", ""), htmx)]
         elif "text/html" in response.headers.get("Content-Type", ""):
             parser = LinkParser()
             parser.feed(response.text)
-            targets = parser.links
+            targets = [(link, False) for link in parser.links]
+            targets += [(request, True) for request in parser.htmx]
+            if not htmx and response.status_code == 200:
+                result.pages.setdefault(shape(path), []).append(path)
             for asset in parser.assets:
                 if asset.startswith("/static/") and asset not in assets_checked:
                     assets_checked.add(asset)
                     if browser.request("GET", asset).status_code != 200:
                         problems.append(f"{role}: {path} links {asset}, which is not served")
-        else:
-            targets = []
-        for target in targets:
-            absolute = urldefrag(urljoin(f"https://{host}{path}", target)).url
+        for target, by_htmx in targets:
+            relative_to = path if response.is_redirect else page_of[path]
+            absolute = urldefrag(urljoin(f"https://{host}{relative_to}", target)).url
             parsed = urlparse(absolute)
             if parsed.netloc not in (host, "") or parsed.scheme not in ("http", "https"):
                 continue
@@ -240,27 +275,182 @@ def crawl(browser: Browser, role: str, deadline: float, problems: list[str]) -> 
             if local in seen or parsed.path.startswith(("/static/", *SKIP_PATHS)):
                 continue
             seen.add(local)
-            kind = shape(local)
+            # A fragment htmx swaps in is another kind of answer than the page at its address.
+            kind = ("hx:" if by_htmx else "") + shape(local)
             if per_shape[kind] >= PER_SHAPE:
                 continue
             per_shape[kind] += 1
+            found_on[local] = (path, by_htmx)
+            page_of[local] = page_of[path] if by_htmx else local
             (first_of_shape if per_shape[kind] == 1 else more_of_shape).append(local)
     if first_of_shape:
         problems.append(
             f"{role}: the crawl budget ran out before {len(first_of_shape)} kinds of page "
             f"were opened, e.g. {first_of_shape[0]}"
         )
+    result.shapes = len(per_shape)
     log(
-        f"{role}: {sum(statuses.values())} pages of {len(per_shape)} shapes"
+        f"{role}: {sum(result.statuses.values())} requests of {len(per_shape)} shapes"
         + (f" ({len(more_of_shape)} more left for lack of time)" if more_of_shape else "")
         + ": "
-        + ", ".join(f"{code // 100}xx: {n}" for code, n in sorted(statuses.items()))
+        + ", ".join(f"{code // 100}xx: {n}" for code, n in sorted(result.statuses.items()))
     )
-    return statuses
+    return result
+
+
+def probe(base: str, csm: Browser, csm_crawl: Crawl, problems: list[str]) -> dict[str, int]:
+    """Deliberate probes, apart from the crawl: a mistyped address, and a customer's scorecard
+    link the CSM creates and then revokes. Each must answer our branded page (never Django's
+    URL list). Returns the customer's addresses with the status each must answer."""
+    missing = csm.request("GET", MISSING_PAGE)
+    if missing.status_code != 404 or "We can't find that page" not in missing.text:
+        problems.append(f"probe: GET {MISSING_PAGE} -> {missing.status_code}, not our 404 page")
+    account = next(iter(csm_crawl.pages.get("/accounts/<id>/", [])), None)
+    if account is None:
+        problems.append("probe: the CSM's crawl reached no account page to share")
+        return {}
+    shares = account.replace("/accounts/", "/customer-scorecards/") + "shares/"
+
+    def share() -> tuple[str, str, str]:
+        """A new link to the account's scorecard: (its path, the revoke action, a CSRF token)."""
+        parser = LinkParser()
+        parser.feed(csm.request("GET", shares).text)
+        created = csm.request(
+            "POST",
+            shares,
+            data={"days": "30", "note": "prodcheck", "csrfmiddlewaretoken": parser.csrf},
+        )
+        link = re.search(r'value="https?://[^/"]+(/shared/scorecard/[^/"]+/)"', created.text)
+        # The newest link has the highest id.
+        revokes = re.findall(
+            r'action="(/customer-scorecards/\d+/shares/(\d+)/revoke/)"', created.text
+        )
+        if created.status_code != 200 or not link or not revokes:
+            raise LookupError(f"creating a share link on {shares} -> {created.status_code}")
+        revoke = max(revokes, key=lambda action: int(action[1]))[0]
+        return link.group(1), revoke, parser.csrf
+
+    try:
+        revoked_link, revoke, csrf = share()
+        live_link, _, _ = share()
+    except LookupError as error:
+        problems.append(f"probe: {error}")
+        return {}
+    if csm.request("POST", revoke, data={"csrfmiddlewaretoken": csrf}).status_code != 302:
+        problems.append(f"probe: revoking {revoke} did not redirect back")
+    customer = Browser(base)
+    live = customer.request("GET", live_link)
+    if live.status_code != 200:
+        problems.append(f"probe: a live customer link -> {live.status_code}")
+    dead = customer.request("GET", revoked_link)
+    if (
+        dead.status_code != 404
+        or "This link has expired or was revoked" not in dead.text
+        or "URLconf" in dead.text
+    ):
+        problems.append(f"probe: a revoked customer link -> {dead.status_code}, not our page")
+    links = {live_link: 200, revoked_link: 404}
+    plan = next(iter(csm_crawl.pages.get("/success/plans/<id>/", [])), None)
+    if plan is None:
+        problems.append("probe: the CSM's crawl reached no success plan to share")
+        return links
+    parser = LinkParser()
+    parser.feed(csm.request("GET", plan).text)
+    shared = csm.request(
+        "POST",
+        f"{plan}share/",
+        data={"days": "30", "csrfmiddlewaretoken": parser.csrf},
+    )
+    # The link is shown once, in the message on the plan's page the POST redirects to.
+    shown = re.search(
+        r"https?://[^/\s<]+(/success/shared/[^/\s<]+/)", csm.request("GET", plan).text
+    )
+    if shared.status_code != 302 or not shown:
+        problems.append(f"probe: sharing {plan} -> {shared.status_code}, no link shown")
+        return links
+    if customer.request("GET", shown.group(1)).status_code != 200:
+        problems.append("probe: a live success plan link does not answer 200")
+    return {**links, shown.group(1): 200}
+
+
+def browser_pages(pages: dict[str, list[str]], per_pattern: int) -> list[str]:
+    """The pages the browser opens: for each address pattern (ids blanked, query left out: one
+    view, one template), the first page the crawl opened, then the first of each other set of
+    query keys (another state of the page: filtered, sorted, a tab) up to per_pattern pages."""
+    groups: dict[str, list[str]] = {}
+    for kind, paths in pages.items():  # the crawl's order: the first link a user meets first
+        groups.setdefault(kind.split("?")[0], []).append(paths[0])
+    return [path for group in groups.values() for path in group[:per_pattern]]
+
+
+def check_site(base: str, timings: dict[str, float]) -> tuple[list[str], list[str]]:
+    """Crawl as each role, probe, open every kind of page in Chromium; the report's lines and
+    the problems found (the report ends with them)."""
+    problems: list[str] = []
+    crawls: dict[str, Crawl] = {}
+    browsers: dict[str, Browser] = {}
+    crawl_started = time.monotonic()
+    for role, username in ROLES.items():
+        deadline = time.monotonic() + BUDGET_SECONDS / len(ROLES)
+        browsers[role] = Browser(base)
+        browsers[role].sign_in(username, DEMO_PASSWORD)
+        crawls[role] = crawl(browsers[role], role, deadline, problems)
+    timings["crawl"] = time.monotonic() - crawl_started
+    probes = probe(base, browsers["csm"], crawls["csm"], problems)
+    to_open = {
+        role: [(path, 200) for path in browser_pages(result.pages, BROWSER_PER_SHAPE)]
+        for role, result in crawls.items()
+    }
+    to_open["csm"].append((MISSING_PAGE, 404))
+    to_open["customer"] = [(path, status) for path, status in probes.items()]
+    checked = pagecheck.check_pages(
+        base=base,
+        pages_by_role=to_open,
+        cookies_by_role={role: b.cookies for role, b in browsers.items()},
+        artifacts=ARTIFACTS,
+        deadline=time.monotonic() + BROWSER_BUDGET_SECONDS,
+        log=log,
+    )
+    timings["browser"] = checked.seconds
+    (ARTIFACTS / "browser-pages.txt").write_text(
+        "".join(f"{seconds:6.2f}s {page}\n" for seconds, page in checked.timings)
+    )
+    problems.extend(checked.problems)
+    totals = sum((c.statuses for c in crawls.values()), Counter())
+    report = [
+        "prodcheck report",
+        *(f"{step}: {seconds:.1f}s" for step, seconds in timings.items()),
+        *(
+            f"crawl as {role}: {sum(c.statuses.values())} requests, {c.shapes} shapes: "
+            + ", ".join(f"{code // 100}xx={n}" for code, n in sorted(c.statuses.items()))
+            for role, c in crawls.items()
+        ),
+        "probes (deliberate, answered as expected unless listed below): "
+        + ", ".join(f"{path} -> {code}" for path, code in {MISSING_PAGE: 404, **probes}.items()),
+        "browser: pages opened: "
+        + ", ".join(f"{role}={n}" for role, n in checked.pages.items())
+        + f"; axe critical/serious violations (pages): {dict(checked.violations) or 0}"
+        + f"; pages scrolling sideways: {dict(checked.overflow) or 0}",
+        "pages by status: " + ", ".join(f"{c // 100}xx={n}" for c, n in sorted(totals.items())),
+        *problems,
+    ]
+    return report, problems
 
 
 def main() -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # A server already running (`make run`, say): only the crawl, the probes and the browser.
+    base = os.environ.get("PRODCHECK_BASE_URL")
+    report, problems = check_site(base.rstrip("/"), {}) if base else build_and_check()
+    (ARTIFACTS / "report.txt").write_text("\n".join(report) + "\n")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        fail(f"{len(problems)} problems (artifacts/prodcheck/report.txt)")
+    log("ok: " + report[-1])
+
+
+def build_and_check() -> tuple[list[str], list[str]]:
+    """Steps 1-4: build, migrate, seed and serve as production does, then check the site."""
     clone = ARTIFACTS / "clone"
     fresh_clone(clone)
     url = database_url()
@@ -362,29 +552,14 @@ def main() -> None:
             if requests.get(base + asset, timeout=10).status_code != 200:
                 problems.append(f"/login/ links {asset}, which gunicorn does not serve")
         log(f"gunicorn serves /login/ with {len(hashed)} hashed static files")
-        totals: Counter = Counter()
-        for role, username in ROLES.items():
-            deadline = time.monotonic() + BUDGET_SECONDS / len(ROLES)
-            browser = Browser(base)
-            browser.sign_in(username, DEMO_PASSWORD)
-            totals.update(crawl(browser, role, deadline, problems))
+        report, found = check_site(base, timings)
     finally:
         gunicorn.send_signal(signal.SIGTERM)
         try:
             gunicorn.wait(timeout=20)
         except subprocess.TimeoutExpired:
             gunicorn.kill()
-    report = [
-        "prodcheck report",
-        *(f"{step}: {seconds:.1f}s" for step, seconds in timings.items()),
-        "pages by status: " + ", ".join(f"{c // 100}xx={n}" for c, n in sorted(totals.items())),
-        *problems,
-    ]
-    (ARTIFACTS / "report.txt").write_text("\n".join(report) + "\n")
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
-        fail(f"{len(problems)} problems (artifacts/prodcheck/report.txt)")
-    log("ok: " + report[-1 - len(problems)])
+    return report + problems, found + problems
 
 
 if __name__ == "__main__":

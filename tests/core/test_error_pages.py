@@ -1,11 +1,15 @@
 """Dead ends are branded and navigable: 403/404/500 pages and the customer's dead link."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 from django.views.defaults import server_error
 
 from dashboards.models import ScorecardShare
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +61,51 @@ def test_a_revoked_customer_link_shows_our_page_in_every_mode(client, org, setti
         assert "This link has expired or was revoked" in body
         assert "URLconf" not in body and "Using the URLconf" not in body
         assert response["Cache-Control"] == "private, no-store"
+
+
+def _assert_link_unavailable_page(response) -> None:
+    body = response.content.decode()
+    assert response.status_code == 404
+    assert "This link has expired or was revoked" in body
+    assert "Ask your customer success manager for a new link" in body
+    assert "cs<span>platform</span>" in body  # our brand, not a bare page
+    assert "URLconf" not in body and "Traceback" not in body
+    assert response["Cache-Control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_expired_and_revoked_links_of_both_kinds_show_our_page_in_every_mode(
+    client, org, settings, debug
+):
+    """GIVEN a scorecard link and a success plan link, each once expired and once revoked,
+    and the site with DEBUG on or off
+    WHEN the customer opens any of them, or its PDF
+    THEN each answers our branded "expired or revoked" page."""
+    from dashboards.services import scorecard_share_create, scorecard_share_revoke
+    from success.models import PlanShare
+    from success.services import plan_share_create, plan_share_revoke
+
+    settings.DEBUG = debug
+    account = org.accounts["csm_a1"][0]
+    plan = factories.SuccessPlanFactory(account=account)
+    scorecards = [
+        scorecard_share_create(account=account, created_by=org.csm_a1, days=7) for _ in range(2)
+    ]
+    plans = [plan_share_create(plan=plan, created_by=org.csm_a1, days=7) for _ in range(2)]
+    ScorecardShare.objects.filter(pk=scorecards[0].share.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    scorecard_share_revoke(share=scorecards[1].share, revoked_by=org.csm_a1)
+    PlanShare.objects.filter(pk=plans[0].share.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    plan_share_revoke(share=plans[1].share)
+    for created in scorecards:
+        for name in ("dashboards:shared_scorecard", "dashboards:shared_scorecard_pdf"):
+            _assert_link_unavailable_page(client.get(reverse(name, args=[created.token])))
+    for created in plans:
+        for name in ("success:shared_plan", "success:shared_plan_pdf"):
+            _assert_link_unavailable_page(client.get(reverse(name, args=[created.token])))
 
 
 def test_a_manager_is_not_shown_the_admins_scorecards_button(client, org):
