@@ -21,6 +21,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -42,6 +44,7 @@ REDIS = os.environ.get(
     "VALIDATE_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3")
 )
 NEW_DAYS = 90  # the lifecycle suggestion: accounts in their first 90 days fitted on their own
+SET_NAMES = ("behaviour", "control", "outside", "outside-hard")
 MARK_START = "<!-- validate-bench:start -->"
 MARK_END = "<!-- validate-bench:end -->"
 TODAY = date(2026, 12, 1)  # the data's "today": the simulation ends two days before
@@ -282,16 +285,23 @@ def applied(api: Api, result: dict, dates: dict, name: str, what: str) -> dict:
     (its own figures, not the suggestion's in-report judgement); then published, so the next
     suggestion can have its draft. When the product refuses to apply it (no measure carried
     signal, in one part for a lifecycle card), the reason and the back-test's own judgement."""
-    draft = api.call("post", f"score-backtests/{result['id']}/apply/", expect=(201, 400))
+    draft = api.call("post", f"score-backtests/{result['id']}/apply/", expect=(201, 400, 409))
     if "id" not in draft:  # no measure carried signal (in one part, for a lifecycle card)
         reason = " ".join(draft["errors"]["non_field_errors"])
         log(f"{name}: {what} not applied: {reason}")
         judged = (result["suggestion"].get("judged") or {}).get("test")
-        return {"refused": reason, "judged": figures(judged) if judged else None}
+        return {
+            "refused": reason,
+            "version": None,
+            "judged": figures(judged) if judged else None,
+        }
     again = backtest(api, draft["id"], dates)
     api.call("post", f"scorecard-versions/{draft['id']}/publish/")
     log(f"{name}: {what} applied as draft v{draft['number']} and re-tested")
-    return {p: figures(again["report"]["current"][p]) for p in ("train", "test")}
+    return {
+        "version": draft["id"],
+        **{p: figures(again["report"]["current"][p]) for p in ("train", "test")},
+    }
 
 
 def run_set(api: Api, name: str, segment: int, dates: dict) -> dict:
@@ -302,7 +312,12 @@ def run_set(api: Api, name: str, segment: int, dates: dict) -> dict:
     log(f"{name}: back-test with the suggestion fitted by lifecycle in {by_lifecycle['seconds']} s")
     one_card = applied(api, equal, dates, name, "the suggestion")
     lifecycle_card = applied(api, by_lifecycle, dates, name, "the lifecycle suggestion")
+    cards = {k: v["version"] for k, v in (("suggested", one_card), ("lifecycle", lifecycle_card))}
+    refs = references(version, {k: v for k, v in cards.items() if v}, dates)
+    log(f"{name}: references computed on the same split")
     return {
+        "references": refs,
+        "lifecycle_scale": by_lifecycle["suggestion"].get("parts"),
         "equal": {p: figures(equal["report"]["current"][p]) for p in ("train", "test")},
         "suggested": one_card,
         "lifecycle": lifecycle_card,
@@ -318,6 +333,129 @@ def run_set(api: Api, name: str, segment: int, dates: dict) -> dict:
         "embargoed": equal["report"]["embargoed"],
         "dates": equal["report"]["periods"],
     }
+
+
+REFERENCE_LABELS = {
+    "logistic": "L2 logistic regression on the raw usage values",
+    "boosting": "gradient boosting (HistGradientBoosting) on usage + account attributes",
+    "tenure": "tenure alone (newer = riskier)",
+}
+USAGE_KEYS = ("logins_per_seat", "messages", "reply_rate", "logins_trend", "reports")
+REFERENCE_ROUNDS = 200
+
+
+def _auc_interval(risk, labels, accounts, rng) -> tuple:
+    """The AUC of a risk (higher = riskier) with its 95% interval from resampling accounts."""
+    from sklearn.metrics import roc_auc_score
+
+    unique, inverse = np.unique(accounts, return_inverse=True)
+    values = []
+    for _ in range(REFERENCE_ROUNDS):
+        weight = np.bincount(rng.integers(0, len(unique), len(unique)), minlength=len(unique))
+        w = weight[inverse]
+        if labels[w > 0].min() == labels[w > 0].max():
+            continue
+        values.append(roc_auc_score(labels, risk, sample_weight=w))
+    low, high = np.percentile(values, [2.5, 97.5])
+    return round(float(roc_auc_score(labels, risk)), 4), [round(low, 4), round(high, 4)]
+
+
+def references(equal_version: int, applied_versions: dict, dates: dict) -> dict:
+    """The outside tester's references, computed here on the same observations and the same
+    train/test split as the product's back-test (same dates, horizon, embargo), fitted on the
+    training observations only and judged on the test ones; and the applied suggestions'
+    own scores on the same test observations, to compare paired (resampling accounts).
+    References, not product scores: the product cannot apply them."""
+    from django.db.models import Sum
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.preprocessing import StandardScaler
+
+    from accounts.models import Account, Subscription
+    from healthscores.services import backtest_metrics as metrics
+    from healthscores.services.backtest import backtest_dates, overall_scores, split_periods
+    from healthscores.services.measures import measure_rules
+    from healthscores.services.observations import observations_collect
+    from healthscores.services.validation import _scope
+    from scorecards.models import ScorecardVersion
+
+    day_list = backtest_dates(
+        date.fromisoformat(dates["start"]), date.fromisoformat(dates["end"]), dates["step_days"]
+    )
+    split_on = date.fromisoformat(dates["split_on"])
+
+    def observe(version_id):
+        version = ScorecardVersion.objects.get(pk=version_id)
+        rules = measure_rules(version.measures.all())
+        obs = observations_collect(
+            rules=rules, scope=_scope(version), dates=day_list, horizon_days=dates["horizon_days"]
+        )
+        return version, rules, obs
+
+    _version, rules, obs = observe(equal_version)
+    train, test, _ = split_periods(obs, day_list, split_on, dates["horizon_days"])
+    column = {rule.key: i for i, rule in enumerate(rules)}
+    usage = obs.raws[:, [column[k] for k in USAGE_KEYS]]
+    seats = dict(Account.objects.values_list("id", "seats"))
+    mrr = dict(
+        Subscription.objects.values("account_id")
+        .annotate(total=Sum("mrr"))
+        .values_list("account_id", "total")
+    )
+    attributes = np.column_stack(
+        [
+            obs.tenure,
+            [float(seats.get(a) or 0) for a in obs.account],
+            [float(mrr.get(a) or 0) for a in obs.account],
+        ]
+    )
+    y = obs.label
+    risks = {}
+    plain = np.nan_to_num(usage)
+    scaler = StandardScaler().fit(plain[train])
+    model = LogisticRegression(C=1.0, max_iter=2000).fit(scaler.transform(plain[train]), y[train])
+    risks["logistic"] = model.predict_proba(scaler.transform(plain))[:, 1]
+    boosted = np.column_stack([usage, attributes])
+    model = HistGradientBoostingClassifier(random_state=0).fit(boosted[train], y[train])
+    risks["boosting"] = model.predict_proba(boosted)[:, 1]
+    risks["tenure"] = -np.nan_to_num(obs.tenure, nan=0.0)
+    for name, version_id in applied_versions.items():
+        version, own_rules, own = observe(version_id)
+        assert (own.account == obs.account).all() and (own.date_index == obs.date_index).all()
+        scores = overall_scores(own_rules, own.raws, tenure=own.tenure, new_days=version.new_days)
+        risks[name] = 100.0 - scores  # the product's points, lower = riskier
+    rng = np.random.default_rng(13)
+    out = {}
+    new = np.nan_to_num(obs.tenure, nan=np.inf) < 90
+    for name, risk in risks.items():
+        t = test
+        value, ci = _auc_interval(risk[t], y[t], obs.account[t], rng)
+        n = t & new
+        out[name] = {
+            "auc": value,
+            "ci": ci,
+            "new_auc": round(float(roc_auc_score(y[n], risk[n])), 4),
+            "lift": metrics.top_decile_lift(-risk[t], y[t]),
+        }
+    # paired: each applied suggestion against the boosting reference on the same resamples
+    unique, inverse = np.unique(obs.account[test], return_inverse=True)
+    for name in applied_versions:
+        differences = []
+        yt, a, b = y[test], risks[name][test], risks["boosting"][test]
+        for _ in range(REFERENCE_ROUNDS):
+            w = np.bincount(rng.integers(0, len(unique), len(unique)), minlength=len(unique))[
+                inverse
+            ]
+            differences.append(
+                roc_auc_score(yt, a, sample_weight=w) - roc_auc_score(yt, b, sample_weight=w)
+            )
+        low, high = np.percentile(differences, [2.5, 97.5])
+        out[name]["versus_boosting"] = {
+            "difference": round(out[name]["auc"] - out["boosting"]["auc"], 4),
+            "ci": [round(float(low), 4), round(float(high), 4)],
+        }
+    return out
 
 
 def markdown(results: dict, args) -> str:
@@ -359,7 +497,9 @@ def markdown(results: dict, args) -> str:
         "suggested": "suggested (applied draft)",
         "lifecycle": "suggested by lifecycle (applied draft)",
     }
-    for name in ("behaviour", "control"):
+    for name in SET_NAMES:
+        if name not in results:
+            continue
         r = results[name]
         for score in ("equal", "suggested", "lifecycle"):
             for period in ("test", "train"):
@@ -402,20 +542,69 @@ def markdown(results: dict, args) -> str:
             text += ". Left out: " + "; ".join(f"{m['label']} ({m['left_out']})" for m in left)
         return text + "."
 
-    new = [m for m in b["lifecycle_measures"] if m.get("stage") == "new"]
-    established = [m for m in b["lifecycle_measures"] if m.get("stage") != "new"]
-    parts = b.get("lifecycle_parts") or {}
     lines += [
         "",
-        f"Behaviour set: {b['equal']['test']['obs']:,} test observations "
-        f"({b['equal']['test']['churned']:,} churned), {b['equal']['train']['obs']:,} training "
-        f"({b['embargoed']:,} embargoed). Penalty chosen by grouped CV: C = {b['c']}. "
-        f"Suggested weights (one scorecard): {weights(b['measures'])}",
+        "**References** (the outside tester's, computed by the bench on the same observations "
+        "and the same train/test split: fitted on the training observations only, judged on "
+        "the test ones; **not product scores**, the product cannot apply them), beside the "
+        "applied suggestions on the same test observations. The last column is the paired "
+        "difference from the gradient-boosting reference (both judged on the same resamples "
+        "of accounts). Features: the five usage measures' raw values (logins per seat, "
+        "messages, replies per message, logins trend, reports; no data = 0, standardised) for "
+        "the logistic regression (C = 1); the same plus tenure, seats and MRR for "
+        "HistGradientBoosting (scikit-learn defaults).",
         "",
-        f"By lifecycle, new accounts ({parts.get('new', {}).get('observations', 0):,} training "
-        f"observations, {parts.get('new', {}).get('churned', 0):,} churned): {weights(new)} "
-        f"Established ({parts.get('established', {}).get('observations', 0):,}, "
-        f"{parts.get('established', {}).get('churned', 0):,} churned): {weights(established)}",
+        "| data set | score | test AUC (95% CI) | < 90 d | top-decile lift "
+        "| Δ vs boosting (paired 95% CI) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    ref_labels = {**REFERENCE_LABELS, **labels}
+    for name in SET_NAMES:
+        refs = (results.get(name) or {}).get("references") or {}
+        for key in ("logistic", "boosting", "tenure", "suggested", "lifecycle"):
+            if key not in refs:
+                continue
+            f = refs[key]
+            versus = f.get("versus_boosting")
+            delta = (
+                f"{versus['difference']:+.3f} ({versus['ci'][0]:+.3f} to {versus['ci'][1]:+.3f})"
+                if versus
+                else ""
+            )
+            kind = "reference: " if key in REFERENCE_LABELS else "product: "
+            lines.append(
+                f"| {name} | {kind}{ref_labels[key]} | {cell(f['auc'])} "
+                f"({cell(f['ci'][0])}–{cell(f['ci'][1])}) | {cell(f['new_auc'])} | "
+                f"{f['lift']}× | {delta} |"
+            )
+    for name in ("behaviour", "outside", "outside-hard"):
+        if name not in results:
+            continue
+        b = results[name]
+        new = [m for m in b["lifecycle_measures"] if m.get("stage") == "new"]
+        established = [m for m in b["lifecycle_measures"] if m.get("stage") != "new"]
+        parts = b.get("lifecycle_parts") or {}
+
+        def points(part, parts=parts):
+            span = parts.get(part, {}).get("points")
+            return f", points {span[0]:g}–{span[1]:g}" if span else ""
+
+        lines += [
+            "",
+            f"{name.title()} set: {b['equal']['test']['obs']:,} test observations "
+            f"({b['equal']['test']['churned']:,} churned), {b['equal']['train']['obs']:,} "
+            f"training ({b['embargoed']:,} embargoed). Penalty chosen by grouped CV: "
+            f"C = {b['c']}. Suggested weights (one scorecard): {weights(b['measures'])}",
+            "",
+            f"By lifecycle, new accounts ({parts.get('new', {}).get('observations', 0):,} "
+            f"training observations, {parts.get('new', {}).get('churned', 0):,} churned"
+            f"{points('new')}): {weights(new)} Established "
+            f"({parts.get('established', {}).get('observations', 0):,}, "
+            f"{parts.get('established', {}).get('churned', 0):,} churned"
+            f"{points('established')}): {weights(established)}",
+        ]
+    b = results["behaviour"]
+    lines += [
         "",
         f"One back-test of the behaviour set took {b['seconds']} s in-process (load average at the "
         f"start {results['load']}).",
@@ -435,6 +624,58 @@ def write(section: str, path: Path) -> None:
     path.write_text(text)
 
 
+def _sets(args) -> dict:
+    """The data sets: what each is simulated from (its marker entry: reused only when equal)."""
+    return {
+        "behaviour": {
+            "weeks": args.weeks,
+            "seed": args.seed,
+            "random": False,
+            "profile": "behaviour",
+        },
+        "control": {
+            "weeks": args.weeks,
+            "seed": args.seed + 1,
+            "random": True,
+            "profile": "behaviour",
+        },
+        # the variant closer to the issue's outside set: a year of weekly usage
+        "outside": {"weeks": 52, "seed": args.seed + 2, "random": False, "profile": "outside"},
+        "outside-hard": {
+            "weeks": 52,
+            "seed": args.seed + 3,
+            "random": False,
+            "profile": "outside_hard",
+        },
+    }
+
+
+def _loaded(marker: Path) -> dict:
+    """The sets an earlier run loaded into the bench's database (by name, as simulated)."""
+    if not marker.exists():
+        return {}
+    found = json.loads(marker.read_text())
+    if found.get("db") != VALIDATE_DB:
+        return {}
+    if "sets" not in found:  # a run before the outside variant: behaviour and control
+        base = {"weeks": found["weeks"], "profile": "behaviour"}
+        return {
+            "behaviour": {
+                **base,
+                "accounts": found["accounts"],
+                "seed": found["seed"],
+                "random": False,
+            },
+            "control": {
+                **base,
+                "accounts": found["accounts"],
+                "seed": found["seed"] + 1,
+                "random": True,
+            },
+        }
+    return found["sets"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=1400)
@@ -444,45 +685,48 @@ def main() -> int:
     parser.add_argument(
         "--reuse",
         action="store_true",
-        help="Keep the data an earlier run loaded with the same --accounts/--weeks/--seed "
+        help="Keep the data sets an earlier run loaded with the same --accounts/--weeks/--seed "
         "(skips the slow load; scorecards and back-tests are made afresh).",
     )
     args = parser.parse_args()
     sys.path.insert(0, str(BASE_DIR))
     load_avg = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     marker = BASE_DIR / "artifacts" / "validate-bench-data.json"
-    loaded = {"db": VALIDATE_DB, "accounts": args.accounts, "weeks": args.weeks, "seed": args.seed}
-    reuse = args.reuse and marker.exists() and json.loads(marker.read_text()) == loaded
-    if args.reuse and not reuse:
+    wanted = {name: {**spec, "accounts": args.accounts} for name, spec in _sets(args).items()}
+    loaded = _loaded(marker) if args.reuse else {}
+    reused = {name for name, spec in wanted.items() if loaded.get(name) == spec}
+    if args.reuse and not reused:
         log("nothing to reuse for these settings: loading afresh")
-    setup(VALIDATE_DB, fresh=not reuse)
+    setup(VALIDATE_DB, fresh=not reused)
     import time_machine
 
-    from bench.churnsim import simulate
+    from bench.churnsim import PROFILES, simulate
 
-    results = {"when": time.strftime("%Y-%m-%d"), "load": load_avg}
+    results = {"when": time.strftime("%Y-%m-%d"), "load": load_avg, "sets": wanted}
     with time_machine.travel(TODAY, tick=False):
         api = Api()
         sets = {}
-        for name, random_churn, seed in (
-            ("behaviour", False, args.seed),
-            ("control", True, args.seed + 1),
-        ):
+        kept = {name: spec for name, spec in loaded.items() if name in reused}
+        for name, spec in wanted.items():
             data = simulate(
-                accounts=args.accounts,
-                weeks=args.weeks,
+                accounts=spec["accounts"],
+                weeks=spec["weeks"],
                 end=SIM_END,
-                seed=seed,
-                random_churn=random_churn,
+                seed=spec["seed"],
+                random_churn=spec["random"],
                 prefix=name,
+                profile=PROFILES[spec["profile"]],
             )
-            if reuse:
+            if name in reused:
                 found = api.call("get", f"segments/?name=Simulated%20{name}")["results"]
                 segment = found[0]["id"]
             else:
                 segment = load(api, data, f"Simulated {name}")
                 rows = f"{len(data.accounts):,} accounts, {len(data.usage):,} usage rows"
                 log(f"{name}: loaded {rows}")
+                kept[name] = spec
+                (BASE_DIR / "artifacts").mkdir(exist_ok=True)
+                marker.write_text(json.dumps({"db": VALIDATE_DB, "sets": kept}))
             first = data.first_week + timedelta(weeks=10)
             last = SIM_END - timedelta(days=91)
             steps = (last - first).days // 28
@@ -494,8 +738,6 @@ def main() -> int:
                 "split_on": (first + timedelta(days=28 * (steps * 3 // 5 + 1))).isoformat(),
             }
             sets[name] = (segment, dates)
-        (BASE_DIR / "artifacts").mkdir(exist_ok=True)
-        marker.write_text(json.dumps(loaded))
         for name, (segment, dates) in sets.items():
             results[name] = run_set(api, name, segment, dates)
     (BASE_DIR / "artifacts" / "validate-bench.json").write_text(

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 BOOTSTRAP_ROUNDS = 200
+# what `summary` reports of a group (a group equal to the whole period reuses the period's)
+SUMMARY_KEYS = ("observations", "accounts", "churned", "churn_rate", "auc", "auc_ci")
+SUMMARY_KEYS += ("top_decile_lift",)
 BOOTSTRAP_SEED = 13
 TENURE_BANDS = (("new", "< 90 days", 0, 90), ("growing", "90–365 days", 90, 366))
 TENURE_BANDS += (("established", "> 365 days", 366, None),)
@@ -94,23 +97,33 @@ class AccountResample:
         """Where the observations' accounts are among this resample's."""
         return np.searchsorted(self.accounts, accounts)
 
-    def interval(
+    def rounds(
         self, scores: np.ndarray, labels: np.ndarray, cluster: np.ndarray
-    ) -> tuple[float, float] | None:
-        """95% interval of the AUC of these observations (`cluster`: their `positions`)."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The (churners, stayers) score histograms of every resample, (rounds, 101) each.
+        Histograms add up: a group's are the sum of its disjoint parts'."""
         from scipy.sparse import csr_matrix
 
-        if len(scores) == 0 or labels.min() == labels.max():
-            return None
         s = np.clip(np.asarray(scores, dtype=np.int64), 0, 100)
         shape = (101, len(self.accounts))
-        hist = {
-            name: csr_matrix((weight.astype(np.float32), (s, cluster)), shape=shape)
-            for name, weight in (("pos", labels), ("neg", 1 - labels))
-        }
-        aucs = _aucs_from_histograms(
-            (hist["pos"] @ self.counts).T.astype(float), (hist["neg"] @ self.counts).T.astype(float)
+        pos, neg = (
+            csr_matrix((weight.astype(np.float32), (s, cluster)), shape=shape)
+            for weight in (labels, 1 - labels)
         )
+        return (pos @ self.counts).T.astype(float), (neg @ self.counts).T.astype(float)
+
+    def interval(
+        self,
+        scores: np.ndarray,
+        labels: np.ndarray,
+        cluster: np.ndarray,
+        rounds: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[float, float] | None:
+        """95% interval of the AUC of these observations (`cluster`: their `positions`;
+        `rounds`: their resample histograms when already known)."""
+        if len(scores) == 0 or labels.min() == labels.max():
+            return None
+        aucs = _aucs_from_histograms(*(rounds or self.rounds(scores, labels, cluster)))
         values = aucs[~np.isnan(aucs)]
         if not len(values):
             return None
@@ -187,9 +200,14 @@ def band_rates(scores: np.ndarray, labels: np.ndarray, bands: list[dict]) -> lis
 
 
 def summary(
-    scores: np.ndarray, obs: Observations, *, resample: AccountResample | None = None
+    scores: np.ndarray,
+    obs: Observations,
+    *,
+    resample: AccountResample | None = None,
+    rounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict:
-    """AUC (with its account-clustered interval), lift and churn of one group of observations."""
+    """AUC (with its account-clustered interval), lift and churn of one group of observations
+    (`rounds`: its resample histograms when already known)."""
     labels = obs.label
     value = auc(scores, labels)
     resample = resample or AccountResample(obs.account)
@@ -200,7 +218,7 @@ def summary(
         "churned": int(labels.sum()),
         "churn_rate": round(float(labels.mean()), 4) if len(labels) else None,
         "auc": None if value is None else round(value, 4),
-        "auc_ci": resample.interval(scores, labels, cluster),
+        "auc_ci": resample.interval(scores, labels, cluster, rounds),
         "top_decile_lift": top_decile_lift(scores, labels),
     }
 
@@ -214,12 +232,29 @@ def period_report(
     segments: dict[int, str],
     resample: AccountResample | None = None,
 ) -> dict:
-    """Everything a period (training or test) reports about one score."""
-    report = summary(scores, obs, resample=resample)
+    """Everything a period (training or test) reports about one score. The resample
+    histograms of the tenure bands are computed once and summed for the whole period when the
+    bands cover it (as the only segment's are the period's): the same interval, less work."""
+    resample = resample or AccountResample(obs.account)
+    tenure_masks, tenure_rounds = [], []
+    for _key, _label, low, high in TENURE_BANDS:
+        mask = (obs.tenure >= low) & (obs.tenure < (high if high is not None else np.inf))
+        tenure_masks.append(mask)
+        tenure_rounds.append(
+            resample.rounds(scores[mask], obs.label[mask], resample.positions(obs.account[mask]))
+            if mask.any()
+            else None
+        )
+    whole = None
+    if sum(int(m.sum()) for m in tenure_masks) == len(scores) and all(
+        r is not None for r in tenure_rounds
+    ):
+        whole = tuple(sum(r[k] for r in tenure_rounds) for k in (0, 1))
+    report = summary(scores, obs, resample=resample, rounds=whole)
     report["bands"] = band_rates(scores, obs.label, bands)
     report["calibration"] = calibration(scores, obs.label)
     report["per_date"] = []
-    for i in sorted(set(obs.date_index.tolist())):
+    for i in np.unique(obs.date_index).tolist():
         mask = obs.date_index == i
         value = auc(scores[mask], obs.label[mask])
         report["per_date"].append(
@@ -231,22 +266,23 @@ def period_report(
             }
         )
     report["tenure"] = []
-    for key, label, low, high in TENURE_BANDS:
-        mask = (obs.tenure >= low) & (obs.tenure < (high if high is not None else np.inf))
+    for (key, label, _low, _high), mask, rounds in zip(
+        TENURE_BANDS, tenure_masks, tenure_rounds, strict=True
+    ):
         report["tenure"].append(
-            {"key": key, "label": label, **summary(scores[mask], obs.take(mask), resample=resample)}
-        )
-    report["segments"] = []
-    for segment in sorted(set(obs.segment.tolist())):
-        mask = obs.segment == segment
-        name = segments.get(segment, "No segment")
-        report["segments"].append(
             {
-                "segment": segment or None,
-                "name": name,
-                **summary(scores[mask], obs.take(mask), resample=resample),
+                "key": key,
+                "label": label,
+                **summary(scores[mask], obs.take(mask), resample=resample, rounds=rounds),
             }
         )
+    report["segments"] = []
+    overall = {k: report[k] for k in SUMMARY_KEYS}
+    for segment in np.unique(obs.segment).tolist():
+        mask = obs.segment == segment
+        name = segments.get(segment, "No segment")
+        found = overall if mask.all() else summary(scores[mask], obs.take(mask), resample=resample)
+        report["segments"].append({"segment": segment or None, "name": name, **found})
     return report
 
 

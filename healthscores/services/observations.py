@@ -16,6 +16,7 @@ measures only.
 
 import io
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, timedelta
 
 import numpy as np
@@ -92,7 +93,10 @@ def copy_array(
 
 def _scope_sql(scope: Q | None, column: str = "account_id") -> tuple[str, list]:
     """`account_id IN (...)` for the accounts a scorecard version applies to."""
-    sql, params = Account.objects.filter(scope or Q()).values("id").query.sql_with_params()
+    # no ORDER BY (the model's default name order): an IN list needs none, and sorting
+    # 100,000 names spilled to disk on every back-test
+    accounts = Account.objects.filter(scope or Q()).order_by().values("id")
+    sql, params = accounts.query.sql_with_params()
     return f"{column} IN ({sql})", list(params)
 
 
@@ -458,6 +462,52 @@ def _fallback_raws(rules, columns, frame: Frame, scope: Q | None, on_date) -> No
         on_date(index + 1, len(frame.dates))
 
 
+class SideReads:
+    """Input reads run beside this thread's, each on a database connection of its own that
+    reads this connection's snapshot (exported by PostgreSQL): the reads of one back-test see
+    the same rows as if one query read them all, and PostgreSQL runs them side by side
+    instead of one after the other. Inside a caller's transaction (a test, a view) they run in
+    place: another connection could not see the transaction's own rows."""
+
+    def __init__(self, workers: int = 2):
+        self.workers = workers
+        self.pool = None
+
+    def __enter__(self) -> "SideReads":
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            return self
+        self.atomic = transaction.atomic()
+        self.atomic.__enter__()
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute("SELECT pg_export_snapshot()")
+            self.snapshot = cursor.fetchone()[0]
+        self.pool = ThreadPoolExecutor(max_workers=self.workers)
+        return self
+
+    def submit(self, read, *args) -> Future:
+        if self.pool is None:
+            done = Future()
+            done.set_result(read(*args))
+            return done
+        return self.pool.submit(self._in_snapshot, read, *args)
+
+    def _in_snapshot(self, read, *args):
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    cursor.execute("SET TRANSACTION SNAPSHOT %s", [self.snapshot])
+                return read(*args)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)  # the snapshot must outlive every read of it
+            self.atomic.__exit__(*exc)
+
+
 def observations_collect(
     *,
     rules: list[MeasureRule],
@@ -469,6 +519,11 @@ def observations_collect(
     """One observation per (scorable account, date): raw measure values as of the date,
     tenure, segment, and churn in (date, date + horizon]."""
     on_date = on_date or (lambda done, total: None)
+    with SideReads() as side:
+        return _observations_collect(rules, scope, dates, horizon_days, on_date, side)
+
+
+def _observations_collect(rules, scope, dates, horizon_days, on_date, side) -> metrics.Observations:
     frame = Frame(scope=scope, dates=dates, horizon_days=horizon_days)
     n = len(frame)
     columns = [np.full(n, np.nan) for _ in rules]
@@ -483,10 +538,15 @@ def observations_collect(
             if r.kind == MeasureKind.USAGE
             and (r.params.get("aggregation") or "") == UsageAggregation.ACTIVE_DAYS
         }
-        usage = usage_windows(frame, specs, customer_since, active_metrics) if specs else {}
         kinds = {r.kind for r in rules}
-        balance = ledger_balance(frame) if MeasureKind.GOODWILL in kinds else None
-        value_days = days_since_value(frame) if MeasureKind.DAYS_SINCE_VALUE in kinds else None
+        # the ledger and the interactions beside the usage (the longest read)
+        balance = side.submit(ledger_balance, frame) if MeasureKind.GOODWILL in kinds else None
+        value_days = (
+            side.submit(days_since_value, frame) if MeasureKind.DAYS_SINCE_VALUE in kinds else None
+        )
+        usage = usage_windows(frame, specs, customer_since, active_metrics) if specs else {}
+        balance = None if balance is None else balance.result()
+        value_days = None if value_days is None else value_days.result()
         fallback = []
         for i, rule in enumerate(rules):
             if rule.kind == MeasureKind.ICP_FIT:

@@ -26,11 +26,14 @@ from .measures import MeasureRule
 KNOTS = 6  # quantile breakpoints per measure (5 segments)
 C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 CV_FOLDS = 5
-CV_MAX_OBSERVATIONS = 60_000  # cross-validation sample (whole accounts); the final fit uses all
-FIT_MAX_OBSERVATIONS = 300_000
+# Samples of whole accounts for large back-tests (small ones use everything): the models have a
+# few dozen coefficients, so beyond these sizes more rows change the fit in the third decimal
+# and cost seconds (a 100,000-account, 12-date back-test has 360,000 training observations).
+CV_MAX_OBSERVATIONS = 20_000  # the penalty search
+FIT_MAX_OBSERVATIONS = 60_000  # the fits
 MIN_RANGE = 0.02  # a curve spanning less than this in log-odds carries no signal
 BOOTSTRAP_REFITS = 30  # resamples of accounts behind the wrong-way rule's interval
-BOOTSTRAP_MAX_OBSERVATIONS = 20_000
+BOOTSTRAP_MAX_OBSERVATIONS = 12_000
 SEED = 13
 # Newton steps on the (few) basis columns: the same L2 optimum as L-BFGS, in a handful of
 # iterations however collinear the columns are (L-BFGS took hundreds on these bases).
@@ -82,6 +85,15 @@ def _account_sample(accounts: np.ndarray, cap: int, rng) -> np.ndarray:
     return np.flatnonzero(np.isin(accounts, keep))
 
 
+def _side_by_side(work, items: list) -> list:
+    """`work` of every item, in order, on two threads: the fits are NumPy and BLAS work that
+    releases the GIL, so a suggestion uses both cores of a small worker machine."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(work, items))
+
+
 def account_folds(groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """Cross-validation folds grouped by account: an account's observations at every date are
     all in training or all held out, so the held-out fold never sees a known account."""
@@ -96,18 +108,24 @@ def penalty_choose(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[fl
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
 
-    folds = account_folds(groups)
-    aucs: dict[float, list[float]] = {c: [] for c in C_GRID}
-    for train, held in folds:
+    def path(fold) -> dict[float, float] | None:
+        train, held = fold
         if y[train].min() == y[train].max() or y[held].min() == y[held].max():
-            continue
+            return None
         x_train, y_train, x_held = x[train], y[train], x[held]
         # One model per fold along the penalty path, each fit starting from the last one's
         # coefficients (the same optimum, in fewer Newton steps).
         model = LogisticRegression(max_iter=500, solver=SOLVER, warm_start=True)
+        found = {}
         for c in C_GRID:
             model.set_params(C=c).fit(x_train, y_train)
-            aucs[c].append(roc_auc_score(y[held], model.decision_function(x_held)))
+            found[c] = roc_auc_score(y[held], model.decision_function(x_held))
+        return found
+
+    aucs: dict[float, list[float]] = {c: [] for c in C_GRID}
+    for found in _side_by_side(path, account_folds(groups)):
+        for c, value in (found or {}).items():
+            aucs[c].append(value)
     scores = [
         {"c": c, "auc": round(float(np.mean(aucs[c])), 4) if aucs[c] else None} for c in C_GRID
     ]
@@ -115,10 +133,14 @@ def penalty_choose(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[fl
     return best["c"], scores
 
 
-def _monotone_fit(x: np.ndarray, y: np.ndarray, bounds: list, c: float) -> tuple[np.ndarray, float]:
+def _monotone_fit(
+    x: np.ndarray, y: np.ndarray, bounds: list, c: float, start: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
     """L2 logistic regression (sklearn's objective: C x log-loss + half the squared weights,
     intercept unpenalised) with each coefficient kept within its bounds: the segment slopes of
-    a measure may only lower churn risk in the direction the scorecard calls good."""
+    a measure may only lower churn risk in the direction the scorecard calls good. `start`
+    (coefficients, then the intercept): where the search begins, e.g. the unconstrained fit
+    clipped to the bounds (the same optimum, in fewer steps)."""
     from scipy.optimize import minimize
 
     n, p = x.shape
@@ -132,9 +154,10 @@ def _monotone_fit(x: np.ndarray, y: np.ndarray, bounds: list, c: float) -> tuple
         grad = np.concatenate([x.T @ residual + w, [residual.sum()]])
         return value * scale, grad * scale
 
-    prior = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
-    start = np.zeros(p + 1)
-    start[p] = np.log(prior / (1 - prior))
+    if start is None:
+        prior = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+        start = np.zeros(p + 1)
+        start[p] = np.log(prior / (1 - prior))
     result = minimize(
         loss,
         start,
@@ -175,15 +198,19 @@ def _reversal_intervals(
     from sklearn.linear_model import LogisticRegression
 
     unique, inverse = np.unique(groups, return_inverse=True)
-    members = [np.flatnonzero(inverse == k) for k in range(len(unique))]
-    draws = []
-    for _ in range(BOOTSTRAP_REFITS):
-        picked = rng.integers(0, len(unique), len(unique))
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(unique) + 1))
+    members = [order[bounds[k] : bounds[k + 1]] for k in range(len(unique))]
+    resamples = [rng.integers(0, len(unique), len(unique)) for _ in range(BOOTSTRAP_REFITS)]
+
+    def refit(picked) -> np.ndarray | None:
         rows = np.concatenate([members[k] for k in picked])
         if y[rows].min() == y[rows].max():
-            continue
+            return None
         model = LogisticRegression(C=c, max_iter=500, solver=SOLVER).fit(x[rows], y[rows])
-        draws.append(_intuitive_effects(model.coef_[0], spans, rules, used))
+        return _intuitive_effects(model.coef_[0], spans, rules, used)
+
+    draws = [d for d in _side_by_side(refit, resamples) if d is not None]
     if not draws:
         return np.full((2, len(used)), np.nan)
     return np.quantile(np.array(draws), [0.025, 0.975], axis=0)
@@ -268,7 +295,15 @@ def weights_suggest(
                 width = len(bases[i].knots) - 1
                 slope = (None, 0.0) if rules[i].higher_is_better else (0.0, None)
                 bounds += [slope] * width + [(None, None)]
-            coef, _ = _monotone_fit(x, y.astype(float), bounds, c_value)
+            # start from the unconstrained fit's coefficients of the kept measures, clipped
+            where = dict(zip(used, spans, strict=True))
+            columns = np.concatenate(
+                [np.arange(where[i][0], where[i][0] + where[i][1] + 1) for i in kept]
+            )
+            low = np.array([-np.inf if b[0] is None else b[0] for b in bounds])
+            high = np.array([np.inf if b[1] is None else b[1] for b in bounds])
+            start = np.append(np.clip(free.coef_[0][columns], low, high), free.intercept_[0])
+            coef, intercept = _monotone_fit(x, y.astype(float), bounds, c_value, start)
             for (col, width), i in zip(_columns(bases, kept), kept, strict=True):
                 beta, beta_missing = coef[col : col + width], coef[col + width]
                 # health (points) rises where churn log-odds fall
@@ -282,6 +317,9 @@ def weights_suggest(
                     curves[i], missing_h[i] = health, -beta_missing
     measures = []
     total_range = sum(float(np.ptp(c)) for c in curves.values()) or 1.0
+    # The churn log-odds of the kept measures' model at its worst and best accounts (every
+    # curve at its bottom, then at its top): the score's 0 and 100 points (`risk_scale`).
+    worst = (intercept - sum(float(c.min()) for c in curves.values())) if curves else None
     weight_total = sum(r.weight for r in rules)
     for i, rule in enumerate(rules):
         effect = effects.get(rule.key)
@@ -320,13 +358,31 @@ def weights_suggest(
         )
     kept_measures = [m for m in measures if "curve" in m]
     note = "" if kept_measures else "No measure carried signal in the intuitive direction."
-    return {
+    out = {
         "measures": measures,
         "c": c_value,
         "penalty_search": search,
         "training_observations": int(len(fit_rows)),
         "note": note,
     }
+    if curves:
+        out["log_odds"] = {
+            "worst": round(float(worst), 4),
+            "best": round(float(worst - total_range), 4),
+        }
+        out["risk_scale"] = risk_scale(out["log_odds"]["worst"], out["log_odds"]["best"])
+    return out
+
+
+def risk_scale(worst: float, best: float) -> list[dict]:
+    """What a suggested score means: the fitted chance of churn within the horizon at every
+    tenth point, when 0 points are the log-odds `worst` and 100 points `best` (the overall
+    score of a suggestion is linear in the model's log-odds)."""
+    rows = []
+    for score in range(0, 101, 10):
+        log_odds = worst + (best - worst) * score / 100.0
+        rows.append({"score": score, "churn": round(float(1.0 / (1.0 + np.exp(-log_odds))), 4)})
+    return rows
 
 
 def _new_part_key(key: str, taken: set[str]) -> str:
@@ -361,7 +417,7 @@ def lifecycle_suggest(
         return suggestion
     is_new = np.nan_to_num(tenure, nan=np.inf) < new_days
     taken = {rule.key for rule in rules}
-    measures, parts, pooled = [], {}, None
+    measures, parts, pooled, scales = [], {}, None, {}
     for part, mask in ((MeasureStage.NEW, is_new), (MeasureStage.ESTABLISHED, ~is_new)):
         index = [i for i, rule in enumerate(rules) if rule.stage in (MeasureStage.ALL, part)]
         part_rules = [rules[i] for i in index]
@@ -376,6 +432,7 @@ def lifecycle_suggest(
                 f"Too little to learn from in this part alone ({int(mask.sum())} observations, "
                 f"{int(labels[mask].sum())} churned): it takes the fit on all accounts."
             )
+        scales[part] = fitted.get("log_odds")
         for m, rule in zip(fitted["measures"], part_rules, strict=True):
             m["source_key"], m["stage"] = rule.key, part
             if part == MeasureStage.NEW and rule.stage == MeasureStage.ALL:
@@ -390,7 +447,7 @@ def lifecycle_suggest(
             "note": note,
         }
     kept = [m for m in measures if "curve" in m]
-    return {
+    out = {
         "new_days": int(new_days),
         "measures": measures,
         "parts": parts,
@@ -398,6 +455,46 @@ def lifecycle_suggest(
         "penalty_search": parts[MeasureStage.ESTABLISHED]["penalty_search"],
         "training_observations": int(len(labels)),
         "note": "" if kept else "No measure carried signal in the intuitive direction.",
+    }
+    if all(scales.values()):
+        out.update(_common_scale(measures, parts, scales))
+    return out
+
+
+def _common_scale(measures: list[dict], parts: dict, scales: dict) -> dict:
+    """Put the parts of a lifecycle suggestion on one risk scale, in place: the same score
+    means the same fitted chance of churn whichever part scores the account.
+
+    Each part's model is fitted on its own accounts, so its log-odds already carry its base
+    rate (new accounts churn more at the same usage). 0 points become the worst log-odds of
+    either part and 100 the best of either; a part's measures then award points from the
+    part's floor (its own worst account) to its ceiling (its best), every curve of the part
+    squeezed onto that span. Weights within a part stay its curves' log-odds ranges, so a
+    part's overall score is still linear in its model's log-odds, with the same slope in
+    both parts: pooled, the scores rank new and established accounts by one risk."""
+    worst = max(scale["worst"] for scale in scales.values())
+    best = min(scale["best"] for scale in scales.values())
+    span = (worst - best) or 1.0
+    for part, scale in scales.items():
+        floor = float(100.0 * (worst - scale["worst"]) / span)
+        ceiling = float(100.0 * (worst - scale["best"]) / span)
+        parts[part]["points"] = [round(floor, 1), round(ceiling, 1)]
+        for m in measures:
+            if m["stage"] != part or "curve" not in m:
+                continue
+            m["curve"] = [
+                [x, round(floor + (ceiling - floor) * y / 100.0, 1)] for x, y in m["curve"]
+            ]
+            missing = floor + (ceiling - floor) * m["missing_score"] / 100.0
+            m["missing_score"] = round(float(np.clip(missing, -999, 999)), 1)
+            m["missing_policy"] = "zero" if missing < 25 else "neutral"
+    return {
+        "log_odds": {"worst": round(worst, 4), "best": round(best, 4)},
+        "risk_scale": risk_scale(worst, best),
+        "calibration": (
+            "Both parts on one risk scale: the same score means the same fitted chance of "
+            "churn for a new and an established account (points of each part in `parts`)."
+        ),
     }
 
 

@@ -252,3 +252,32 @@ def test_a_segment_scorecard_observes_only_its_segment_with_the_same_values(port
     mine = everyone.account == portfolio[0].pk
     assert np.array_equal(narrow.raws, everyone.raws[mine], equal_nan=True)
     assert narrow.segment.tolist() == [segment.pk] * len(narrow)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reads_beside_each_other_see_what_one_connection_sees(portfolio):
+    """GIVEN committed data WHEN observed outside any transaction (the ledger and the
+    interactions read on connections of their own, in the main connection's exported
+    snapshot, beside the usage) THEN every raw value is the one read in place inside a
+    transaction, and no connection is left open."""
+    from django.db import transaction
+
+    version = make_version(
+        [{"params": {"metric": "logins", "window_days": 28}, **m} for m in EVERY_KIND[:1]]
+        + EVERY_KIND[1:13]
+    )
+    rules = measure_rules(version.measures.all())
+    dates = backtest_dates(START, END, 20)
+    assert not connection.in_atomic_block
+    beside = observations_collect(rules=rules, scope=None, dates=dates, horizon_days=90)
+    with transaction.atomic():
+        in_place = observations_collect(rules=rules, scope=None, dates=dates, horizon_days=90)
+    assert np.array_equal(beside.account, in_place.account)
+    assert np.array_equal(beside.raws, in_place.raws, equal_nan=True)
+    assert not np.isnan(beside.raws[:, [11, 12]]).all()  # goodwill and days since value read
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        assert cursor.fetchone()[0] == 0
