@@ -8,8 +8,8 @@
    that cannot disable the ledger's trigger), as docker-compose.yml runs them.
 4. Serve it with gunicorn under production settings and the app role, fetch the sign-in page
    and the static files it links, then sign in as a CSM, a manager and an admin and crawl the
-   demo by following the links found on each page (`<a href>`, redirects, and the `hx-get`
-   requests a page makes). A link shown to a user that answers 4xx or 5xx fails the check; so
+   demo by following the links found on each page (`<a href>`, redirects, the `hx-get`
+   requests a page makes, and its search and filter forms submitted as they stand). A link shown to a user that answers 4xx or 5xx fails the check; so
    does a page that links a static file the server cannot find. Deliberate probes (a mistyped
    address, a revoked customer link) are counted apart and must answer the branded page.
 5. In Chromium, one page of each URL shape each role reached, and the customer's scorecard
@@ -39,7 +39,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import parse_qsl, urldefrag, urljoin, urlparse
+from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlparse
 
 import pagecheck
 import psycopg2
@@ -146,7 +146,8 @@ def free_port() -> int:
 
 
 class LinkParser(HTMLParser):
-    """Collects href/src targets of a page."""
+    """Collects href/src targets of a page, and what its search and filter forms (method="get")
+    submit as they stand, with a search box holding a letter."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -154,9 +155,12 @@ class LinkParser(HTMLParser):
         self.htmx: list[str] = []  # requests the page's htmx makes (on load, a click, a poll)
         self.assets: list[str] = []
         self.csrf = ""
+        self.form: tuple[str, list[tuple[str, str]]] | None = None  # a GET form being read
+        self.select: str | None = None  # the name of the select being read
+        self.chosen: tuple[str, str] | None = None  # its selected (or else first) option
 
     def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
+        attributes = {key: value or "" for key, value in attrs}
         if attributes.get("hx-get"):
             self.htmx.append(attributes["hx-get"])
         if tag == "a" and attributes.get("href"):
@@ -167,6 +171,36 @@ class LinkParser(HTMLParser):
             self.assets.append(attributes["src"])
         elif tag == "input" and attributes.get("name") == "csrfmiddlewaretoken":
             self.csrf = attributes.get("value") or ""
+        elif tag == "form" and attributes.get("method", "").lower() == "get":
+            self.form = (attributes.get("action", ""), [])
+        elif self.form is not None:
+            self._form_field(tag, attributes)
+
+    def _form_field(self, tag: str, attributes: dict[str, str]) -> None:
+        name, kind = attributes.get("name"), attributes.get("type", "text")
+        if tag == "input" and name and kind not in ("submit", "button", "reset", "file"):
+            if kind in ("checkbox", "radio") and "checked" not in attributes:
+                return
+            value = attributes.get("value", "")
+            if kind == "search" or (name == "q" and not value):
+                value = value or "a"
+            self.form[1].append((name, value))
+        elif tag == "select" and name:
+            self.select, self.chosen = name, None
+        elif tag == "option" and self.select is not None:
+            option = (self.select, attributes.get("value", ""))
+            if self.chosen is None or "selected" in attributes:
+                self.chosen = option
+
+    def handle_endtag(self, tag):
+        if tag == "select" and self.select is not None and self.form is not None:
+            if self.chosen is not None:
+                self.form[1].append(self.chosen)
+            self.select = None
+        elif tag == "form" and self.form is not None:
+            action, fields = self.form
+            self.links.append(f"{action.split('?')[0]}?{urlencode(fields)}" if fields else action)
+            self.form = None
 
 
 class Browser:
