@@ -9,12 +9,14 @@
 4. Serve it with gunicorn under production settings and the app role, fetch the sign-in page
    and the static files it links, then sign in as a CSM, a manager and an admin and crawl the
    demo by following the links found on each page (`<a href>`, redirects, the `hx-get`
-   requests a page makes, and its search and filter forms submitted as they stand). A link shown to a user that answers 4xx or 5xx fails the check; so
-   does a page that links a static file the server cannot find. Deliberate probes (a mistyped
-   address, a revoked customer link) are counted apart and must answer the branded page.
-5. In Chromium, one page of each URL shape each role reached, and the customer's scorecard
-   link live and revoked: axe-core finds no critical or serious violation, and no page scrolls
-   sideways at 1440 or 390 px (.ci/pagecheck.py).
+   requests a page makes, and its search and filter forms submitted as they stand). A link
+   shown to a user that answers 4xx or 5xx fails the check; so does a page that links a static
+   file the server cannot find. Deliberate probes (a mistyped address, a revoked customer link)
+   are counted apart and must answer the branded page.
+5. In Chromium, as each role, up to two pages of each address pattern the crawl reached, the
+   scorecard editor behind the admin's "Edit draft" button, and the customer's links (live and
+   revoked): axe-core finds no critical or serious violation, and no page scrolls sideways at
+   1440 or 390 px (.ci/pagecheck.py).
 
 Environment: DATABASE_URL names the server (the check uses its own database next to it,
 PRODCHECK_DATABASE_URL overrides); PRODCHECK_PER_SHAPE caps how many pages of one URL shape
@@ -417,6 +419,26 @@ def browser_pages(pages: dict[str, list[str]], per_pattern: int) -> list[str]:
     return [path for group in groups.values() for path in group[:per_pattern]]
 
 
+def open_draft(admin: Browser, admin_crawl: Crawl, problems: list[str]) -> list[str]:
+    """The pages behind the admin's "Edit draft" button (a POST, so no crawl reaches them):
+    the scorecard editor and the preview of the draft's impact."""
+    scorecard = next(iter(admin_crawl.pages.get("/scorecards/<id>/", [])), None)
+    if scorecard is None:
+        problems.append("probe: the admin's crawl reached no scorecard")
+        return []
+    parser = LinkParser()
+    parser.feed(admin.request("GET", scorecard).text)
+    draft = admin.request("POST", f"{scorecard}draft/", data={"csrfmiddlewaretoken": parser.csrf})
+    editor = draft.headers.get("Location", "")
+    if draft.status_code != 302 or not re.fullmatch(r"/scorecards/versions/\d+/edit/", editor):
+        problems.append(f"probe: starting a draft of {scorecard} -> {draft.status_code}")
+        return []
+    parser = LinkParser()
+    parser.feed(admin.request("GET", editor).text)
+    preview = [link for link in parser.links if "preview" in link][:1]
+    return [editor, *preview]
+
+
 def check_site(base: str, timings: dict[str, float]) -> tuple[list[str], list[str]]:
     """Crawl as each role, probe, open every kind of page in Chromium; the report's lines and
     the problems found (the report ends with them)."""
@@ -436,6 +458,9 @@ def check_site(base: str, timings: dict[str, float]) -> tuple[list[str], list[st
         for role, result in crawls.items()
     }
     to_open["csm"].append((MISSING_PAGE, 404))
+    to_open["admin"] += [
+        (path, 200) for path in open_draft(browsers["admin"], crawls["admin"], problems)
+    ]
     to_open["customer"] = [(path, status) for path, status in probes.items()]
     checked = pagecheck.check_pages(
         base=base,
