@@ -52,7 +52,7 @@ ARTIFACTS = ROOT / "artifacts" / "prodcheck"
 DEMO_PASSWORD = "demo-pass-2026"  # users/demo.py
 ROLES = {"csm": "alice", "manager": "maria", "admin": "admin"}
 PER_SHAPE = int(os.environ.get("PRODCHECK_PER_SHAPE", "10"))
-BUDGET_SECONDS = float(os.environ.get("PRODCHECK_BUDGET_SECONDS", "240"))
+BUDGET_SECONDS = float(os.environ.get("PRODCHECK_BUDGET_SECONDS", "360"))
 BROWSER_PER_SHAPE = int(os.environ.get("PRODCHECK_BROWSER_PER_SHAPE", "2"))
 BROWSER_BUDGET_SECONDS = float(os.environ.get("PRODCHECK_BROWSER_BUDGET_SECONDS", "600"))
 # Links a crawler must not follow: signing out ends the crawl's session.
