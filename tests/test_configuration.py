@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -249,3 +250,22 @@ def test_the_image_leaves_out_every_local_state_folder_git_ignores():
     }
     assert ".data" in ignored_by_git
     assert ignored_by_git - {"__pycache__"} <= ignored_by_docker
+
+
+def test_no_code_asks_which_database_engine_it_runs_on():
+    """One engine everywhere: PostgreSQL on laptops, in CI and in production, so no module of
+    the project (migrations included) branches on the connection's vendor."""
+    asks = re.compile(r"\bvendor\s*(==|!=|in\b)|\bconnection\.vendor\b")
+    packages = [
+        folder
+        for folder in sorted(BASE_DIR.iterdir())
+        if (folder / "__init__.py").exists() and folder.name != "tests"
+    ]
+    branching = [
+        f"{path.relative_to(BASE_DIR)}:{number}"
+        for folder in packages
+        for path in sorted(folder.rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if asks.search(line)
+    ]
+    assert len(packages) >= 10 and branching == []

@@ -474,7 +474,7 @@ class SideReads:
         self.pool = None
 
     def __enter__(self) -> "SideReads":
-        if connection.vendor != "postgresql" or connection.in_atomic_block:
+        if connection.in_atomic_block:
             return self
         self.atomic = transaction.atomic()
         self.atomic.__enter__()
