@@ -5,8 +5,9 @@
    scopes).
 2. Serve it with gunicorn under production settings (tasks run in-process, no worker needed).
 3. Schemathesis (the CLI, all checks, phases examples, coverage, fuzzing and stateful, using
-   the links the schema declares) against /api/schema/: the CSM's token on every operation,
-   then the admin's on the configuration operations a CSM may not use. Any failure fails.
+   the links the schema declares) against /api/schema/: the CSM's token on every operation a
+   CSM may use, then the admin's on the configuration operations and the admin-only ones on
+   accounts and contacts (ADMIN_PATHS, ADMIN_OPERATIONS). Any failure fails.
 4. (Run first, on the fresh data.) openapi-python-client generates a client from
    /api/schema/, and the CRM-sync walkthrough of docs/API.md (the ```python block after
    `<!-- contract: walkthrough -->`) runs through it exactly as written.
@@ -19,7 +20,7 @@
    every method on every path) go over real sockets with the admin's token: every answer must
    be JSON in the documented error shape, none a 5xx, an undeclared method a 405.
 
-Environment: DATABASE_URL names the server; CONTRACT_MAX_EXAMPLES (default 6) bounds the
+Environment: DATABASE_URL names the server; CONTRACT_MAX_EXAMPLES (default: the toml's) bounds the
 examples per operation and phase, CONTRACT_SKIP (comma list of fuzz, client, docs, hostile)
 leaves a part out while working on another. Reports go to artifacts/contract/.
 """
@@ -50,7 +51,7 @@ from tests.api.hostile import hostile_requests, problem  # noqa: E402 - needs RO
 
 ARTIFACTS = ROOT / "artifacts" / "contract"
 BIN = Path(sys.executable).parent
-MAX_EXAMPLES = os.environ.get("CONTRACT_MAX_EXAMPLES", "6")
+MAX_EXAMPLES = os.environ.get("CONTRACT_MAX_EXAMPLES")  # default: .ci/schemathesis.toml
 SKIP = set(filter(None, os.environ.get("CONTRACT_SKIP", "").split(",")))
 DOCS = ROOT / "docs" / "API.md"
 DOCS_BASE = "http://127.0.0.1:8000"
@@ -67,6 +68,18 @@ ADMIN_PATHS = (
     "/api/v1/score-validation/",
     "/api/v1/score-backtests/",
     "/api/v1/webhooks/",
+)
+# Operations on a CSM's own resources that only an admin may use (archive, restore, delete,
+# erase): fuzzed with the admin's token too, and left out of the CSM's run (where all they can
+# answer is 403).
+ADMIN_OPERATIONS = (
+    "accounts_archived_list",
+    "accounts_destroy",
+    "accounts_external_destroy",
+    "accounts_restore_create",
+    "accounts_external_restore_create",
+    "contacts_erase_create",
+    "contacts_external_erase_create",
 )
 
 
@@ -147,7 +160,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def schemathesis(base: str, token: str, *, label: str, include: list[str], exclude: list[str]):
+def schemathesis(
+    base: str,
+    token: str,
+    *,
+    label: str,
+    include: list[str],
+    exclude: list[str],
+    include_ids: tuple[str, ...] = (),
+    exclude_ids: tuple[str, ...] = (),
+):
     """One schemathesis CLI run; returns (exit code, summary line)."""
     report = ARTIFACTS / f"schemathesis-{label}"
     args = [
@@ -164,8 +186,6 @@ def schemathesis(base: str, token: str, *, label: str, include: list[str], exclu
         "all",
         "--phases",
         "examples,coverage,fuzzing,stateful",
-        "--max-examples",
-        MAX_EXAMPLES,
         "--generation-deterministic",
         # One worker: two threads compiling at once trip a CPython 3.11 bug ("AST constructor
         # recursion depth mismatch") inside the generator.
@@ -179,11 +199,16 @@ def schemathesis(base: str, token: str, *, label: str, include: list[str], exclu
         "--report-dir",
         str(report),
     ]
+    if MAX_EXAMPLES:
+        args += ["--max-examples", MAX_EXAMPLES]
     if include:
         args += ["--include-path-regex", "^(" + "|".join(re.escape(p) for p in include) + ")"]
     if exclude:
         args += ["--exclude-path-regex", "^(" + "|".join(re.escape(p) for p in exclude) + ")"]
-    for operation_id in NOT_FUZZED:
+    # Exact operation ids add to the path selection (filters of one kind are alternatives).
+    for operation_id in include_ids:
+        args += ["--include-operation-id", operation_id]
+    for operation_id in exclude_ids:
         args += ["--exclude-operation-id", operation_id]
     started = time.monotonic()
     with open(ARTIFACTS / f"schemathesis-{label}.txt", "w") as out:
@@ -495,12 +520,18 @@ def main() -> None:
             ran = docs_examples(base, tokens["admin"], env)
             lines.append(f"docs/API.md: {ran} curl examples answered as documented")
         if "fuzz" not in SKIP:
-            for label, token, include, exclude in [
-                ("csm", tokens["csm"], [], list(ADMIN_PATHS)),
-                ("admin", tokens["admin"], list(ADMIN_PATHS), []),
+            for label, token, include, exclude, include_ids, exclude_ids in [
+                ("csm", tokens["csm"], [], list(ADMIN_PATHS), (), ADMIN_OPERATIONS),
+                ("admin", tokens["admin"], list(ADMIN_PATHS), [], ADMIN_OPERATIONS, ()),
             ]:
                 code, text = schemathesis(
-                    base, token, label=label, include=include, exclude=exclude
+                    base,
+                    token,
+                    label=label,
+                    include=include,
+                    exclude=exclude,
+                    include_ids=include_ids,
+                    exclude_ids=(*exclude_ids, *NOT_FUZZED),
                 )
                 summary = [ln for ln in text.splitlines() if re.match(r"^=+ .* in [\d.]+s =+$", ln)]
                 lines.append(f"schemathesis {label}: {summary[-1].strip('= ') if summary else '?'}")

@@ -194,52 +194,146 @@ def _constrain_strings(schema, patterns: dict, components: dict, seen: set) -> N
             _constrain_strings(child, patterns, components, seen)
 
 
-def _add_links(paths: dict) -> None:
-    """OpenAPI links, so a client (or a stateful fuzzer) can chain operations: what a create or
-    a list returns addresses the operations on that record and on the records under it.
+def _add_links(paths: dict, components: dict) -> None:
+    """OpenAPI links, so a client (or a stateful fuzzer) can chain operations from what one
+    answers to the operations on it:
 
-    From `POST /things/` (201): every operation on `/things/{id}/...` and
-    `/things/{thing_pk}/...`. From `PUT /things/external/{external_id}/`
-    (200, 201): those, and every operation on the same external id.
+    - `POST /things/` (201) and `PUT /things/external/{external_id}/` (200, 201): every
+      operation on `/things/{id}/...` and `/things/{thing_pk}/...` (and on the same external id);
+    - a list, `GET /things/` (200): the same operations, for the first record of the page
+      (`$response.body#/results/0/id`; OpenAPI's runtime expressions have no wildcard), and
+      those by its external id;
+    - a record with a list of parts (a CTA's or a plan's `steps`), from its detail GET or its
+      create: the operations on its first part (`/ctas/{id}/steps/{step_pk}/...`);
+    - a created, upserted or listed account: every create whose body names one (`{"account":
+      ...}` in the request body), so `POST /contacts/` gets an account that exists.
     """
+    records: dict[str, list[tuple[str, str, str, str]]] = {}  # resource -> (path, method, code, id)
     for path, item in paths.items():
-        sources = []
-        if "post" in item:
-            sources.append(("post", "201", "$response.body#/id"))
-        external = path.endswith("/external/{external_id}/")
-        if external and "put" in item:
-            sources += [("put", "200", "$response.body#/id"), ("put", "201", "$response.body#/id")]
         base = path.removesuffix("external/{external_id}/")
-        for method, code, pointer in sources:
+        external = path.endswith("/external/{external_id}/")
+        sources = []  # (method, code, pointer to the id, pointer to the external id)
+        if "post" in item:
+            sources.append(("post", "201", "$response.body#/id", None))
+        if external and "put" in item:
+            for code in ("200", "201"):
+                sources.append(("put", code, "$response.body#/id", "$request.path.external_id"))
+        if "get" in item and not external and _is_page(item["get"], components):
+            sources.append(("get", "200", "$response.body#/results/0/id", LISTED_EXTERNAL_ID))
+        for method, code, pointer, external_pointer in sources:
             response = item[method].get("responses", {}).get(code)
             if response is None:
                 continue
-            links = {}
+            links = response.setdefault("links", {})
             for target_path, target_item in paths.items():
                 names = _path_params(target_path)
                 if target_path.startswith(base + "{"):
-                    first = _path_params(target_path.removeprefix(base))[0]
-                    if first != "id" and not first.endswith("_pk"):
-                        continue
-                    supplied = {first: pointer}
-                elif external and target_path.startswith(path):
-                    supplied = {"external_id": "$request.path.external_id"}
+                    supplied = {_path_params(target_path.removeprefix(base))[0]: pointer}
+                elif external_pointer and target_path.startswith(base + "external/{external_id}/"):
+                    supplied = {"external_id": external_pointer}
                 else:
                     continue
                 for name in _path_params(path):
                     supplied.setdefault(name, f"$request.path.{name}")
-                if not set(names) <= set(supplied):
-                    continue  # a step id or the like: nothing here supplies it
-                for target_method in LINK_METHODS:
-                    target = target_item.get(target_method)
-                    if target is None or (target_path, target_method) == (path, method):
+                _link_all(links, path, method, target_path, target_item, names, supplied)
+            resource = base.rstrip("/").rsplit("/", 1)[-1]
+            if not _path_params(base):
+                records.setdefault(resource, []).append((path, method, code, pointer))
+        # A record's parts: from its detail GET, and from the create that answers with it.
+        detail = {"get": (path, "200", "$request.path.id")} if path.endswith("/{id}/") else {}
+        if "post" in item and not _path_params(path):
+            detail["post"] = (path + "{id}/", "201", "$response.body#/id")
+        for method, (detail_path, code, id_pointer) in detail.items():
+            response = (item.get(method) or {}).get("responses", {}).get(code)
+            if response is None:
+                continue
+            record = _resolve(_json_schema(response), components)
+            for part, part_schema in (record.get("properties") or {}).items():
+                if _resolve(part_schema, components).get("type") != "array":
+                    continue
+                prefix = f"{detail_path}{part}/{{"
+                for target_path, target_item in paths.items():
+                    if not target_path.startswith(prefix):
                         continue
-                    links[target["operationId"]] = {
+                    names = _path_params(target_path)
+                    supplied = {"id": id_pointer, names[-1]: f"$response.body#/{part}/0/id"}
+                    links = response.setdefault("links", {})
+                    _link_all(links, path, method, target_path, target_item, names, supplied)
+    # Creates whose body names a record of a resource that another operation answers with.
+    for path, item in paths.items():
+        for target_method in ("post", "put"):
+            target = item.get(target_method)
+            if target is None:
+                continue
+            body = _request_properties(target, components)
+            for resource, producers in records.items():
+                field = resource.removesuffix("s")
+                if resource not in BODY_LINKED or field not in body:
+                    continue
+                for source_path, method, code, pointer in producers:
+                    response = paths[source_path][method]["responses"][code]
+                    names = _path_params(path)
+                    if names:
+                        continue  # only top-level creates: nothing here names their path
+                    response.setdefault("links", {})[target["operationId"]] = {
                         "operationId": target["operationId"],
-                        "parameters": {name: supplied[name] for name in names},
+                        "parameters": {},
+                        "requestBody": {field: pointer},
                     }
-            if links:
-                response["links"] = links
+    for item in paths.values():
+        for operation in item.values():
+            for response in (operation.get("responses") or {}).values():
+                if isinstance(response, dict) and response.get("links") == {}:
+                    del response["links"]
+
+
+# The records a create's body may name from another operation's answer. Not contacts: a body
+# naming an account and a contact needs the contact to work there, which a link cannot know.
+BODY_LINKED = ("accounts",)
+
+# The first listed record's external id (null for a record without one: a link then supplies
+# nothing).
+LISTED_EXTERNAL_ID = "$response.body#/results/0/external_id"
+
+
+def _link_all(links, path, method, target_path, target_item, names, supplied) -> None:
+    """Link to every operation of `target_path` whose parameters `supplied` names."""
+    if not set(names) <= set(supplied):
+        return  # a step id or the like: nothing here supplies it
+    for target_method in LINK_METHODS:
+        target = target_item.get(target_method)
+        if target is None or (target_path, target_method) == (path, method):
+            continue
+        links[target["operationId"]] = {
+            "operationId": target["operationId"],
+            "parameters": {name: supplied[name] for name in names},
+        }
+
+
+def _resolve(schema: dict | None, components: dict) -> dict:
+    schema = schema or {}
+    while "$ref" in schema:
+        schema = components.get(schema["$ref"].rsplit("/", 1)[-1], {})
+    if "allOf" in schema and len(schema["allOf"]) == 1:
+        return _resolve(schema["allOf"][0], components)
+    return schema
+
+
+def _json_schema(response: dict) -> dict:
+    return (response.get("content") or {}).get("application/json", {}).get("schema") or {}
+
+
+def _is_page(operation: dict, components: dict) -> bool:
+    page = _resolve(_json_schema(operation.get("responses", {}).get("200", {})), components)
+    return "results" in (page.get("properties") or {})
+
+
+def _request_properties(operation: dict, components: dict) -> set[str]:
+    """The property names of an operation's JSON body (of any of its shapes)."""
+    content = (operation.get("requestBody") or {}).get("content", {})
+    schema = _resolve(content.get("application/json", {}).get("schema"), components)
+    shapes = [_resolve(s, components) for s in schema.get("anyOf") or schema.get("oneOf") or []]
+    return {name for shape in [schema, *shapes] for name in shape.get("properties") or {}}
 
 
 def _name_colliding_enum_values(schema: dict) -> None:
@@ -309,5 +403,5 @@ def contract_postprocess(result, generator, request, public):
     components.update(added)
     for component in components.values():
         _name_colliding_enum_values(component)
-    _add_links(result.get("paths", {}))
+    _add_links(result.get("paths", {}), components)
     return result

@@ -125,6 +125,55 @@ def test_creates_link_to_the_operations_on_what_they_created(schema):
     }
 
 
+def test_lists_parts_and_accounts_link_onwards_so_a_fuzzer_can_chain_them(schema):
+    """A list links to the operations on any record of its page, a record with steps to the
+    operations on one step, and an account (created, upserted or listed) to every create whose
+    body names an account."""
+    paths = schema["paths"]
+    listed = paths["/api/v1/ctas/"]["get"]["responses"]["200"]["links"]
+    assert listed["ctas_close_create"]["parameters"] == {"id": "$response.body#/results/0/id"}
+    accounts = paths["/api/v1/accounts/"]["get"]["responses"]["200"]["links"]
+    assert accounts["accounts_external_retrieve"]["parameters"] == {
+        "external_id": "$response.body#/results/0/external_id"
+    }
+    assert accounts["contacts_create"] == {
+        "operationId": "contacts_create",
+        "parameters": {},
+        "requestBody": {"account": "$response.body#/results/0/id"},
+    }
+    created = paths["/api/v1/accounts/"]["post"]["responses"]["201"]["links"]
+    assert created["interactions_create"]["requestBody"] == {"account": "$response.body#/id"}
+    cta = paths["/api/v1/ctas/{id}/"]["get"]["responses"]["200"]["links"]
+    assert cta["ctas_steps_toggle_create"]["parameters"] == {
+        "id": "$request.path.id",
+        "step_pk": "$response.body#/steps/0/id",
+    }
+    plan = paths["/api/v1/success-plans/"]["post"]["responses"]["201"]["links"]
+    assert plan["success_plans_steps_complete_create"]["parameters"] == {
+        "id": "$response.body#/id",
+        "step_pk": "$response.body#/steps/0/id",
+    }
+    log = paths["/api/v1/webhooks/{id}/deliveries/"]["get"]["responses"]["200"]["links"]
+    assert log["webhooks_deliveries_replay_create"]["parameters"] == {
+        "id": "$request.path.id",
+        "delivery_id": "$response.body#/results/0/id",
+    }
+    # Every link names an operation of the schema and only parameters that operation has.
+    operations = {
+        operation["operationId"]: operation
+        for item in paths.values()
+        for operation in item.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+    for item in paths.values():
+        for operation in item.values():
+            for response in (operation.get("responses") or {}).values():
+                for link in (response.get("links") or {}).values():
+                    target = operations[link["operationId"]]
+                    names = {p["name"] for p in target.get("parameters", [])}
+                    assert set(link["parameters"]) <= names, link
+
+
 def test_a_body_naming_a_missing_or_invisible_record_is_a_404_naming_the_field(api, org):
     theirs = org.accounts["csm_b1"][0]
     for account in [999_999, theirs.pk]:
@@ -158,3 +207,4 @@ def test_a_taken_unique_value_or_a_second_reversal_is_a_409(api, org):
     assert (first.status_code, again.status_code) == (201, 409)
     assert again.json()["code"] == "conflict"
     assert TrustEntry.objects.filter(reverses_id=entry["id"]).count() == 1
+
