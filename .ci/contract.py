@@ -95,11 +95,6 @@ NOT_FUZZED = [
     "webhooks_create",
     "webhooks_update",
     "webhooks_partial_update",
-    # POST, PUT, PATCH /icp-profiles/: a criterion's value takes the shape its operator asks
-    # for (a list for in, [low, high] for between, a number for gte)
-    "icp_profiles_create",
-    "icp_profiles_update",
-    "icp_profiles_partial_update",
     # POST, PUT, PATCH /scorecard-measures/: the settings a measure takes depend on its kind,
     # and its bad and good thresholds must differ
     "scorecard_measures_create",

@@ -1,6 +1,8 @@
 """Serializers for the accounts API: explicit fields; owner rules; computed fields read-only."""
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
 from accounts.account_fields import ACCOUNT_KEY, ACCOUNT_WRITABLE
@@ -363,6 +365,98 @@ class IcpCriterionSerializer(ApiModelSerializer):
         if attrs.get("attribute") == IcpCriterion.Attribute.CUSTOM and not attrs.get("custom_key"):
             raise serializers.ValidationError({"custom_key": ["Name the custom attribute."]})
         return attrs
+
+
+# The shape `value` takes for each family of operators, as the validation above holds it:
+# (component name part, operators, value schema).
+_SCALAR = {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}
+CRITERION_VALUE_SHAPES = [
+    (
+        "List",
+        ["in", "not_in"],
+        {
+            "type": "array",
+            "items": {**_SCALAR, "nullable": True},
+            "minItems": 1,
+            "description": "The values (at least one).",
+        },
+    ),
+    (
+        "Range",
+        ["between"],
+        {
+            "type": "array",
+            "items": {"type": "number", "nullable": True},
+            "minItems": 2,
+            "maxItems": 2,
+            "description": "[low, high], inclusive; either may be null (open).",
+        },
+    ),
+    ("Equals", ["eq"], {**_SCALAR, "description": "The value (not null)."}),
+    ("Bound", ["gte", "lte"], {"type": "number", "description": "The bound."}),
+]
+
+
+class IcpCriterionSchema(OpenApiSerializerExtension):
+    """A criterion in a request is one of a few named shapes, so a body the schema admits is one
+    the server takes: `value` as its operator needs it, `custom_key` named for a custom attribute.
+    (Generated clients get a union of typed models.)"""
+
+    target_class = IcpCriterionSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction != "request":
+            return schema
+        properties = schema["properties"]
+        attributes = [
+            a for a in IcpCriterion.Attribute.values if a != IcpCriterion.Attribute.CUSTOM
+        ]
+        variants = []
+        for shape, operators, value in CRITERION_VALUE_SHAPES:
+            for custom in (False, True):
+                kind = "Custom" if custom else "Field"
+                variant = {
+                    "type": "object",
+                    "properties": {
+                        **properties,
+                        "attribute": self._enum(
+                            auto_schema, f"Icp{kind}Attribute", ["custom"] if custom else attributes
+                        ),
+                        "operator": self._enum(auto_schema, f"Icp{shape}Operator", operators),
+                        "value": value,
+                    },
+                    "required": ["attribute", "operator", "value"],
+                }
+                if custom:
+                    variant["properties"]["custom_key"] = {
+                        **properties["custom_key"],
+                        "minLength": 1,
+                        "description": "Key in the account's custom attributes (required).",
+                    }
+                    variant["required"].append("custom_key")
+                name = f"IcpCriterion{shape}{'Custom' if custom else ''}Request"
+                variants.append(self._component(auto_schema, name, variant))
+        return {
+            "oneOf": variants,
+            "description": "One weighted test of an account attribute: `value` takes the shape "
+            "its `operator` needs; a `custom` attribute names its `custom_key`.",
+        }
+
+    @staticmethod
+    def _component(auto_schema, name: str, schema: dict) -> dict:
+        component = ResolvedComponent(
+            name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+    def _enum(self, auto_schema, name: str, values: list[str]) -> dict:
+        # Its own component: a bare enum property would be merged by drf-spectacular's enum
+        # hook with the field's full choice set, and the shapes would no longer differ.
+        return self._component(
+            auto_schema, f"{name}Enum", {"type": "string", "enum": [str(v) for v in values]}
+        )
 
 
 class IdealCustomerProfileSerializer(ApiModelSerializer):

@@ -208,3 +208,57 @@ def test_a_taken_unique_value_or_a_second_reversal_is_a_409(api, org):
     assert again.json()["code"] == "conflict"
     assert TrustEntry.objects.filter(reverses_id=entry["id"]).count() == 1
 
+
+ICP_CRITERIA_TAKEN = [
+    {"attribute": "industry", "operator": "in", "value": ["SaaS", 3, True, None]},
+    {"attribute": "region", "operator": "not_in", "value": [""]},
+    {"attribute": "arr", "operator": "between", "value": [1000, None]},
+    {"attribute": "employee_count", "operator": "between", "value": [None, 2.5]},
+    {"attribute": "segment", "operator": "eq", "value": False},
+    {"attribute": "industry", "operator": "eq", "value": 1e300},
+    {"attribute": "arr", "operator": "gte", "value": -5},
+    {"attribute": "custom", "custom_key": "plan", "operator": "lte", "value": 0.5, "weight": 9},
+    {"attribute": "custom", "custom_key": " tier ", "operator": "eq", "value": "gold"},
+]
+ICP_CRITERIA_REFUSED = [
+    {"attribute": "industry", "operator": "eq", "value": ["SaaS"]},
+    {"attribute": "industry", "operator": "eq", "value": None},
+    {"attribute": "arr", "operator": "between", "value": [1, 2, 3]},
+    {"attribute": "arr", "operator": "gte", "value": "5"},
+    {"attribute": "industry", "operator": "in", "value": "SaaS"},
+    {"attribute": "region", "operator": "not_in", "value": []},
+    {"attribute": "custom", "operator": "eq", "value": 1},
+    {"attribute": "custom", "custom_key": "  ", "operator": "eq", "value": 1},
+]
+
+
+def test_an_icp_criterion_is_one_of_the_shapes_its_operator_takes(schema, org):
+    """GIVEN the request schema's criterion shapes (one per operator family, and a custom
+    attribute with its key) WHEN an admin sends criteria that fit one, or none THEN the first are
+    created and the others are a 400 naming `value` or `custom_key`, so a generated body is a
+    valid one (the ICP operations are fuzzed)."""
+    from .conftest import token_client
+
+    components = schema["components"]["schemas"]
+    variants = [
+        components[ref["$ref"].rsplit("/", 1)[-1]]
+        for ref in components["IcpCriterionRequest"]["oneOf"]
+    ]
+    operators = [
+        components[v["properties"]["operator"]["$ref"].rsplit("/", 1)[-1]]["enum"] for v in variants
+    ]
+    assert sorted(o for group in operators for o in group) == sorted(
+        ["in", "not_in", "between", "eq", "gte", "lte"] * 2
+    )
+    api = token_client(org.admin)
+    for n, criterion in enumerate(ICP_CRITERIA_TAKEN):
+        response = api.post(
+            "/api/v1/icp-profiles/", {"name": f"Fit {n}", "criteria": [criterion]}, format="json"
+        )
+        assert response.status_code == 201, (criterion, response.json())
+    for criterion in ICP_CRITERIA_REFUSED:
+        response = api.post(
+            "/api/v1/icp-profiles/", {"name": "Unfit", "criteria": [criterion]}, format="json"
+        )
+        assert response.status_code == 400, criterion
+        assert {"value", "custom_key"} & set(str(response.json()["errors"]).split("'")), criterion
