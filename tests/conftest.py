@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,6 +97,28 @@ def django_db_setup(
         settings.DATABASES[connection.alias]["NAME"] = original
         connection.settings_dict["NAME"] = original
         database_drop(connection, test_name)
+
+
+@contextmanager
+def rows_kept_for_scope(django_db_blocker):
+    """Rows written inside stay for the tests that run while the block is open, and roll back
+    when it closes: expensive read-mostly data (e.g. a 400-account simulation) is loaded once
+    per module instead of once per test. The block holds a transaction open; each test's own
+    transaction (pytest-django's, non-transactional tests only) becomes a savepoint inside it,
+    so what a test changes still rolls back when the test ends. Use it in a module- or
+    class-scoped fixture that every test of its module or class requests, so no test that
+    does not ask for the rows runs while they are there."""
+    from django.db import transaction
+
+    outer = transaction.atomic()
+    with django_db_blocker.unblock():
+        outer.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 # --- Awkward calendar days (`make test-dates`) -------------------------------------------

@@ -4,6 +4,8 @@ Checks: no 5xx, every status code and response body matches the schema, JSON con
 and invalid input (negative mode) is never accepted.
 """
 
+import inspect
+
 import pytest
 import schemathesis
 from django.core import signals
@@ -12,6 +14,8 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.marks import METADATA_ATTR
+from schemathesis.pytest import _test_builder
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -78,6 +82,39 @@ def _seed_health_and_success(account) -> None:
 # The schema view needs no database, so the live schema loads at collection time.
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", WSGI_APP)
 
+# Building an operation's test (its schema examples and coverage cases, which run as Hypothesis
+# explicit examples) costs about 0.1 s of CPU; the schemathesis plugin builds all 122 when the
+# module is collected, so every xdist worker paid for every operation's build (~14 s each) before
+# running a test. Built when the test runs instead, each build happens once, on the worker that
+# runs it, with the same arguments and the same cases.
+_build_now = _test_builder.build_operation_test
+
+
+def _build_when_run(*, test_func, **kwargs):
+    if not getattr(test_func, "_build_when_run", False):
+        return _build_now(test_func=test_func, **kwargs)
+    built = None
+
+    def run(**fixtures):
+        nonlocal built
+        if built is None:
+            built = _build_now(test_func=test_func, **kwargs)
+            # The plugin reads what the build found (e.g. unsatisfiable examples) off the item.
+            if hasattr(built, METADATA_ATTR):
+                setattr(run, METADATA_ATTR, getattr(built, METADATA_ATTR))
+        return built(**fixtures)
+
+    # The built test takes the fixtures, not `case` (Hypothesis supplies that).
+    signature = inspect.signature(test_func)
+    run.__signature__ = signature.replace(
+        parameters=[p for n, p in signature.parameters.items() if n != "case"]
+    )
+    run.__name__ = test_func.__name__
+    return run
+
+
+_test_builder.build_operation_test = _build_when_run
+
 
 @pytest.mark.slow
 @schema.parametrize()
@@ -90,3 +127,6 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", WSGI_APP)
 )
 def test_api_survives_fuzzing(case, fuzz_auth):
     case.call_and_validate(headers=fuzz_auth, checks=CHECKS)
+
+
+test_api_survives_fuzzing._build_when_run = True
