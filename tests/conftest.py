@@ -75,7 +75,7 @@ def django_db_setup(
 
     from django.db import connection
 
-    from tests.database_template import database_drop, database_from_template
+    from tests.database_template import database_drop_later, database_from_template
 
     original = connection.settings_dict["NAME"]
     test_name = connection.creation._get_test_db_name()
@@ -96,25 +96,38 @@ def django_db_setup(
         connection.close()
         settings.DATABASES[connection.alias]["NAME"] = original
         connection.settings_dict["NAME"] = original
-        database_drop(connection, test_name)
+        database_drop_later(connection, test_name)
 
 
 @contextmanager
-def rows_kept_for_scope(django_db_blocker):
-    """Rows written inside stay for the tests that run while the block is open, and roll back
-    when it closes: expensive read-mostly data (e.g. a 400-account simulation) is loaded once
-    per module instead of once per test. The block holds a transaction open; each test's own
-    transaction (pytest-django's, non-transactional tests only) becomes a savepoint inside it,
-    so what a test changes still rolls back when the test ends. Use it in a module- or
-    class-scoped fixture that every test of its module or class requests, so no test that
-    does not ask for the rows runs while they are there."""
+def rows_kept_for_scope(django_db_blocker, build):
+    """Rows that `build()` writes stay for the tests that run while the block is open, and
+    roll back when it closes: expensive data the tests only read or change in passing (a
+    400-account simulation, the records an API fuzzer aims at) is written once per module
+    instead of once per test. The block holds a transaction open; each test's own transaction
+    (pytest-django's, non-transactional tests only) becomes a savepoint inside it, so what a
+    test changes still rolls back when the test ends. `build` runs as a test would (tasks
+    eager, the fast password hasher) at the session's first moment, the moment date-sensitive
+    tests run at. Yields what `build` returns.
+
+    Use it in a module- or class-scoped fixture that every test of its module or class
+    requests, so no test that does not ask for the rows runs while they are there."""
+    import time_machine
     from django.db import transaction
+    from django.test import override_settings
 
     outer = transaction.atomic()
     with django_db_blocker.unblock():
         outer.__enter__()
     try:
-        yield
+        with (
+            django_db_blocker.unblock(),
+            time_machine.travel(SESSION_START[0], tick=True),
+            override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS),
+            celery_eager(),
+        ):
+            built = build()
+        yield built
     finally:
         with django_db_blocker.unblock():
             transaction.set_rollback(True)
@@ -205,21 +218,32 @@ def service_missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(autouse=True)
-def _celery_eager_by_default(settings):
-    """Tasks run in-process unless a test asks for the real worker (see `celery_worker`)."""
+@contextmanager
+def celery_eager():
     from csplatform.celery import app
 
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager_by_default(settings):
+    """Tasks run in-process unless a test asks for the real worker (see `celery_worker`)."""
+    with celery_eager():
+        yield
+
+
+# Factories hash a password per user; the real hasher would dominate the suite's time.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    """Factories hash a password per user; the real hasher would dominate the suite's time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
 
 
 def clear_test_cache() -> None:
@@ -423,6 +447,45 @@ def screenshot(request):
         return path
 
     return take
+
+
+# How long a page must make no request to count as settled. Playwright's "networkidle" waits
+# 500 ms of silence after every navigation, which over the ~150 pages the accessibility and CSP
+# checks visit was over a minute of waiting; the pages' own follow-up requests (htmx
+# `hx-trigger="load"` fragments such as the bell) start before the load event, so a short
+# silence after they finish is enough.
+QUIET_SECONDS = 0.1
+
+
+def track_requests(page) -> None:
+    """Count `page`'s requests in flight, for `wait_until_settled`."""
+    state = {"open": set(), "last": time.monotonic()}
+
+    def started(request):
+        state["open"].add(request)
+        state["last"] = time.monotonic()
+
+    def ended(request):
+        state["open"].discard(request)
+        state["last"] = time.monotonic()
+
+    page.on("request", started)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
+    page._requests_in_flight = state
+
+
+def wait_until_settled(page, timeout: float = 15) -> None:
+    """Wait until the page has loaded, its requests are done and none started for
+    QUIET_SECONDS (see `track_requests`)."""
+    page.wait_for_load_state("load")
+    state = page._requests_in_flight
+    deadline = time.monotonic() + timeout
+    while state["open"] or time.monotonic() - state["last"] < QUIET_SECONDS:
+        if time.monotonic() > deadline:
+            pending = [r.url for r in state["open"]]
+            raise TimeoutError(f"{page.url}: requests still open after {timeout} s: {pending}")
+        page.wait_for_timeout(20)
 
 
 def browser_login(page, username: str, password: str = factories.PASSWORD) -> None:

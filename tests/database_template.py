@@ -23,11 +23,16 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import re
+import subprocess
+import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import django
+import django.db
 from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
@@ -93,6 +98,21 @@ def _databases(cursor, prefix: str) -> list[str]:
     return [name for (name,) in cursor.fetchall() if pattern.fullmatch(name)]
 
 
+def _discarded_prefix(test_name: str) -> str:
+    """`<test database>_discarded_`, shortened by a hash so that 8 more characters fit."""
+    room = MAX_IDENTIFIER - len(DISCARDED) - 8
+    if len(test_name) > room:
+        short = hashlib.sha256(test_name.encode()).hexdigest()[:8]
+        test_name = f"{test_name[: room - 9]}_{short}"
+    return test_name + DISCARDED
+
+
+def _discarded(cursor, test_name: str) -> list[str]:
+    pattern = re.compile(re.escape(_discarded_prefix(test_name)) + "[0-9a-f]{8}")
+    cursor.execute("SELECT datname FROM pg_database")
+    return [name for (name,) in cursor.fetchall() if pattern.fullmatch(name)]
+
+
 def _drop(cursor, name: str) -> None:
     cursor.execute(f"DROP DATABASE IF EXISTS {_quote(name)} WITH (FORCE)")
 
@@ -148,6 +168,8 @@ def database_from_template(
                     cursor.execute(f"COMMENT ON DATABASE {_quote(template)} IS %s", [rebuild_for])
                 built = True
             _drop(cursor, test_name)
+            for name in _discarded(cursor, test_name):  # left by a session whose drop never ran
+                _drop(cursor, name)
             cursor.execute(f"CREATE DATABASE {_quote(test_name)} TEMPLATE {_quote(template)}")
         finally:
             cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [lock])
@@ -165,3 +187,44 @@ def _comment(cursor, name: str) -> str | None:
 def database_drop(connection, name: str) -> None:
     with connection._nodb_cursor() as cursor:
         _drop(cursor, name)
+
+
+_DROP_SCRIPT = """
+import os, psycopg2
+connection = psycopg2.connect(os.environ["CSP_DROP_DSN"])
+connection.autocommit = True
+connection.cursor().execute(os.environ["CSP_DROP_SQL"])
+"""
+DISCARDED = "_discarded_"
+
+
+def database_drop_later(connection, name: str) -> None:
+    """Drop the database `name` without the test session waiting for it: PostgreSQL makes
+    DROP DATABASE wait for a checkpoint of the whole server, seconds on a busy shared one.
+    The database is renamed to a name of its own at once (so a session starting next can
+    create `name` again) and dropped by a detached process; one whose drop never happened
+    (the server stopped first) is dropped by the next session on the same name."""
+    from csplatform.embedded import url_of_database
+
+    discarded = _discarded_prefix(name) + uuid.uuid4().hex[:8]
+    with connection._nodb_cursor() as cursor:
+        try:
+            cursor.execute(f"ALTER DATABASE {_quote(name)} RENAME TO {_quote(discarded)}")
+        except django.db.Error:  # still in use (a child process not yet gone): drop it now
+            _drop(cursor, name)
+            return
+    maintenance = connection.settings_dict.get("OPTIONS", {}).get("dbname") or "postgres"
+    env = {
+        **os.environ,
+        # In the environment, not the arguments: the URL may hold the password.
+        "CSP_DROP_DSN": url_of_database({**connection.settings_dict, "NAME": maintenance}),
+        "CSP_DROP_SQL": f"DROP DATABASE IF EXISTS {_quote(discarded)} WITH (FORCE)",
+    }
+    subprocess.Popen(
+        [sys.executable, "-c", _DROP_SCRIPT],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )

@@ -3,6 +3,7 @@ once per migration state, under a lock, never copied half-built, never shared ac
 names."""
 
 import threading
+import time
 import uuid
 
 import psycopg2
@@ -14,6 +15,7 @@ from tests.database_template import (
     BUILDING_SUFFIX,
     MAX_IDENTIFIER,
     database_drop,
+    database_drop_later,
     database_from_template,
     migrations_digest,
     template_prefix,
@@ -126,3 +128,34 @@ def test_template_names_are_derived_from_the_database_name_and_fit_postgresql():
     assert template_prefix(long_a) != template_prefix(long_b)
     for prefix in (template_prefix(long_a), template_prefix(long_b)):
         assert len(prefix + "f" * 12 + BUILDING_SUFFIX) <= MAX_IDENTIFIER
+
+
+@pytest.mark.django_db
+def test_a_finished_sessions_database_is_renamed_at_once_and_dropped_in_the_background():
+    """GIVEN a session's test database WHEN the session ends THEN its name is free at once (a
+    session starting next can copy the template again) and the database is gone soon after,
+    without the session waiting for PostgreSQL's checkpoint; a discarded copy whose drop never
+    ran is dropped by the next session on the same name."""
+    name = f"selftest_{uuid.uuid4().hex[:8]}"
+    template = template_prefix(name) + "c" * 12
+    copy = f"test_{name}_gw0"
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{copy}"')
+    try:
+        database_drop_later(connection, copy)
+        assert copy not in _databases(copy[:-4])
+        deadline = time.monotonic() + 60
+        while _databases(copy) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _databases(copy) == {}
+
+        stranded = f"{copy}_discarded_0123abcd"
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{stranded}"')
+        database_from_template(
+            connection, database_name=name, test_name=copy, build=lambda *a: None, digest="c" * 12
+        )
+        assert _databases(copy) == {copy: True}
+    finally:
+        for database in [copy, f"{copy}_discarded_0123abcd", template]:
+            database_drop(connection, database)

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from integrations.models import Webhook, WebhookDelivery
 from tests import factories
+from tests.conftest import rows_kept_for_scope
 
 from .conftest import token_client
 
@@ -27,8 +28,30 @@ def _client(org, who):
     return token_client(user, scopes=["read"] if who == "read_only" else None)
 
 
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The org and the target records, written once for the module's 438 requests; what a
+    request changes rolls back after its test."""
+    with rows_kept_for_scope(django_db_blocker, _world) as built:
+        yield built
+
+
 @pytest.fixture
-def target(org):
+def org(world, db):
+    return world[0]
+
+
+@pytest.fixture
+def target(world, db):
+    return world[1]
+
+
+def _world():
+    org = factories.org()
+    return org, _target(org)
+
+
+def _target(org):
     account = org.accounts["csm_a1"][0]
     contact = factories.ContactFactory(account=account, external_id="m-contact")
     interaction = factories.InteractionFactory(account=account, external_id="m-int")

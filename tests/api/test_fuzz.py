@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests import factories
+from tests.conftest import rows_kept_for_scope
 
 from .conftest import token_client
 
@@ -48,10 +49,10 @@ def keep_test_connection():
     signals.request_finished.connect(close_old_connections)
 
 
-@pytest.fixture
-def fuzz_auth(org, settings, keep_test_connection):
-    """An admin token (all scopes) plus seeded data so ids 1..n resolve to real rows."""
-    settings.API_THROTTLE_RATE = "100000/min"
+def _fuzz_world() -> str:
+    """An org, an account with a contact, an interaction, usage, a survey and a subscription,
+    so ids resolve to real rows; the Authorization header of an admin token (all scopes)."""
+    org = factories.org()
     account = factories.AccountFactory(owner=org.admin, external_id="fuzz-1")
     factories.ContactFactory(account=account, external_id="fuzz-contact")
     factories.InteractionFactory(account=account, external_id="fuzz-int")
@@ -59,8 +60,21 @@ def fuzz_auth(org, settings, keep_test_connection):
     factories.SurveyResponseFactory(account=account)
     factories.SubscriptionFactory(account=account)
     _seed_health_and_success(account)
-    client = token_client(org.admin)
-    return {"Authorization": client._credentials["HTTP_AUTHORIZATION"]}
+    return token_client(org.admin)._credentials["HTTP_AUTHORIZATION"]
+
+
+@pytest.fixture(scope="module")
+def fuzz_world(django_db_setup, django_db_blocker):
+    """Written once for the module; what a test's requests change rolls back after it."""
+    with rows_kept_for_scope(django_db_blocker, _fuzz_world) as authorization:
+        yield authorization
+
+
+@pytest.fixture
+def fuzz_auth(fuzz_world, db, settings, keep_test_connection):
+    """The admin token's header; the API's rate limit out of the way."""
+    settings.API_THROTTLE_RATE = "100000/min"
+    return {"Authorization": fuzz_world}
 
 
 def _seed_health_and_success(account) -> None:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
-from tests.conftest import browser_login
+from tests.conftest import browser_login, track_requests, wait_until_settled
 from tests.e2e.test_dashboard_journeys import _scored_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -160,13 +160,14 @@ def _check(browser, live_server, username, pages, urls, screenshot) -> dict:
         context = browser.new_context(base_url=live_server.url, viewport=viewport)
         page = context.new_page()
         page.set_default_timeout(15000)
+        track_requests(page)
         if username:
             browser_login(page, username)
         for name in pages:
             if "#" in urls[name]:  # another tab of the page just opened: no new request
                 page.goto("about:blank")
             response = page.goto(urls[name])
-            page.wait_for_load_state("networkidle")
+            wait_until_settled(page)
             assert response.status == 200, (username, name, response.status)
             if viewport is DESKTOP:
                 problems = _serious_violations(page)

@@ -4,7 +4,7 @@ CSP violation (an inline script or style the policy blocked), and charts still d
 import pytest
 
 from tests import factories
-from tests.conftest import browser_login
+from tests.conftest import browser_login, track_requests, wait_until_settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,7 +43,7 @@ def _crawl(page, start: str) -> list[str]:
             continue
         seen.add(path)
         page.goto(path)
-        page.wait_for_load_state("networkidle")
+        wait_until_settled(page)
         for href in page.eval_on_selector_all(
             "a[href^='/']", "els => els.map(e => e.getAttribute('href'))"
         ):
@@ -68,11 +68,12 @@ def test_pages_raise_no_csp_violation_in_chromium(page, org):
     org.admin.is_superuser = True
     org.admin.save()
     problems = _watch(page)
+    track_requests(page)
     browser_login(page, "admin1")
     visited = _crawl(page, "/")
     for extra in (f"/accounts/{account.pk}/", "/api/docs/", "/admin/", "/admin/users/user/"):
         page.goto(extra)
-        page.wait_for_load_state("networkidle")
+        wait_until_settled(page)
         visited.append(extra)
     page.goto(f"/accounts/{account.pk}/#charts")  # the charts' tab of the account page
     page.wait_for_selector("canvas[data-chart][data-rendered='1']")

@@ -30,16 +30,20 @@ def today():
         yield TODAY
 
 
+def _load_simulation():
+    with time_machine.travel(TODAY, tick=False):
+        data = simulate(accounts=400, weeks=70, end=SIM_END, seed=3)
+        load_simulation(data)
+        version = make_version(USAGE_MEASURES, status="published")
+    return data, version.pk
+
+
 @pytest.fixture(scope="module")
 def simulation(django_db_setup, django_db_blocker):
     """400 simulated accounts with behaviour-driven churn, a published equal-weight card:
     loaded once for this module's tests (each test's changes roll back to them)."""
-    with rows_kept_for_scope(django_db_blocker):
-        with django_db_blocker.unblock(), time_machine.travel(TODAY, tick=False):
-            data = simulate(accounts=400, weeks=70, end=SIM_END, seed=3)
-            load_simulation(data)
-            version = make_version(USAGE_MEASURES, status="published")
-        yield data, version.pk
+    with rows_kept_for_scope(django_db_blocker, _load_simulation) as loaded:
+        yield loaded
 
 
 @pytest.fixture
