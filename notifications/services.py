@@ -147,9 +147,14 @@ def notifications_record(*, drafts: Iterable[Draft], now: datetime | None = None
         if row.cta_id and (row.user_id, row.key) in known:
             # The CTA opened for an alert the person was already told about: their notification
             # now names it too (it still leads to the account, whose page shows the CTA).
-            Notification.objects.filter(user_id=row.user_id, key=row.key, cta__isnull=True).update(
-                cta_id=row.cta_id
-            )
+            named = Notification.objects.filter(
+                user_id=row.user_id, key=row.key, cta__isnull=True
+            ).update(cta_id=row.cta_id)
+            if named:
+                # This update holds the row until our commit, and a sender running meanwhile
+                # skips locked rows: send again after the commit so its e-mail does not wait
+                # for the minute sweep.
+                transaction.on_commit(_send_soon)
     rows = [r for r in rows if (r.user_id, r.key) not in known]
     if not rows:
         return 0
