@@ -219,6 +219,8 @@ DATE_INPUT_MAX_YEAR = env.int("DATE_INPUT_MAX_YEAR", default=2200)
 
 # --- I18N / time ------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+# One date style everywhere, also for dates a template prints unformatted (see the module).
+FORMAT_MODULE_PATH = ["csplatform.formats"]
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

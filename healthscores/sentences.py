@@ -10,6 +10,7 @@ improve without rewriting history. Pure functions over plain values.
 import math
 from datetime import date, timedelta
 
+from core import formatting
 from scorecards.models import MeasureKind, UsageAggregation
 
 NO_PREVIOUS_WINDOW = "no_previous_window"  # `x` of a usage change without the window before
@@ -18,10 +19,9 @@ NO_PREVIOUS_WINDOW = "no_previous_window"  # `x` of a usage change without the w
 def fmt_raw(raw: float | None, unit: str = "") -> str:
     if raw is None:
         return "no data"
-    if abs(raw - round(raw)) < 0.05 or abs(raw) >= 100:
-        text = f"{raw:.0f}"
-    else:
-        text = f"{raw:.2f}" if abs(raw) < 1 else f"{raw:.1f}"
+    whole = abs(raw - round(raw)) < 0.05 or abs(raw) >= 100
+    decimals = 0 if whole else 2 if abs(raw) < 1 else 1
+    text = formatting.number(raw, decimals)  # grouped, with a real minus: "−18.9", "46,755"
     if unit == "%":
         return f"{text}%"
     return f"{text} {unit}".strip()

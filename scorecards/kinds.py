@@ -252,6 +252,21 @@ def all_params() -> dict[str, Param]:
     }
 
 
+def params_display(kind: str, params: dict) -> list[tuple[str, str]]:
+    """A measure's settings as people read them: each setting's label and its value in words
+    (a choice by its label: "Average", "NPS"; numbers grouped; yes/no)."""
+    from core.formatting import label, param_value
+
+    known = {param.name: param for param in kind_params(kind)}
+    shown = []
+    for name, value in (params or {}).items():
+        param = known.get(name)
+        choices = dict(param.choices) if param else {}
+        text = choices.get(value) if isinstance(value, str) and value in choices else None
+        shown.append((param.label if param else label(name), text or param_value(value)))
+    return shown
+
+
 def kinds_using(name: str) -> list[str]:
     """The kinds that take the setting `name`."""
     return [kind for kind, params in KIND_PARAMS.items() if any(p.name == name for p in params)]

@@ -212,6 +212,13 @@ class Measure(models.Model):
         return f"{self.label} ({self.weight:g})"
 
     @property
+    def settings_display(self) -> list[tuple[str, str]]:
+        """This measure's settings in words, for pages ("Aggregation: Average")."""
+        from .kinds import params_display  # kinds reads this module's enums
+
+        return params_display(self.kind, self.params)
+
+    @property
     def higher_is_better(self) -> bool:
         return self.good > self.bad
 

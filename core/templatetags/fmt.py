@@ -49,3 +49,12 @@ def label(value):
 @register.filter
 def param_value(value):
     return formatting.param_value(value)
+
+
+@register.filter
+def abs_value(value):
+    """The size of an amount whose sign the sentence already says (`− $27,674 loss`)."""
+    try:
+        return abs(value)
+    except TypeError:
+        return value

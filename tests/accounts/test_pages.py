@@ -178,7 +178,7 @@ def test_logging_an_interaction_with_htmx_returns_the_item_and_new_balance(clien
     html = response.content.decode()
     assert response.status_code == 200
     assert 'class="cat cat-escalation"' in html and "Outage" in html
-    assert '<span id="goodwill-balance" hx-swap-oob="true">-40</span>' in html
+    assert '<span id="goodwill-balance" hx-swap-oob="true">−40</span>' in html
     assert 'id="ledger-panel" hx-swap-oob="true"' in html
     assert Interaction.objects.get().author == org.csm_a1
 

@@ -159,6 +159,10 @@ def test_an_admin_edits_a_draft_previews_its_impact_and_publishes_it(client, org
     assert (
         preview.status_code == 200 and preview.context["preview"]["accounts"] == 7
     )  # the org's six + one
+    html = preview.content.decode()
+    # The page's <title> is its name (the coverage table is drawn once, in the page).
+    assert f"<title>Impact of {default.name} v{draft.number}" in html
+    assert html.count("<h2>Coverage</h2>") == 1
     client.post(reverse("scorecards:version_publish", args=[draft.pk]))
     draft.refresh_from_db()
     assert draft.status == "published"
@@ -251,3 +255,14 @@ def test_the_editor_names_a_missing_required_setting_of_the_kind(client, org, de
     assert "denominator" in response.context["measures"].forms[0].errors
     draft.refresh_from_db()
     assert draft.status == VersionStatus.DRAFT
+
+
+def test_the_scorecard_page_writes_each_measures_settings_in_words(client, org, default):
+    """GIVEN the shipped default scorecard WHEN an admin opens it THEN usage, survey and window
+    settings read as their labels ("Aggregation: Average per day over the window",
+    "Survey: NPS"), never stored values such as `avg` or `nps`."""
+    client.force_login(org.admin)
+    html = client.get(reverse("scorecards:detail", args=[default.pk])).content.decode()
+    assert "Aggregation: Average per day over the window" in html
+    assert "Survey: NPS" in html and "Window (days): 180" in html
+    assert "Aggregation: avg" not in html and "Survey: nps" not in html

@@ -518,3 +518,30 @@ def test_cta_status_cannot_reopen_a_duplicate(client_csm, org):
     response = client_csm.post(reverse("success:cta_status", args=[old.pk]), {"status": "open"})
     assert response.status_code == 302
     assert Cta.objects.filter(account=account, status=CtaStatus.OPEN).count() == 1
+
+
+@pytest.mark.django_db
+def test_dates_no_template_formatted_read_in_the_one_house_style(client_csm, org):
+    """GIVEN a plan started on 29 April 2026 WHEN its CSM opens the plan, the plan list and the
+    plan PDF THEN the start reads "29 Apr 2026" as every other date does, never
+    "April 29, 2026" (Django's default for a date printed without a format)."""
+    from datetime import date
+
+    plan = factories.SuccessPlanFactory(
+        account=org.accounts["csm_a1"][0], started_on=date(2026, 4, 29)
+    )
+    for url in (
+        reverse("success:plan_detail", args=[plan.pk]),
+        reverse("success:plan_list"),
+    ):
+        html = client_csm.get(url).content.decode()
+        assert "29 Apr 2026" in html and "April 29, 2026" not in html
+    rendered = Template("{{ when }} · {{ moment }}").render(
+        Context(
+            {
+                "when": date(2026, 4, 29),
+                "moment": timezone.make_aware(timezone.datetime(2026, 4, 29, 14, 3)),
+            }
+        )
+    )
+    assert rendered == "29 Apr 2026 · 29 Apr 2026, 14:03"
