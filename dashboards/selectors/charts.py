@@ -9,8 +9,7 @@ from collections import OrderedDict
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Avg, Sum
-from django.db.models.functions import TruncWeek
+from django.db.models import Sum
 
 from accounts.models import Account, EntryKind, Subscription, TrustEntry, UsageMetric
 from core.charts import time_axis
@@ -21,7 +20,7 @@ from ._common import health_series
 
 LEDGER_MAX_ENTRIES = 400
 HEALTH_DAYS = 180
-USAGE_DAYS = 90
+USAGE_WEEKS = 13  # about 90 days, in whole weeks
 USAGE_MAX_METRICS = 4
 PROJECTION_MAX_MONTHS = 36
 
@@ -290,24 +289,28 @@ def ltv_chart_config(account: Account, *, today: date) -> dict | None:
 
 def usage_trends_config(account: Account, *, today: date) -> list[dict]:
     """One small chart per busiest usage metric: its average per day, week by week, over the
-    last 90 days (one query).
+    last 13 weeks (one query).
 
     Each metric gets its own scale, so 400,000 API calls do not flatten 12 active users to zero.
-    Weeks are averaged over the days that have data, so the partial weeks at either end of
-    the window do not drop like a cliff.
+    A "week" is the 7 days ending today, the 7 before, and so on: every point holds one
+    weekend, so a window that starts on a Sunday does not open with a false cliff (a calendar
+    week cut by the window held only its weekend days). Each week is averaged over the days
+    with data.
     """
-    rows = (
-        UsageMetric.objects.filter(account=account, date__gte=today - timedelta(days=USAGE_DAYS))
-        .annotate(week=TruncWeek("date"))
-        .values("metric", "week")
-        .annotate(average=Avg("value"))
-        .order_by("metric", "week")
+    start = today - timedelta(days=7 * USAGE_WEEKS - 1)
+    rows = UsageMetric.objects.filter(
+        account=account, date__gte=start, date__lte=today
+    ).values_list("metric", "date", "value")
+    sums: dict[str, dict[date, list[float]]] = {}
+    for metric, day, value in rows:
+        week_end = today - timedelta(days=7 * ((today - day).days // 7))
+        total = sums.setdefault(metric, {}).setdefault(week_end, [0.0, 0])
+        total[0] += float(value)
+        total[1] += 1
+    by_metric: OrderedDict[str, dict[str, float]] = OrderedDict(
+        (metric, {end.isoformat(): total / n for end, (total, n) in weeks.items()})
+        for metric, weeks in sorted(sums.items())
     )
-    by_metric: OrderedDict[str, dict[str, float]] = OrderedDict()
-    for row in rows:
-        week = row["week"]
-        week = (week.date() if hasattr(week, "date") else week).isoformat()
-        by_metric.setdefault(row["metric"], {})[week] = row["average"]
     busiest = sorted(by_metric, key=lambda m: -sum(by_metric[m].values()))[:USAGE_MAX_METRICS]
     charts = []
     for i, metric in enumerate(sorted(busiest)):

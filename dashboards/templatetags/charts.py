@@ -57,7 +57,7 @@ def usage_trends(account):
         "account": account,
         "chart_id": f"chart-usage-{account.pk}",
         "charts": charts,
-        "days": chart_selectors.USAGE_DAYS,
+        "weeks": chart_selectors.USAGE_WEEKS,
     }
 
 

@@ -111,20 +111,20 @@ def test_usage_is_one_small_chart_per_metric_on_its_own_scale_with_human_labels(
     WHEN the usage charts are built
     THEN each metric has its own chart (so neither flattens the other), titled in words."""
     today = timezone.localdate()
-    monday = today - timedelta(days=today.weekday() + 7)
+    week_end = today - timedelta(days=7)  # the 7 days before the current ones
     account = org.accounts["csm_a1"][0]
     for day in range(7):
         factories.UsageMetricFactory(
-            account=account, metric="api_calls", date=monday + timedelta(days=day), value=400000
+            account=account, metric="api_calls", date=week_end - timedelta(days=day), value=400000
         )
         factories.UsageMetricFactory(
-            account=account, metric="active_users", date=monday + timedelta(days=day), value=12
+            account=account, metric="active_users", date=week_end - timedelta(days=day), value=12
         )
     charts = usage_trends_config(account, today=today)
     assert [c["label"] for c in charts] == ["Active users", "API calls"]
     for chart in charts:
         assert chart["config"]["options"]["scales"]["x"]["type"] == "time"
-        assert chart["config"]["data"]["labels"] == [monday.isoformat()]
+        assert chart["config"]["data"]["labels"] == [week_end.isoformat()]
     assert [c["latest"] for c in charts] == [12, 400000]
     html = render("{% usage_trends account %}", account)
     assert html.count("<canvas") == 2
@@ -144,6 +144,25 @@ def test_a_partial_first_or_last_week_is_no_false_cliff(org):
         )
     (chart,) = usage_trends_config(account, today=today)
     assert set(chart["config"]["data"]["datasets"][0]["data"]) == {100}
+
+
+@time_machine.travel(datetime(2026, 12, 5, 12, tzinfo=UTC), tick=False)  # a Saturday
+def test_weekend_dips_fall_in_every_week_alike_so_the_first_week_is_no_cliff(org):
+    """GIVEN usage of 1,000 a weekday and 100 on weekends, and 13 weeks that start on a
+    Sunday WHEN the usage chart is built THEN every point (7 days ending today, the 7 before,
+    ...) holds five weekdays and one weekend: all read the same, the first too (a calendar week
+    cut by the window held only that Sunday: 100 beside 743)."""
+    today = timezone.localdate()
+    account = org.accounts["csm_a1"][0]
+    for days_ago in range(0, 120):
+        day = today - timedelta(days=days_ago)
+        factories.UsageMetricFactory(
+            account=account, metric="logins", date=day, value=100 if day.weekday() >= 5 else 1000
+        )
+    (chart,) = usage_trends_config(account, today=today)
+    points = chart["config"]["data"]["datasets"][0]["data"]
+    assert len(points) == 13 and len(set(points)) == 1
+    assert chart["config"]["data"]["labels"][-1] == today.isoformat()
 
 
 def test_account_charts_space_points_by_time(org):
