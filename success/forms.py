@@ -202,6 +202,11 @@ class CtaNoteForm(forms.Form):
     )
 
 
+def _person(user) -> str:
+    name = user.get_full_name()
+    return f"{name} (@{user.username})" if name else f"@{user.username}"
+
+
 class PersonChoiceField(forms.ModelChoiceField):
     """A select of people that reads them once per form (the widget asks for the choices
     twice: once to check the first option, once to draw them)."""
@@ -218,6 +223,10 @@ class PersonChoiceField(forms.ModelChoiceField):
         self._people = None
         super()._set_queryset(queryset)
 
+    def label_from_instance(self, obj) -> str:
+        # On the class: the choices are read (and kept) as soon as the queryset is set.
+        return _person(obj)
+
     choices = property(_get_choices, forms.ChoiceField.choices.fset)
     queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)
 
@@ -229,7 +238,6 @@ class CtaReassignForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = cta_assignable_users()
-        self.fields["owner"].label_from_instance = _person
 
 
 class CtaSnoozeForm(forms.Form):
@@ -240,11 +248,6 @@ class CtaSnoozeForm(forms.Form):
 class CtaDueForm(forms.Form):
     prefix = "due"
     due_on = forms.DateField(widget=DATE, label="Due date")
-
-
-def _person(user) -> str:
-    name = user.get_full_name()
-    return f"{name} (@{user.username})" if name else f"@{user.username}"
 
 
 class _IdsField(forms.TypedMultipleChoiceField):
@@ -267,13 +270,13 @@ class CtaBulkForm(forms.Form):
         label="Close with outcome",
     )
     note = forms.CharField(max_length=NOTE_MAX_LENGTH, required=False, label="Closing note")
-    owner = PersonChoiceField(queryset=None, required=False, label="Assign to")
+    owner = PersonChoiceField(
+        queryset=None, required=False, label="Assign to", empty_label="Person…"
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = cta_assignable_users()
-        self.fields["owner"].label_from_instance = _person
-        self.fields["owner"].empty_label = "Person…"
 
     def clean(self):
         data = super().clean()

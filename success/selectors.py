@@ -224,6 +224,13 @@ LIVE_EVIDENCE = {
     "quadrant": "quadrant",
     "to_quadrant": "quadrant",
     "stage": "stage",
+    "renewal_date": "renewal_date",
+}
+# Evidence keys whose value today is worked out from the account (the days left change daily).
+COMPUTED_EVIDENCE = {
+    "days_to_renewal": lambda account, today: (
+        (account.renewal_date - today).days if account.renewal_date else None
+    ),
 }
 RATIO_EVIDENCE = {"progress", "expected"}
 HIDDEN_EVIDENCE = {"as_of", "plan_id"}
@@ -247,17 +254,28 @@ def cta_evidence(cta: Cta) -> dict:
     """The numbers a CTA opened on, as of the day they were seen, beside the account's value
     today where it has one, so the page never shows a stale figure as if it were current."""
     account = cta.account
+    today = timezone.localdate()
     rows = []
     for key, value in (cta.evidence or {}).items():
         if key in HIDDEN_EVIDENCE:
             continue
         field = LIVE_EVIDENCE.get(key)
+        if field:
+            live, known = getattr(account, field), True
+        elif key in COMPUTED_EVIDENCE:
+            live, known = COMPUTED_EVIDENCE[key](account, today), True
+        else:
+            live, known = None, False
+        if known and key.endswith("_date") and live is not None:
+            changed = live.isoformat() != str(value)
+        else:
+            changed = known and live != value
         rows.append(
             {
                 "label": formatting.label(key),
                 "then": _evidence_value(key, value),
-                "now": _evidence_value(key, getattr(account, field)) if field else "",
-                "changed": bool(field) and getattr(account, field) != value,
+                "now": _evidence_value(key, live) if known else "",
+                "changed": changed,
             }
         )
     return {"as_of": cta.evidence_as_of, "rows": rows, "has_live": any(r["now"] for r in rows)}

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core import events
+from core import formatting as fmt
 from core.models import OutboxMessage
 from success import services
 from success.models import Cta, CtaOutcome, CtaStatus, InterventionRule, RuleKey
@@ -106,6 +107,30 @@ def test_the_cta_page_dates_the_numbers_it_opened_on_and_shows_todays_beside_the
     assert "On 1 Dec 2026</th>" in html and ">Now</th>" in html
     assert "<td>62</td><td><strong>48</strong></td>" in html
     assert "<td>Decaying</td><td>Decaying</td>" in html
+
+
+@pytest.mark.django_db
+def test_a_renewal_ctas_date_and_days_left_read_as_they_are_today(client_csm, org):
+    """GIVEN a renewal CTA seen 10 days ago (25 days to a renewal since moved out by a month)
+    WHEN the CSM opens it THEN the evidence shows the renewal date and the days left as they
+    are now beside the values it opened on, not dashes."""
+    today = timezone.localdate()
+    account = org.accounts["csm_a1"][0]
+    account.renewal_date = today + timedelta(days=45)
+    account.save()
+    seen = today - timedelta(days=10)
+    cta = factories.CtaFactory(
+        account=account,
+        evidence={
+            "renewal_date": (seen + timedelta(days=25)).isoformat(),
+            "days_to_renewal": 25,
+            "as_of": seen.isoformat(),
+        },
+    )
+    html = client_csm.get(cta.get_absolute_url()).content.decode()
+    then, now = fmt.day(seen + timedelta(days=25)), fmt.day(account.renewal_date)
+    assert f"<td>{then}</td><td><strong>{now}</strong></td>" in html
+    assert "<td>25</td><td><strong>45</strong></td>" in html
 
 
 # --- notes and mentions ------------------------------------------------------------------------
@@ -298,6 +323,27 @@ def test_the_list_bulk_bar_closes_and_reassigns_the_ticked_ctas(client_csm, org)
 
 
 # --- the detail page -----------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_the_people_to_assign_to_are_named_with_their_handle_on_both_pages(client_csm, org):
+    """GIVEN colleagues with names WHEN the CSM opens the CTA list and a CTA THEN both
+    "Assign to" lists name each person with the @handle notes use, and the list's bar asks for
+    a person instead of showing Django's dashes."""
+    import re
+
+    org.csm_a2.first_name, org.csm_a2.last_name = "Ben", "Okafor"
+    org.csm_a2.save()
+    cta = factories.CtaFactory(account=org.accounts["csm_a1"][0], owner=org.csm_a1)
+    for url in (reverse("success:cta_list"), cta.get_absolute_url()):
+        html = client_csm.get(url).content.decode()
+        select = re.search(r'<select name="(?:reassign-)?owner".*?</select>', html, re.S).group(0)
+        options = re.findall(r"<option[^>]*>([^<]*)</option>", select)
+        assert f"Ben Okafor (@{org.csm_a2.username})" in options
+        assert "---------" not in options
+    assert options[0] != "Person…"  # the reassign form has no empty choice
+    html = client_csm.get(reverse("success:cta_list")).content.decode()
+    assert ">Person…</option>" in html
+
+
 @pytest.mark.django_db
 def test_the_detail_page_adds_notes_reassigns_snoozes_and_moves_the_due_date(client_csm, org):
     cta = factories.CtaFactory(account=org.accounts["csm_a1"][0])
