@@ -437,13 +437,14 @@ fixed rate, latency counted from the scheduled send time) runs on the same 2 cor
     findings = Path(__file__).with_name("findings.md")
     if findings.exists():
         text += "\n" + findings.read_text()
-    # `make validate-bench` and the back-test benchmark own their sections of the file: keep them.
-    from bench import backtest, validate
+    # `make validate-bench`, the back-test and the list benchmarks own their sections: keep them.
+    from bench import backtest, lists, validate
 
     old = path.read_text() if path.exists() else ""
     for start, end in (
         (validate.MARK_START, validate.MARK_END),
         (backtest.MARK_START, backtest.MARK_END),
+        (lists.MARK_START, lists.MARK_END),
     ):
         if start in old and end in old:
             text += "\n" + old[old.index(start) : old.index(end) + len(end)] + "\n"

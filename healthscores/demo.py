@@ -33,3 +33,28 @@ def seed(*, rng, today, stdout, **_) -> None:
         f"health: {len(todo)} back-dated days scored, today {run.scored_accounts} accounts "
         f"({run.alerts_raised} alerts)"
     )
+    _validation(today, stdout)
+
+
+def _validation(today, stdout) -> None:
+    """One back-test of the published default scorecard, so Score validation shows what it
+    does from the first minute: scored as of 70 days ago against who churned in the 60 days
+    after."""
+    from healthscores.models import ScoreValidation
+    from healthscores.services import score_validation_run
+    from scorecards.models import ScorecardVersion, VersionStatus
+
+    if ScoreValidation.objects.exists():
+        return
+    version = ScorecardVersion.objects.filter(
+        scorecard__is_default=True, status=VersionStatus.PUBLISHED
+    ).first()
+    if version is None:
+        return
+    result = score_validation_run(
+        version=version, as_of=today - timedelta(days=70), horizon_days=60
+    )
+    stdout.write(
+        f"health: score validation as of {result.as_of}: {result.accounts} accounts, "
+        f"{result.churned} churned within {result.horizon_days} days"
+    )

@@ -23,6 +23,10 @@ def test_seed_demo_twice_creates_the_same_organisation_once():
     assert alice.check_password("demo-pass-2026")
     assert Account.objects.for_user(alice).exists()
     assert Account.objects.exclude(owner=alice).filter(owner__team=alice.team).exists()
+    # Score validation is not an empty page in the demo (once, however often it is seeded).
+    from healthscores.models import ScoreValidation
+
+    assert ScoreValidation.objects.count() == 1
 
 
 def test_demo_ctas_quote_the_figures_of_today():

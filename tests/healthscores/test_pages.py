@@ -121,3 +121,25 @@ def test_a_csm_enters_a_manual_score_with_a_reason(client, org):
         {"measure_key": "csm_pulse", "score": 50, "reason": "x"},
     )
     assert response.status_code == 404
+
+
+def test_a_manager_reads_back_tests_and_is_told_who_runs_them(client, org):
+    """GIVEN a back-test an admin ran WHEN a manager opens Score validation THEN they see it
+    listed and open it, are told admins run them (no form that would answer 403), and
+    applying its suggested weights stays an admin's move."""
+    today = timezone.localdate()
+    version = Scorecard.objects.get(is_default=True).versions.get(status="published")
+    from healthscores.services import score_validation_run
+
+    result = score_validation_run(
+        version=version, as_of=today - timedelta(days=60), horizon_days=50
+    )
+    client.force_login(org.manager_a)
+    page = client.get(reverse("healthscores:validation")).content.decode()
+    assert "Admins run back-tests" in page and "Run back-test" not in page
+    assert reverse("healthscores:validation_detail", args=[result.pk]) in page
+    detail = client.get(reverse("healthscores:validation_detail", args=[result.pk]))
+    assert detail.status_code == 200
+    assert (
+        client.post(reverse("healthscores:validation_apply", args=[result.pk])).status_code == 403
+    )
