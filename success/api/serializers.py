@@ -301,7 +301,10 @@ class CtaSnoozeSerializer(ApiSerializer):
 
 
 class CtaStepSetSerializer(ApiSerializer):
-    done = StrictBooleanField(help_text="true ticks the step (records who and when).")
+    done = StrictBooleanField(
+        required=False,
+        help_text="true ticks the step (records who and when); left out, nothing changes.",
+    )
 
 
 class CtaIdsField(serializers.ListField):

@@ -243,9 +243,9 @@ class CtaViewSet(mixins.UpdateModelMixin, ApiReadOnlyViewSet):
     def set_step(self, request, pk=None, step_pk=None):
         cta = self.get_object()
         step = get_object_or_404(CtaStep.objects.filter(cta=cta).select_related("cta"), pk=step_pk)
-        step = cta_step_set(
-            step=step, done=self._ask(CtaStepSetSerializer)["done"], user=request.user
-        )
+        ask = self._ask(CtaStepSetSerializer)
+        if "done" in ask:  # an empty PATCH changes nothing, as the schema's optional field says
+            step = cta_step_set(step=step, done=ask["done"], user=request.user)
         return Response(CtaStepSerializer(step).data)
 
     @action(detail=True, methods=["post"], url_path=f"{STEP_PATH}/toggle")

@@ -92,6 +92,15 @@ def test_a_playbook_checkbox_is_set_not_flipped(api, org, cta):
     assert api.patch(url, {"done": False}, format="json").json()["done_at"] is None
 
 
+def test_an_empty_step_patch_changes_nothing_even_on_a_closed_cta(api, cta):
+    """Found by make contract's stateful phase: close, then PATCH a step with {} (the schema's
+    `done` is optional) was a 400 asking for `done`."""
+    step = cta.steps.create(order=1, text="Call the champion")
+    api.post(f"/api/v1/ctas/{cta.pk}/close/", {"outcome": "resolved"}, format="json")
+    response = api.patch(f"/api/v1/ctas/{cta.pk}/steps/{step.pk}/", {}, format="json")
+    assert response.status_code == 200 and response.json()["done_at"] is None
+
+
 def test_bulk_close_reports_per_item_and_other_peoples_ctas_read_not_found(api, org, cta):
     second = factories.CtaFactory(account=org.accounts["csm_a1"][1])
     theirs = factories.CtaFactory(account=org.accounts["csm_b1"][0])
