@@ -143,18 +143,30 @@ def notifications_record(*, drafts: Iterable[Draft], now: datetime | None = None
             user_id__in=user_ids, key__in={r.key for r in rows}
         ).values_list("user_id", "key")
     )
-    for row in rows:
-        if row.cta_id and (row.user_id, row.key) in known:
-            # The CTA opened for an alert the person was already told about: their notification
-            # now names it too (it still leads to the account, whose page shows the CTA).
-            named = Notification.objects.filter(
-                user_id=row.user_id, key=row.key, cta__isnull=True
-            ).update(cta_id=row.cta_id)
-            if named:
-                # This update holds the row until our commit, and a sender running meanwhile
-                # skips locked rows: send again after the commit so its e-mail does not wait
-                # for the minute sweep.
-                transaction.on_commit(_send_soon)
+    # The CTAs opened for alerts the people were already told about: their notifications now
+    # name them too (they still lead to the account, whose page shows the CTA), in one update
+    # whatever the number of accounts.
+    naming = {
+        (r.user_id, r.key): r.cta_id for r in rows if r.cta_id and (r.user_id, r.key) in known
+    }
+    if naming:
+        unnamed = [
+            notification
+            for notification in Notification.objects.filter(
+                user_id__in={user_id for user_id, _ in naming},
+                key__in={key for _, key in naming},
+                cta__isnull=True,
+            ).only("pk", "user_id", "key")
+            if (notification.user_id, notification.key) in naming
+        ]
+        for notification in unnamed:
+            notification.cta_id = naming[(notification.user_id, notification.key)]
+        if unnamed:
+            Notification.objects.bulk_update(unnamed, ["cta"])
+            # The update holds those rows until our commit, and a sender running meanwhile
+            # skips locked rows: send again after the commit so their e-mails do not wait for
+            # the minute sweep.
+            transaction.on_commit(_send_soon)
     rows = [r for r in rows if (r.user_id, r.key) not in known]
     if not rows:
         return 0
