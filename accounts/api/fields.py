@@ -58,9 +58,10 @@ class AccountRefSerializer(ApiSerializer):
                     {"account_external_id": ["No account with this external_id."]},
                     code="does_not_exist",
                 )
-            if attrs.get("account", account) != account:
+            if "account" in attrs:
+                # One name per account: the schema's two shapes each take one of the two.
                 raise serializers.ValidationError(
-                    {"account": ["account and account_external_id name different accounts."]}
+                    {"account": ["Give `account` (id) or `account_external_id`, not both."]}
                 )
             attrs["account"] = account
         if "account" not in attrs and self.instance is None:

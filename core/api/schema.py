@@ -394,11 +394,21 @@ def contract_postprocess(result, generator, request, public):
             ):
                 variant = copy.deepcopy(component)
                 variant["required"] = [*component.get("required", []), key]
+                # Each shape names the account one way: a body with both fits neither.
+                other = "account_external_id" if key == "account" else "account"
+                variant["properties"].pop(other)
                 added[name.removesuffix("Request") + suffix + "Request"] = variant
                 variants.append(
                     {"$ref": f"#/components/schemas/{name.removesuffix('Request')}{suffix}Request"}
                 )
             replaced[name] = {"anyOf": variants, "description": component.get("description", "")}
+        elif (
+            name.startswith("Patched")
+            and name.endswith("Request")
+            and {"account", "account_external_id"} <= set(properties)
+        ):
+            # A partial update may move the record to another account, named one way only.
+            component["not"] = {"required": ["account", "account_external_id"]}
     components.update(replaced)
     components.update(added)
     for component in components.values():

@@ -47,6 +47,23 @@ def test_a_body_naming_its_account_by_id_or_external_id_is_a_union_of_two_typed_
     assert {"account"} <= required[0] and {"account_external_id"} <= required[1]
     neither = api.post("/api/v1/contacts/", {"name": "Dana"}, format="json")
     assert neither.status_code == 400 and "account" in neither.json()["errors"]
+    # Each shape names the account one way, so a body with both fits neither shape.
+    assert "account_external_id" not in schema["components"]["schemas"][variants[0]]["properties"]
+    assert "account" not in schema["components"]["schemas"][variants[1]]["properties"]
+    patched = schema["components"]["schemas"]["PatchedContactRequest"]
+    assert patched["not"] == {"required": ["account", "account_external_id"]}
+
+
+def test_a_body_naming_its_account_both_ways_is_a_400_even_when_they_agree(api, org):
+    mine, other = org.accounts["csm_a1"][:2]
+    mine.external_id = "crm-mine"
+    mine.save(update_fields=["external_id"])
+    for account in [mine.pk, other.pk]:
+        body = {"account": account, "account_external_id": "crm-mine", "name": "Dana"}
+        response = api.post("/api/v1/contacts/", body, format="json")
+        assert response.status_code == 400, account
+        assert list(response.json()["errors"]) == ["account"]
+    assert not mine.contacts.filter(name="Dana").exists()
 
 
 @pytest.mark.parametrize(
