@@ -64,7 +64,9 @@ class AccountRefSerializer(ApiSerializer):
                     {"account": ["Give `account` (id) or `account_external_id`, not both."]}
                 )
             attrs["account"] = account
-        if "account" not in attrs and self.instance is None:
+        # A create or a full replacement (PUT) names the account, as the schema requires;
+        # only a partial update (PATCH) may leave it as it is.
+        if "account" not in attrs and (self.instance is None or not self.partial):
             raise serializers.ValidationError(
                 {"account": ["Give `account` (id) or `account_external_id`."]}
             )

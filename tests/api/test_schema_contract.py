@@ -279,3 +279,16 @@ def test_an_icp_criterion_is_one_of_the_shapes_its_operator_takes(schema, org):
         )
         assert response.status_code == 400, criterion
         assert {"value", "custom_key"} & set(str(response.json()["errors"]).split("'")), criterion
+
+
+def test_a_full_replacement_names_its_account_as_the_schema_requires(api, org):
+    mine = org.accounts["csm_a1"][0]
+    created = api.post("/api/v1/contacts/", {"account": mine.pk, "name": "Dana"}, format="json")
+    assert created.status_code == 201
+    url = f"/api/v1/contacts/{created.json()['id']}/"
+    replaced = api.put(url, {"name": "Dana Roe"}, format="json")
+    assert replaced.status_code == 400 and list(replaced.json()["errors"]) == ["account"]
+    assert api.get(url).json()["name"] == "Dana"
+    assert api.patch(url, {"name": "Dana Roe"}, format="json").status_code == 200
+    body = {"account": mine.pk, "name": "Dana Poe"}
+    assert api.put(url, body, format="json").status_code == 200
