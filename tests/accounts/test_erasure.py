@@ -119,7 +119,9 @@ def test_an_erased_contact_cannot_be_filled_in_again(org, dana):
     contact_erase(contact=dana, actor=org.admin)
     api = token_client(org.csm_a1)
     patched = api.patch(f"/api/v1/contacts/{dana.pk}/", {"name": NAME}, format="json")
-    put = api.put("/api/v1/contacts/external/crm-7/", {"name": NAME}, format="json")
+    # A full replacement names the account (the schema requires it): a valid body, refused.
+    body = {"account": dana.account_id, "name": NAME}
+    put = api.put("/api/v1/contacts/external/crm-7/", body, format="json")
     assert (patched.status_code, put.status_code) == (409, 409)
     assert "erased" in patched.json()["message"]
     assert Contact.objects.get(pk=dana.pk).name == "Erased contact"
