@@ -52,6 +52,17 @@ def simulated(simulation, today):
     return data, ScorecardVersion.objects.get(pk=version_pk)
 
 
+def twelve_dates(data) -> dict:
+    """The window the back-tests here share: 12 dates four weeks apart, the last 5 of them
+    the test period."""
+    start = data.first_week + timedelta(weeks=10)
+    return {
+        "start": start,
+        "end": start + timedelta(days=28 * 11),
+        "split_on": start + timedelta(days=28 * 7),
+    }
+
+
 def test_back_test_reports_both_periods_and_the_suggestion_judged_out_of_time(
     simulated, django_capture_on_commit_callbacks
 ):
@@ -59,13 +70,10 @@ def test_back_test_reports_both_periods_and_the_suggestion_judged_out_of_time(
     training and test periods (per date, tenure band, segment, band and decile) and the
     suggestion, fitted on training dates only, ranks the test period at least as well."""
     data, version = simulated
-    start = data.first_week + timedelta(weeks=10)
     with django_capture_on_commit_callbacks(execute=True):  # the task runs eagerly in tests
         backtest = score_backtest_create(
             version=version,
-            start=start,
-            end=start + timedelta(days=28 * 11),
-            split_on=start + timedelta(days=28 * 7),
+            **twelve_dates(data),
         )
     backtest.refresh_from_db()
     assert backtest.status == BacktestStatus.DONE and backtest.progress == 1.0
@@ -100,12 +108,9 @@ def test_a_counter_intuitive_measure_is_shown_and_left_out_not_floored(simulated
     data, _ = simulated
     quiet = {**USAGE_MEASURES[0], "key": "quiet", "label": "Quiet", "bad": 40, "good": 0}
     version = make_version([*USAGE_MEASURES[1:3], quiet], status="published")
-    start = data.first_week + timedelta(weeks=10)
     backtest = score_backtest_create(
         version=version,
-        start=start,
-        end=start + timedelta(days=28 * 11),
-        split_on=start + timedelta(days=28 * 7),
+        **twelve_dates(data),
     )
     backtest = score_backtest_process(backtest_id=backtest.pk)
     left = next(m for m in backtest.suggestion["measures"] if m["key"] == "quiet")
@@ -153,12 +158,9 @@ def test_api_starts_a_back_test_and_reads_its_report_then_applies_the_suggestion
 
 def test_the_back_test_page_shows_both_periods_and_the_chart(simulated, client, org):
     data, version = simulated
-    start = data.first_week + timedelta(weeks=10)
     backtest = score_backtest_create(
         version=version,
-        start=start,
-        end=start + timedelta(days=28 * 11),
-        split_on=start + timedelta(days=28 * 7),
+        **twelve_dates(data),
         enqueue=False,
     )
     score_backtest_process(backtest_id=backtest.pk)
@@ -204,12 +206,9 @@ def test_a_lifecycle_suggestion_fits_new_and_established_accounts_separately(sim
     from scorecards.services import scorecard_version_publish
 
     data, version = simulated
-    start = data.first_week + timedelta(weeks=10)
     backtest = score_backtest_create(
         version=version,
-        start=start,
-        end=start + timedelta(days=28 * 11),
-        split_on=start + timedelta(days=28 * 7),
+        **twelve_dates(data),
         new_days=90,
         enqueue=False,
     )
@@ -242,12 +241,9 @@ def test_a_lifecycle_suggestion_without_measures_for_one_part_is_not_applied(sim
     """GIVEN a lifecycle suggestion whose established part kept no measure WHEN applied THEN
     it is refused with the reason, and no draft is made (it could not be published)."""
     data, version = simulated
-    start = data.first_week + timedelta(weeks=10)
     backtest = score_backtest_create(
         version=version,
-        start=start,
-        end=start + timedelta(days=28 * 11),
-        split_on=start + timedelta(days=28 * 7),
+        **twelve_dates(data),
         new_days=90,
         enqueue=False,
     )
