@@ -16,6 +16,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from bench.sections import section_write
+
 MARK_START = "<!-- backtest-bench:start -->"
 MARK_END = "<!-- backtest-bench:end -->"
 TARGET_S = 60.0
@@ -234,9 +236,4 @@ def section(results: dict, machine: dict, when: str) -> str:
 
 def write_section(path: Path, text: str) -> None:
     """Replace the back-test section of BENCHMARKS.md (or append it)."""
-    old = path.read_text() if path.exists() else ""
-    if MARK_START in old and MARK_END in old:
-        new = old[: old.index(MARK_START)] + text + old[old.index(MARK_END) + len(MARK_END) :]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(new)
+    section_write(path, text, start=MARK_START, end=MARK_END)

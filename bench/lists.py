@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from bench.run import BASE_DIR, PORT, Process, load_average, log, recreate_database
+from bench.sections import section_write
 
 # (page, path): the default list, each sortable column both ways, a filter + sort a saved
 # view would hold, the list's own search and the header search (two words and a number).
@@ -91,12 +92,7 @@ NOTES = [
 
 def write_section(path: Path, text: str) -> None:
     """Replace this benchmark's section of BENCHMARKS.md (or append it)."""
-    old = path.read_text() if path.exists() else ""
-    if MARK_START in old and MARK_END in old:
-        new = old[: old.index(MARK_START)] + text + old[old.index(MARK_END) + len(MARK_END) :]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(new)
+    section_write(path, text, start=MARK_START, end=MARK_END)
 
 
 def main() -> int:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.sections import section_write
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -622,14 +624,7 @@ def markdown(results: dict, args) -> str:
 
 
 def write(section: str, path: Path) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if MARK_START in text and MARK_END in text:
-        text = (
-            text[: text.index(MARK_START)] + section + text[text.index(MARK_END) + len(MARK_END) :]
-        )
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
+    section_write(path, section, start=MARK_START, end=MARK_END)
 
 
 def _sets(args) -> dict:
