@@ -1,7 +1,7 @@
 """`make validate-bench`: the product's own back-test and suggested weights on simulated churn.
 
-Two data sets from `bench/churnsim.py` go in through the public API (segments, accounts,
-1,000-row bulk upserts of subscriptions and usage, with an admin's API token): one whose churn
+Two data sets from `bench/churnsim.py` go in through the public API (segments, and 1,000-row
+bulk upserts of accounts, subscriptions and usage, with an admin's API token): one whose churn
 follows the accounts' behaviour, and a control whose churn is random. Each gets a segment
 scorecard made through the scorecard API with equal weights on the usage, trend, ratio and
 tenure measures, set up as docs/ARCHITECTURE.md suggests. The database is the bench's own,
@@ -174,23 +174,22 @@ class Api:
 
 
 def load(api: Api, data, segment_name: str) -> int:
-    """The data set through the API (accounts one by one, subscriptions and usage in 1,000-row
-    bulk upserts); returns the segment id."""
+    """The data set through the API (accounts, subscriptions and usage in 1,000-row bulk
+    upserts); returns the segment id."""
     segment = api.call("post", "segments/", {"name": segment_name})["id"]
-    for account in data.accounts:
-        api.call(
-            "post",
-            "accounts/",
-            {
-                "name": account.name,
-                "external_id": account.external_id,
-                "segment": segment,
-                "stage": "churned" if account.churned_on else "mature",
-                "seats": account.seats,
-                "contract_start": account.contract_start.isoformat(),
-                "churned_on": account.churned_on.isoformat() if account.churned_on else None,
-            },
-        )
+    accounts = [
+        {
+            "external_id": account.external_id,
+            "name": account.name,
+            "segment": segment,
+            "stage": "churned" if account.churned_on else "mature",
+            "seats": account.seats,
+            "contract_start": account.contract_start.isoformat(),
+            "churned_on": account.churned_on.isoformat() if account.churned_on else None,
+        }
+        for account in data.accounts
+    ]
+    _bulk(api, "accounts/bulk/", accounts)
     subscriptions = [
         {
             "account_external_id": account.external_id,
@@ -481,7 +480,7 @@ def markdown(results: dict, args) -> str:
         "follows engagement weakly except in the first 90 days, account size and price per seat "
         "carrying part of it (seen by no usage measure, only by the boosting reference), and "
         "noisier usage; outside-hard more so (`PROFILES` in the simulator). All go in through "
-        "the API (accounts one by one, subscriptions and usage in 1,000-row bulk upserts); each "
+        "the API (accounts, subscriptions and usage in 1,000-row bulk upserts); each "
         "segment's scorecard is made through the "
         "scorecard API with equal weights on logins per seat, messages, replies per message, "
         "the logins trend (log ratio), reports and tenure. Back-test: "
@@ -686,6 +685,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--output", default=str(BASE_DIR / "BENCHMARKS.md"))
     parser.add_argument(
+        "--load-only",
+        action="store_true",
+        help="Load the data sets and stop (a later --reuse run back-tests them).",
+    )
+    parser.add_argument(
         "--reuse",
         action="store_true",
         help="Keep the data sets an earlier run loaded with the same --accounts/--weeks/--seed "
@@ -741,6 +745,9 @@ def main() -> int:
                 "split_on": (first + timedelta(days=28 * (steps * 3 // 5 + 1))).isoformat(),
             }
             sets[name] = (segment, dates)
+        if args.load_only:
+            log("loaded; back-test them with --reuse")
+            return 0
         for name, (segment, dates) in sets.items():
             results[name] = run_set(api, name, segment, dates)
     (BASE_DIR / "artifacts" / "validate-bench.json").write_text(

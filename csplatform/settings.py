@@ -379,6 +379,9 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "notifications.models.Kind",
         "NotificationAlertKindEnum": "notifications.models.ALERT_KIND_CHOICES",
         "NotificationEmailStatusEnum": "notifications.models.EmailStatus",
+        # an account's stage (the account, its bulk row) and a measure's lifecycle stage
+        "AccountStageEnum": "accounts.models.Stage",
+        "MeasureStageEnum": "scorecards.models.MeasureStage",
     },
 }
 

@@ -104,6 +104,37 @@ class AccountSerializer(ApiModelSerializer):
         return (value or "").strip() or None
 
 
+class AccountRowSerializer(ApiModelSerializer):
+    """One row of a bulk account upsert: `external_id` (the upsert key) and any writable
+    attributes, typed and ranged as on the account; the others keep their stored value (or the
+    default, for a new account). Owner and segment are ids; the service checks them (owner
+    rules, an unknown segment) and reports the row, as it does one it cannot see."""
+
+    owner = StrictIntegerField(
+        required=False, allow_null=True, help_text="The owning CSM's user id (owner rules apply)."
+    )
+    segment = StrictIntegerField(required=False, allow_null=True, help_text="A segment id.")
+    custom_attributes = serializers.DictField(required=False)
+
+    class Meta:
+        model = Account
+        fields = [ACCOUNT_KEY, *ACCOUNT_WRITABLE, "custom_attributes"]
+        extra_kwargs = {
+            ACCOUNT_KEY: {"required": True, "allow_null": False, "validators": []},
+            **{name: {"required": False} for name in ACCOUNT_WRITABLE},
+        }
+
+    def validate_external_id(self, value):
+        value = (value or "").strip()
+        if not value:
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+
+class AccountBulkRequestSerializer(ApiSerializer):
+    rows = AccountRowSerializer(many=True, max_length=settings.API_BULK_MAX_ROWS)
+
+
 class ContactSerializer(AccountRefSerializer, ApiModelSerializer):
     class Meta:
         model = Contact

@@ -1,7 +1,13 @@
 """Writes for customer accounts: the goodwill ledger, interactions, ICP fit, customer signals,
 config."""
 
-from .accounts import account_create, account_update, contact_update, contact_upsert
+from .accounts import (
+    account_create,
+    account_update,
+    accounts_bulk_upsert,
+    contact_update,
+    contact_upsert,
+)
 from .common import BulkResult
 from .customer_signals import (
     subscription_upsert,
@@ -24,6 +30,7 @@ __all__ = [
     "LedgerError",
     "account_create",
     "account_update",
+    "accounts_bulk_upsert",
     "contact_update",
     "contact_upsert",
     "icp_scores_refresh",

@@ -6,9 +6,20 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Account, Contact, EntrySource, Stage, TrustEntry, TrustPolicy
+from accounts.models import (
+    Account,
+    Contact,
+    EntrySource,
+    Segment,
+    Stage,
+    TrustEntry,
+    TrustPolicy,
+)
+from accounts.selectors import account_owner_choices
+from core.events import publish
 
 from . import ledger
+from .common import BulkResult, field_errors
 from .icp import icp_scores_refresh
 
 STARTING_TRUST_REASON = "Starting trust: a new customer extends a little goodwill."
@@ -156,6 +167,125 @@ def account_update(*, account: Account, author=None, **fields) -> Account:
     ledger.publish("account.inputs_changed", account_ids=[account.pk])
     account.refresh_from_db()
     return account
+
+
+def accounts_bulk_write(*, new: list[Account], changed: list[Account], columns, author) -> None:
+    """Write accounts made or changed in bulk (CSV import, bulk API) in a few set-based queries:
+    insert the new ones, update `columns` of the changed ones, open the ledger with the
+    starting trust of every customer without one, rescore their ICP fit and tell the
+    between-night rescore."""
+    Account.objects.bulk_create(new, batch_size=1000)
+    columns = sorted(set(columns))
+    now = timezone.now()
+    for account in changed:
+        account.updated_at = now  # bulk_update leaves auto_now alone
+    if changed and columns:
+        Account.objects.bulk_update(changed, [*columns, "updated_at"], batch_size=500)
+    starting = TrustPolicy.current().starting_balance
+    if starting:
+        ledger.trust_entries_bulk_append(
+            pending=[
+                ledger.PendingEntry(
+                    account_id=a.pk,
+                    points=starting,
+                    reason=STARTING_TRUST_REASON,
+                    source=EntrySource.MILESTONE,
+                    occurred_at=opening_trust_at(a),
+                    author=author,
+                    apply_cushion=False,
+                )
+                for a in new + changed
+                if a.stage != Stage.PROSPECT and not a.ledger_seq
+            ]
+        )
+    ids = [a.pk for a in new + changed]
+    icp_scores_refresh(account_ids=ids)
+    publish("account.inputs_changed", account_ids=ids)
+
+
+@transaction.atomic
+def accounts_bulk_upsert(*, rows: list[dict], author) -> BulkResult:
+    """Create or update many accounts by `external_id` (a CRM sync), in a few set-based
+    queries whatever the number of rows; rows that cannot be written are reported by index.
+
+    Each row holds the account's writable fields as parsed values, `owner` and `segment` as
+    ids. An update changes only the fields its row names. The rules are those of one POST or
+    PUT by external_id: the caller may update only accounts they can see (another's account
+    is an error on the row, never overwritten), may name only owners the owner rules allow,
+    and a new account is owned by the caller unless the row names an owner.
+    """
+    result = BulkResult()
+    wanted = [row["external_id"] for row in rows]
+    stored = {a.external_id: a for a in Account.objects.filter(external_id__in=wanted)}
+    visible = set(
+        Account.objects.for_user(author)
+        .filter(external_id__in=wanted)
+        .values_list("external_id", flat=True)
+    )
+    owners = {row["owner"] for row in rows if row.get("owner") is not None}
+    allowed_owners = (
+        set(account_owner_choices(user=author).filter(pk__in=owners).values_list("pk", flat=True))
+        if owners
+        else set()
+    )
+    segments = {row["segment"] for row in rows if row.get("segment") is not None}
+    known_segments = (
+        set(Segment.objects.filter(pk__in=segments).values_list("pk", flat=True))
+        if segments
+        else set()
+    )
+    new, changed, columns, seen = [], [], set(), {}
+    contract_moved = []
+    for index, row in enumerate(rows):
+        external_id = row["external_id"]
+        fields = {name: value for name, value in row.items() if name != "external_id"}
+        errors: dict[str, list[str]] = {}
+        if external_id in seen:
+            errors["external_id"] = [f"Duplicate of row {seen[external_id]} in this batch."]
+        existing = stored.get(external_id)
+        if existing is not None and external_id not in visible:
+            errors["external_id"] = ["This account exists but is not yours to change."]
+        if fields.get("owner") is not None and fields["owner"] not in allowed_owners:
+            errors["owner"] = ["You may not assign accounts to this user (see the owner rules)."]
+        if fields.get("segment") is not None and fields["segment"] not in known_segments:
+            errors["segment"] = ["Unknown segment."]
+        if errors:
+            result.errors.append({"index": index, "errors": errors})
+            continue
+        seen[external_id] = index
+        account = existing or Account(external_id=external_id, owner=author)
+        before = account.contract_start
+        for name in ("owner", "segment"):
+            if name in fields:
+                setattr(account, f"{name}_id", fields.pop(name))
+        for name, value in fields.items():
+            setattr(account, name, value)
+        try:
+            # owner and segment were checked above, in one query each for the batch
+            account.full_clean(
+                exclude=["owner", "segment"], validate_unique=False, validate_constraints=False
+            )
+        except ValidationError as exc:
+            result.errors.append({"index": index, "errors": field_errors(exc)})
+            continue
+        if existing is None:
+            new.append(account)
+            continue
+        changed.append(account)
+        columns |= {
+            f"{name}_id" if name in ("owner", "segment") else name
+            for name in row
+            if name != "external_id"
+        }
+        if account.contract_start != before:
+            contract_moved.append(account)
+    accounts_bulk_write(new=new, changed=changed, columns=columns, author=author)
+    for account in contract_moved:
+        if _ledger_is_only_opening(account):
+            ledger_opening_redate(account=account, author=author)
+    result.created, result.updated = len(new), len(changed)
+    result.errors.sort(key=lambda e: e["index"])
+    return result
 
 
 @transaction.atomic

@@ -21,22 +21,16 @@ from accounts.models import (
     Category,
     Channel,
     Contact,
-    EntrySource,
     Interaction,
     Segment,
-    Stage,
-    TrustPolicy,
     WorkType,
 )
 from accounts.selectors import account_owner_choices
 from core.dates import validate_sane_date
-from core.events import publish
 from core.progress import Progress
 from users.models import User
 
-from . import ledger
-from .accounts import STARTING_TRUST_REASON, opening_trust_at
-from .icp import icp_scores_refresh
+from .accounts import accounts_bulk_write
 from .interactions import interaction_rows_clean, interactions_bulk_upsert
 
 KINDS = ("accounts", "contacts", "interactions")
@@ -389,30 +383,8 @@ def _segment(value: str, lookups: _Lookups):
 def _write_accounts(plans, author) -> tuple[int, int]:
     new = [account for _, account, is_new, _ in plans if is_new]
     changed = [account for _, account, is_new, _ in plans if not is_new]
-    Account.objects.bulk_create(new, batch_size=1000)
-    columns = sorted({c for *_, is_new, cols in plans if not is_new for c in cols})
-    if changed and columns:
-        Account.objects.bulk_update(changed, columns, batch_size=500)
-    starting = TrustPolicy.current().starting_balance
-    if starting:
-        ledger.trust_entries_bulk_append(
-            pending=[
-                ledger.PendingEntry(
-                    account_id=a.pk,
-                    points=starting,
-                    reason=STARTING_TRUST_REASON,
-                    source=EntrySource.MILESTONE,
-                    occurred_at=opening_trust_at(a),
-                    author=author,
-                    apply_cushion=False,
-                )
-                for a in new
-                if a.stage != Stage.PROSPECT
-            ]
-        )
-    ids = [a.pk for a in new + changed]
-    icp_scores_refresh(account_ids=ids)
-    publish("account.inputs_changed", account_ids=ids)
+    columns = {c for *_, is_new, cols in plans if not is_new for c in cols}
+    accounts_bulk_write(new=new, changed=changed, columns=columns, author=author)
     return len(new), len(changed)
 
 

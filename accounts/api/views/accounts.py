@@ -1,19 +1,33 @@
 """Accounts and contacts, addressable by id and by the integration's external_id."""
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from accounts.models import Account, Contact
-from accounts.services import account_create, account_update
+from accounts.services import account_create, account_update, accounts_bulk_upsert
 from core.api.base import ApiGenericViewSet, ApiModelViewSet
+from core.api.scopes import Scope
 from core.locks import lock_for_transaction
 
 from ..fields import visible_accounts, visible_contacts
 from ..filters import AccountFilter, ContactFilter
-from ..serializers import AccountSerializer, ContactSerializer
+from ..serializers import (
+    AccountBulkRequestSerializer,
+    AccountRowSerializer,
+    AccountSerializer,
+    BulkResultSerializer,
+    ContactSerializer,
+)
+from .common import BULK_DESCRIPTION, bulk_response, bulk_rows
 from .lifecycle import AccountArchiveListMixin, AccountLifecycleMixin, ContactErasureMixin
 
 EXTERNAL_ID_REGEX = r"[^/]{1,100}"
@@ -73,6 +87,38 @@ class ExternalIdUpsertMixin:
     create=extend_schema(summary="Create an account (you own it unless you name an owner)"),
     update=extend_schema(summary="Replace an account's attributes"),
     partial_update=extend_schema(summary="Change some of an account's attributes"),
+    bulk=extend_schema(
+        summary="Create or update up to 1,000 accounts by external_id (CRM sync)",
+        request=AccountBulkRequestSerializer,
+        responses={200: BulkResultSerializer, 207: BulkResultSerializer},
+        description=BULK_DESCRIPTION
+        + " Row fields: `external_id` (required, the upsert key) and any of the account's "
+        "writable attributes as on `POST /accounts/` (`owner` and `segment` as ids); a new "
+        "account needs `name`. An existing account changes only the fields its row names. "
+        "The rules of one `PUT /accounts/external/{external_id}/` apply per row: an account "
+        "you cannot see is reported on its row and left as it is, `owner` follows the owner "
+        "rules (a new account is yours unless the row names an owner), and two rows with one "
+        "external_id are an error on the second. Needs the `ingest` scope.",
+        examples=[
+            OpenApiExample(
+                "A new account and an update",
+                request_only=True,
+                value={
+                    "rows": [
+                        {
+                            "external_id": "crm-001",
+                            "name": "Acme Corp",
+                            "stage": "adoption",
+                            "seats": 40,
+                            "employee_count": 250,
+                            "contract_start": "2025-04-01",
+                        },
+                        {"external_id": "crm-002", "seats": 12, "renewal_date": "2026-09-30"},
+                    ]
+                },
+            )
+        ],
+    ),
 )
 class AccountViewSet(
     AccountLifecycleMixin,
@@ -93,8 +139,15 @@ class AccountViewSet(
     ordering_fields = ["id", "name", "arr", "health_score", "renewal_date", "icp_fit", "updated_at"]
     ordering = ["id"]
 
+    action_scopes = {"bulk": Scope.INGEST}
+
     def visible_queryset(self):
         return visible_accounts_with_owner(self.request.user)
+
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        rows = bulk_rows(request, AccountRowSerializer, parsed=True)
+        return bulk_response(accounts_bulk_upsert(rows=rows, author=request.user))
 
 
 @extend_schema_view(

@@ -22,11 +22,12 @@ BULK_DESCRIPTION = (
 )
 
 
-def bulk_rows(request, row_serializer) -> list[dict]:
+def bulk_rows(request, row_serializer, *, parsed: bool = False) -> list[dict]:
     """The `rows` of a bulk request, each of the shape `row_serializer` declares, or a 400.
 
     The rows go on as sent (the service parses them); this only vouches for their shape, so
-    every row the schema admits reaches the service and a malformed one never does.
+    every row the schema admits reaches the service and a malformed one never does. With
+    `parsed`, each row's values as the serializer parsed them instead (its validated data).
     """
     data = request.data
     if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
@@ -39,7 +40,7 @@ def bulk_rows(request, row_serializer) -> list[dict]:
         raise ValidationError(
             {"rows": [f"At most {settings.API_BULK_MAX_ROWS} rows per request; got {len(rows)}."]}
         )
-    malformed = {}
+    malformed, values = {}, []
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             malformed[str(i)] = {"non_field_errors": ["A row is a JSON object."]}
@@ -47,9 +48,11 @@ def bulk_rows(request, row_serializer) -> list[dict]:
         shape = row_serializer(data=row)
         if not shape.is_valid():
             malformed[str(i)] = shape.errors
+        elif parsed:
+            values.append(dict(shape.validated_data))
     if malformed:
         raise ValidationError({"rows": malformed})
-    return rows
+    return values if parsed else rows
 
 
 def resolve_accounts(user, rows: list[dict]) -> tuple[dict, dict]:
