@@ -94,6 +94,32 @@ EQUAL_WEIGHTS = [
         "params": {"metric": "reports", "aggregation": "sum", "window_days": 28},
     },
     {"key": "tenure", "label": "Tenure", "kind": "tenure", "bad": 0, "good": 365},
+    # Account attributes, each "more is better" as a CS team would set them (bigger and
+    # better-paying customers stay); the suggestion leaves out one that runs the other way.
+    {
+        "key": "seats",
+        "label": "Seats",
+        "kind": "account_attribute",
+        "bad": 2,
+        "good": 30,
+        "params": {"attribute": "seats"},
+    },
+    {
+        "key": "mrr",
+        "label": "MRR",
+        "kind": "account_attribute",
+        "bad": 0,
+        "good": 1500,
+        "params": {"attribute": "mrr"},
+    },
+    {
+        "key": "mrr_per_seat",
+        "label": "MRR per seat",
+        "kind": "account_attribute",
+        "bad": 10,
+        "good": 80,
+        "params": {"attribute": "mrr", "per_seat": True},
+    },
 ]
 
 
@@ -478,12 +504,15 @@ def markdown(results: dict, args) -> str:
         "set of issue 13 (about 1,400 accounts, a year of weekly usage, 90-day labels): "
         "**outside** (seed +2) and **outside-hard** (seed +3) have 52 weeks of usage, churn that "
         "follows engagement weakly except in the first 90 days, account size and price per seat "
-        "carrying part of it (seen by no usage measure, only by the boosting reference), and "
+        "carrying part of it (seen by no usage measure; by the account-attribute measures and "
+        "the boosting reference), and "
         "noisier usage; outside-hard more so (`PROFILES` in the simulator). All go in through "
         "the API (accounts, subscriptions and usage in 1,000-row bulk upserts); each "
         "segment's scorecard is made through the "
         "scorecard API with equal weights on logins per seat, messages, replies per message, "
-        "the logins trend (log ratio), reports and tenure. Back-test: "
+        "the logins trend (log ratio), reports, tenure and three account attributes (seats, "
+        "MRR, MRR per seat: MRR as of each date from the subscriptions, seats as loaded; all "
+        "'more is better'). Back-test: "
         f"{len(b['dates']['train']['dates'])} training dates and "
         f"{len(b['dates']['test']['dates'])} test dates every 28 days (the year-long sets: "
         f"{len(results.get('outside', b)['dates']['train']['dates'])} and "

@@ -11,7 +11,7 @@ import math
 from datetime import date, timedelta
 
 from core import formatting
-from scorecards.models import MeasureKind, UsageAggregation
+from scorecards.models import AccountAttribute, MeasureKind, UsageAggregation
 
 NO_PREVIOUS_WINDOW = "no_previous_window"  # `x` of a usage change without the window before
 
@@ -99,6 +99,8 @@ def measure_sentence(
         if raw is None or len(x) < 2:
             return "No subscription revenue on record."
         return f"MRR {x[0]:,.0f} \u2192 {x[1]:,.0f} over {window} days."
+    if kind == MeasureKind.ACCOUNT_ATTRIBUTE:
+        return _attribute_sentence(params, raw, x)
     if kind == MeasureKind.MANUAL:
         if len(x) < 3:
             return "No value entered by the CSM."
@@ -107,6 +109,29 @@ def measure_sentence(
             return f"Stale since {until:%d %b %Y}: was {score} ({reason})."
         return f"{score}: {reason} (valid until {until:%d %b %Y})."
     return f"Unknown measure kind {kind!r}."
+
+
+ATTRIBUTE_NAMES = {
+    AccountAttribute.SEATS: "seats",
+    AccountAttribute.EMPLOYEE_COUNT: "employees",
+    AccountAttribute.MRR: "MRR",
+    AccountAttribute.ARR: "ARR",
+}
+
+
+def _attribute_sentence(params: dict, raw: float | None, x: list) -> str:
+    attribute = params.get("attribute")
+    name = ATTRIBUTE_NAMES.get(attribute) or str(params.get("custom_key") or "").replace("_", " ")
+    per_seat = bool(params.get("per_seat"))
+    if raw is None:
+        if per_seat:
+            return f"No {name} or no seats on record to divide by."
+        return f"No {name} on record."
+    if x:  # per seat: the seat count it was divided by
+        return f"{fmt_raw(raw)} {name} per seat ({x[0]:,} seats)."
+    if attribute in (AccountAttribute.SEATS, AccountAttribute.EMPLOYEE_COUNT):
+        return f"{fmt_raw(raw)} {name}."
+    return f"{name[:1].upper()}{name[1:]}: {fmt_raw(raw)}."
 
 
 def _usage_sentence(params: dict, raw: float | None, x: list) -> str:

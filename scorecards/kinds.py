@@ -9,7 +9,7 @@ has one).
 
 from dataclasses import dataclass
 
-from .models import MeasureKind, UsageAggregation
+from .models import AccountAttribute, MeasureKind, UsageAggregation
 
 SURVEY_CHOICES = (("nps", "NPS"), ("csat", "CSAT"))
 LIFECYCLE_DEFAULTS = (90, 365)  # new_days, established_days
@@ -104,6 +104,16 @@ NO_ROWS = Param(
 )
 
 
+PER_SEAT = Param(
+    "per_seat",
+    "Per seat",
+    bool,
+    default=False,
+    help_text="Divide by the account's seats (usage: sum and average only; an attribute: e.g. "
+    "MRR per seat, the price per seat).",
+)
+
+
 def _metric(label: str = "Metric") -> Param:
     return Param(
         "metric",
@@ -155,13 +165,7 @@ KIND_PARAMS: dict[str, tuple[Param, ...]] = {
             help_text="How the window's daily values become one number.",
         ),
         _window(30, "Days of usage up to the run date."),
-        Param(
-            "per_seat",
-            "Per seat",
-            bool,
-            default=False,
-            help_text="Divide by the account's seats (sum and average only).",
-        ),
+        PER_SEAT,
         NO_ROWS,
         UNIT,
     ),
@@ -227,6 +231,28 @@ KIND_PARAMS: dict[str, tuple[Param, ...]] = {
         ),
         _window(30, "Both metrics summed over this many days."),
         NO_ROWS,
+        UNIT,
+    ),
+    MeasureKind.ACCOUNT_ATTRIBUTE: (
+        Param(
+            "attribute",
+            "Attribute",
+            str,
+            required=True,
+            choices=tuple(AccountAttribute.choices),
+            help_text="MRR and ARR as of the run date from the subscriptions (the account's "
+            "own figure when it has none); seats, employees and custom attributes have no "
+            "history: their current value (docs/ARCHITECTURE.md).",
+        ),
+        Param(
+            "custom_key",
+            "Custom attribute key",
+            str,
+            max_length=60,
+            help_text="The key in the account's custom attributes (a number) when the "
+            "attribute is custom.",
+        ),
+        PER_SEAT,
         UNIT,
     ),
 }
@@ -309,4 +335,19 @@ def measure_params_clean(kind: str, params) -> tuple[dict, dict[str, list[str]]]
             errors["established_days"] = [
                 f"Established must come after new: use more than new_days ({new_days})."
             ]
+    if kind == MeasureKind.ACCOUNT_ATTRIBUTE and not errors:
+        errors = _attribute_errors(cleaned)
     return cleaned, errors
+
+
+def _attribute_errors(cleaned: dict) -> dict[str, list[str]]:
+    """An account attribute names its custom key exactly when it is custom, and is divided by
+    the seats only when it is not the seats."""
+    attribute = cleaned.get("attribute")
+    if attribute == AccountAttribute.CUSTOM and not cleaned.get("custom_key"):
+        return {"custom_key": ["Name the custom attribute's key."]}
+    if attribute != AccountAttribute.CUSTOM and cleaned.get("custom_key"):
+        return {"custom_key": ["Only a custom attribute takes a key."]}
+    if attribute == AccountAttribute.SEATS and cleaned.get("per_seat"):
+        return {"per_seat": ["Seats per seat is always 1: choose another attribute."]}
+    return {}

@@ -129,11 +129,22 @@ class MeasureKind(models.TextChoices):
     LIFECYCLE = "lifecycle", "Lifecycle stage by tenure (0 new, 1 growing, 2 established)"
     USAGE_TREND = "usage_trend", "Usage change: log ratio of a metric's last two windows"
     USAGE_RATIO = "usage_ratio", "Ratio of two usage metrics over a window"
+    ACCOUNT_ATTRIBUTE = "account_attribute", "Account attribute (seats, employees, MRR, ARR…)"
 
     @classmethod
     def usage_kinds(cls) -> tuple[str, ...]:
         """Kinds that read the usage metrics (and need a `metric` parameter)."""
         return (cls.USAGE, cls.USAGE_TREND, cls.USAGE_RATIO)
+
+
+class AccountAttribute(models.TextChoices):
+    """What an account-attribute measure reads (`healthscores.services.measures`)."""
+
+    SEATS = "seats", "Seats"
+    EMPLOYEE_COUNT = "employee_count", "Employee count"
+    MRR = "mrr", "MRR (from the subscriptions as of the date)"
+    ARR = "arr", "ARR (12 × MRR from the subscriptions as of the date)"
+    CUSTOM = "custom", "A numeric custom attribute"
 
 
 class MeasureStage(models.TextChoices):
@@ -166,7 +177,9 @@ class Measure(models.Model):
     `per_seat`, `no_rows` (`zero`: no rows in the window of an account with usage history of
     the metric counts as no use, the default; `missing`: leave it to the missing policy);
     usage trend `metric`, `window_days`, `no_rows`; usage ratio `metric` (numerator),
-    `denominator`, `window_days`; lifecycle `new_days` (90) and `established_days` (365);
+    `denominator`, `window_days`; account attribute `attribute` (seats, employee_count, mrr,
+    arr or custom), `custom_key` (the custom attribute's key) and `per_seat`; lifecycle
+    `new_days` (90) and `established_days` (365);
     `curve` (any kind): [[raw, score], ...] points of a piecewise-linear scoring curve, used
     instead of the straight line from `bad` to `good`; interaction mix `n`; survey `survey`
     (nps|csat) and `window_days`; MRR trend `window_days`; manual `valid_days`.

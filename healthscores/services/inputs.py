@@ -112,6 +112,10 @@ ACCOUNT_FIELDS = (
     "segment_id",
     "icp_fit",
     "seats",
+    "employee_count",  # account-attribute measures (`measures._attribute_raw`)
+    "mrr",
+    "arr",
+    "custom_attributes",
     "contract_start",
     "hourly_cost",
     "monthly_support_cost",

@@ -5,7 +5,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from healthscores.sentences import NO_PREVIOUS_WINDOW
-from scorecards.models import Measure, MeasureKind, MeasureStage, MissingPolicy, UsageAggregation
+from scorecards.models import (
+    AccountAttribute,
+    Measure,
+    MeasureKind,
+    MeasureStage,
+    MissingPolicy,
+    UsageAggregation,
+)
 
 from .inputs import ChunkInputs, SurveySpec, UsageSpec
 
@@ -227,6 +234,8 @@ def raw_value(rule: MeasureRule, account: dict, inputs: ChunkInputs, decay_score
             return RawValue(None)
         change = 100.0 if not then else 100.0 * (now - then) / then
         return RawValue(change, [round(then, 2), round(now, 2)])
+    if kind == MeasureKind.ACCOUNT_ATTRIBUTE:
+        return _attribute_raw(rule, account, inputs)
     if kind == MeasureKind.MANUAL:
         value = inputs.manual.get(acc, {}).get(rule.key)
         if value is None:
@@ -236,6 +245,41 @@ def raw_value(rule: MeasureRule, account: dict, inputs: ChunkInputs, decay_score
             return RawValue(None, x, stale=True)
         return RawValue(float(value["score"]), x)
     return RawValue(None)
+
+
+def custom_number(account: dict, key: str) -> float | None:
+    """A custom attribute's value when it is a JSON number (not a boolean, not text)."""
+    value = (account.get("custom_attributes") or {}).get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _attribute_raw(rule: MeasureRule, account: dict, inputs: ChunkInputs) -> RawValue:
+    """An account attribute as of the run date. MRR and ARR come from the subscriptions started
+    by then (those active on the day; ARR is 12 x MRR), or, for an account without any, from
+    its own MRR / ARR fields; seats, employee count and custom attributes have no history, so
+    every date reads their current value (docs/ARCHITECTURE.md, "Account attributes")."""
+    attribute = rule.params.get("attribute")
+    if attribute in (AccountAttribute.MRR, AccountAttribute.ARR):
+        rows = inputs.subscriptions.get(account["id"])
+        if rows:
+            value = mrr_on(rows, inputs.as_of) * (12 if attribute == AccountAttribute.ARR else 1)
+        else:
+            value = account.get(attribute)
+    elif attribute == AccountAttribute.CUSTOM:
+        value = custom_number(account, str(rule.params.get("custom_key") or ""))
+    else:
+        value = account.get(attribute)
+    if value is None:
+        return RawValue(None)
+    value = float(value)
+    if rule.params.get("per_seat"):
+        seats = account.get("seats")
+        if not seats:
+            return RawValue(None)
+        return RawValue(value / seats, [seats])
+    return RawValue(value)
 
 
 @dataclass(slots=True)

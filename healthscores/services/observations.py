@@ -9,6 +9,9 @@ then done over arrays. A row dated after a date falls in a later bucket and neve
 it, so nothing after a date is read for its features (tests pin that against the nightly
 scoring). Results cross the wire as binary COPY straight into numpy.
 
+Account attributes: MRR and ARR as of each date from the subscriptions (the account's own
+figure without any), seats, employees and custom numbers as they are now (no history).
+
 Measure kinds without an array form here (decay, interaction mix, surveys, MRR trend, plans,
 manual values: rare in back-tests) are read date by date with the nightly selectors, for those
 measures only.
@@ -34,7 +37,7 @@ from accounts.models import (
     TrustEntry,
     UsageMetric,
 )
-from scorecards.models import MeasureKind, UsageAggregation
+from scorecards.models import AccountAttribute, MeasureKind, UsageAggregation
 
 from . import backtest_metrics as metrics
 from .measures import LIFECYCLE_ESTABLISHED_DAYS, LIFECYCLE_NEW_DAYS, MeasureRule
@@ -53,6 +56,7 @@ ARRAY_KINDS = {
     MeasureKind.USAGE_RATIO,
     MeasureKind.GOODWILL,
     MeasureKind.DAYS_SINCE_VALUE,
+    MeasureKind.ACCOUNT_ATTRIBUTE,
 }
 
 
@@ -372,6 +376,74 @@ def tenure(frame: Frame) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def subscription_mrr(frame: Frame) -> tuple[np.ndarray, np.ndarray]:
+    """Per observation: the MRR of the account's subscriptions active on the date
+    (`measures.mrr_on`: started by it, not ended by it) and whether any had started by it."""
+    scope_sql, scope_params = frame.scope_sql()
+    rows = copy_array(
+        f"SELECT account_id::int8, (start_date - DATE '{EPOCH}')::int4, "
+        f"COALESCE(end_date - DATE '{EPOCH}', {NEVER})::int4, mrr::float8 "
+        f"FROM {Subscription._meta.db_table} WHERE {scope_sql}",
+        scope_params,
+        [("id", "i8"), ("start", "i4"), ("end", "i4"), ("mrr", "f8")],
+    )
+    slot, known = _slots(frame, rows["id"])
+    slot, start = slot[known], rows["start"][known].astype(np.int64)
+    end, mrr = rows["end"][known].astype(np.int64), rows["mrr"][known]
+    shape = (len(frame.ids), len(frame.dates))
+    paying, started = np.zeros(shape), np.zeros(shape)
+    for j, day in enumerate(frame.dates):
+        d = _days(day)
+        np.add.at(paying[:, j], slot, np.where((start <= d) & (end > d), mrr, 0.0))
+        np.add.at(started[:, j], slot, (start <= d).astype(float))
+    cells = (frame.slot, frame.date_index)
+    return paying[cells], started[cells] > 0
+
+
+def account_attributes(frame: Frame, custom_keys: list[str]) -> dict[str, np.ndarray]:
+    """Per observation, each account's current seats, employee count, MRR and ARR fields and
+    the custom attributes `custom_keys` when they are JSON numbers; nan where there is none."""
+    scope_sql, scope_params = _scope_sql(frame.scope, "id")
+    fields = [("id", "i8"), ("seats", "f8"), ("employee_count", "f8"), ("mrr", "f8")]
+    fields += [("arr", "f8")] + [(f"custom{i}", "f8") for i in range(len(custom_keys))]
+    custom = "".join(
+        ", CASE WHEN jsonb_typeof(custom_attributes -> %s) = 'number' "
+        "THEN (custom_attributes ->> %s)::float8 ELSE 'NaN'::float8 END"
+        for _ in custom_keys
+    )
+    rows = copy_array(
+        "SELECT id::int8, COALESCE(seats::float8, 'NaN'), COALESCE(employee_count::float8, "
+        f"'NaN'), mrr::float8, arr::float8{custom} FROM accounts_account WHERE {scope_sql}",
+        [v for key in custom_keys for v in (key, key)] + scope_params,
+        fields,
+    )
+    slot, known = _slots(frame, rows["id"])
+    out = {}
+    for name, _kind in fields[1:]:
+        column = np.full(len(frame.ids), np.nan)
+        column[slot[known]] = rows[name][known]
+        out[name] = column[frame.slot]
+    return out
+
+
+def attribute_raw(rule: MeasureRule, attributes: dict, mrr: tuple | None) -> np.ndarray:
+    """The raw values of an account-attribute measure (`measures._attribute_raw`)."""
+    attribute = rule.params.get("attribute")
+    if attribute in (AccountAttribute.MRR, AccountAttribute.ARR):
+        paying, started = mrr
+        factor = 12.0 if attribute == AccountAttribute.ARR else 1.0
+        value = np.where(started, paying * factor, attributes[attribute])
+    elif attribute == AccountAttribute.CUSTOM:
+        value = attributes[f"custom:{rule.params.get('custom_key') or ''}"]
+    else:
+        value = attributes[attribute]
+    if rule.params.get("per_seat"):
+        seats = attributes["seats"]
+        ok = ~np.isnan(seats) & (seats > 0)
+        value = np.where(ok, value / np.where(ok, seats, 1.0), np.nan)
+    return value
+
+
 def _day_end_bounds(frame: Frame) -> list:
     """The first instant after each date in the organisation's time zone (`inputs.day_end`)."""
     from .inputs import day_end
@@ -523,6 +595,27 @@ def observations_collect(
         return _observations_collect(rules, scope, dates, horizon_days, on_date, side)
 
 
+def _attribute_inputs(frame: Frame, rules: list[MeasureRule]) -> tuple[dict, tuple | None]:
+    """What the account-attribute measures read: the attribute columns (custom ones under
+    `custom:<key>`) and, for MRR or ARR, the subscriptions' MRR on each date."""
+    wanted = [r for r in rules if r.kind == MeasureKind.ACCOUNT_ATTRIBUTE]
+    if not wanted:
+        return {}, None
+    keys = sorted(
+        {
+            str(r.params.get("custom_key") or "")
+            for r in wanted
+            if r.params.get("attribute") == AccountAttribute.CUSTOM
+        }
+    )
+    found = account_attributes(frame, keys)
+    attributes = {name: found[name] for name in ("seats", "employee_count", "mrr", "arr")}
+    attributes |= {f"custom:{key}": found[f"custom{i}"] for i, key in enumerate(keys)}
+    revenue = {AccountAttribute.MRR, AccountAttribute.ARR}
+    needs_mrr = any(r.params.get("attribute") in revenue for r in wanted)
+    return attributes, subscription_mrr(frame) if needs_mrr else None
+
+
 def _observations_collect(rules, scope, dates, horizon_days, on_date, side) -> metrics.Observations:
     frame = Frame(scope=scope, dates=dates, horizon_days=horizon_days)
     n = len(frame)
@@ -547,6 +640,7 @@ def _observations_collect(rules, scope, dates, horizon_days, on_date, side) -> m
         usage = usage_windows(frame, specs, customer_since, active_metrics) if specs else {}
         balance = None if balance is None else balance.result()
         value_days = None if value_days is None else value_days.result()
+        attributes, mrr = _attribute_inputs(frame, rules)
         fallback = []
         for i, rule in enumerate(rules):
             if rule.kind == MeasureKind.ICP_FIT:
@@ -562,6 +656,8 @@ def _observations_collect(rules, scope, dates, horizon_days, on_date, side) -> m
                 columns[i] = balance
             elif rule.kind == MeasureKind.DAYS_SINCE_VALUE:
                 columns[i] = value_days
+            elif rule.kind == MeasureKind.ACCOUNT_ATTRIBUTE:
+                columns[i] = attribute_raw(rule, attributes, mrr)
             else:
                 fallback.append((i, rule))
         if fallback:

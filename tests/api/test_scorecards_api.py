@@ -29,6 +29,7 @@ EXAMPLE_PARAMS = {
     "lifecycle": {"new_days": 60, "established_days": 400},
     "usage_trend": {"metric": "logins", "window_days": 28, "no_rows": "missing"},
     "usage_ratio": {"metric": "replies", "denominator": "messages", "window_days": 30},
+    "account_attribute": {"attribute": "mrr", "per_seat": True},
 }
 
 
@@ -94,6 +95,11 @@ def test_every_measure_kind_has_a_settings_definition():
         ("usage_trend", {"metric": "logins", "no_rows": "never"}, "no_rows"),
         ("tenure", {"curve": [[0, 10]]}, "curve"),
         ("decay", {"curve": [[0, 100], [50, 140]]}, "curve"),
+        ("account_attribute", {}, "attribute"),
+        ("account_attribute", {"attribute": "revenue"}, "attribute"),
+        ("account_attribute", {"attribute": "custom"}, "custom_key"),
+        ("account_attribute", {"attribute": "seats", "custom_key": "x"}, "custom_key"),
+        ("account_attribute", {"attribute": "seats", "per_seat": True}, "per_seat"),
     ],
 )
 def test_settings_that_do_not_fit_the_kind_are_400_field_errors(

@@ -85,12 +85,48 @@ EVERY_KIND = [
     {"key": "icp", "kind": "icp_fit", "bad": 0, "good": 100},
     {"key": "goodwill", "kind": "goodwill_balance", "bad": -20, "good": 40},
     {"key": "value_days", "kind": "days_since_value", "bad": 90, "good": 7},
+    {
+        "key": "mrr_now",
+        "kind": "account_attribute",
+        "bad": 0,
+        "good": 200,
+        "params": {"attribute": "mrr"},
+    },
+    {
+        "key": "arr_seat",
+        "kind": "account_attribute",
+        "bad": 0,
+        "good": 300,
+        "params": {"attribute": "arr", "per_seat": True},
+    },
+    {
+        "key": "seats",
+        "kind": "account_attribute",
+        "bad": 0,
+        "good": 20,
+        "params": {"attribute": "seats"},
+    },
+    {
+        "key": "employees",
+        "kind": "account_attribute",
+        "bad": 0,
+        "good": 500,
+        "params": {"attribute": "employee_count"},
+    },
+    {
+        "key": "users",
+        "kind": "account_attribute",
+        "bad": 0,
+        "good": 50,
+        "params": {"attribute": "custom", "custom_key": "users"},
+    },
     # Kinds read date by date with the nightly selectors:
     {"key": "decay", "kind": "decay", "bad": 100, "good": 0},
     {"key": "mix", "kind": "interaction_mix", "bad": 0, "good": 100, "params": {"n": 3}},
     {"key": "nps", "kind": "survey", "bad": 0, "good": 10},
     {"key": "mrr", "kind": "mrr_trend", "bad": -20, "good": 20},
 ]
+ARRAY_KINDS = 18  # EVERY_KIND[:18] have an array form
 
 
 @pytest.fixture
@@ -108,10 +144,22 @@ def portfolio():
             None,  # no contract start: tenure from its subscription
             date(2025, 8, 1),
         ]
+        custom = [{"users": 30}, {"users": "many"}, {}, {"users": 12.5}, {"users": True}, {}]
         accounts = [
-            factories.AccountFactory(owner=None, seats=s, contract_start=c, icp_fit=20 * i or None)
+            factories.AccountFactory(
+                owner=None,
+                seats=s,
+                contract_start=c,
+                icp_fit=20 * i or None,
+                employee_count=100 * i or None,
+                custom_attributes=custom[i],
+            )
             for i, (s, c) in enumerate(zip(seats, starts, strict=True))
         ]
+        # no subscription: its MRR and ARR are its own figures
+        factories.AccountFactory(
+            owner=None, seats=4, contract_start=date(2025, 5, 1), mrr=120, arr=1500
+        )
         Account.objects.filter(pk=accounts[3].pk).update(
             stage=Stage.CHURNED, churned_on=date(2026, 4, 10)
         )
@@ -136,6 +184,13 @@ def portfolio():
             if n % 2:
                 factories.SubscriptionFactory(
                     account=account, start_date=date(2026, 3, 25), mrr=Decimal("50")
+                )
+            else:  # one that ends inside the range
+                factories.SubscriptionFactory(
+                    account=account,
+                    start_date=date(2025, 6, 1),
+                    end_date=date(2026, 4, 1),
+                    mrr=Decimal("70"),
                 )
             ledger = [
                 (date(2025, 12, 1) + timedelta(days=17 * k), (-1) ** k * (3 + k)) for k in range(12)
@@ -191,7 +246,7 @@ def test_rows_dated_after_a_date_change_nothing_at_that_date(portfolio):
     the day after are added THEN that date's raw values are the same."""
     version = make_version(
         [{"params": {"metric": "logins", "window_days": 28}, **m} for m in EVERY_KIND[:1]]
-        + EVERY_KIND[1:13]
+        + EVERY_KIND[1:ARRAY_KINDS]
     )
     rules = measure_rules(version.measures.all())
     day = date(2026, 3, 22)
@@ -217,7 +272,7 @@ def test_observations_take_a_fixed_number_of_queries_whatever_the_dates(portfoli
     """Set-based over dates: twelve dates cost the queries of one."""
     version = make_version(
         [{"params": {"metric": "logins", "window_days": 28}, **m} for m in EVERY_KIND[:1]]
-        + EVERY_KIND[1:13]
+        + EVERY_KIND[1:ARRAY_KINDS]
     )
     rules = measure_rules(version.measures.all())
 
@@ -240,7 +295,7 @@ def test_a_segment_scorecard_observes_only_its_segment_with_the_same_values(port
     Account.objects.filter(pk=portfolio[0].pk).update(segment=segment)
     version = make_version(
         [{"params": {"metric": "logins", "window_days": 28}, **m} for m in EVERY_KIND[:1]]
-        + EVERY_KIND[1:13]
+        + EVERY_KIND[1:ARRAY_KINDS]
     )
     rules = measure_rules(version.measures.all())
     dates = backtest_dates(START, END, 20)
@@ -264,7 +319,7 @@ def test_reads_beside_each_other_see_what_one_connection_sees(portfolio):
 
     version = make_version(
         [{"params": {"metric": "logins", "window_days": 28}, **m} for m in EVERY_KIND[:1]]
-        + EVERY_KIND[1:13]
+        + EVERY_KIND[1:ARRAY_KINDS]
     )
     rules = measure_rules(version.measures.all())
     dates = backtest_dates(START, END, 20)

@@ -206,3 +206,54 @@ def test_the_back_test_reads_young_accounts_windows_as_the_nightly_run_does():
         }
         assert array == nightly[account], account
     assert nightly[accounts[0].pk]["trend"] is None  # 3 days old: no window before
+
+
+def _attribute(account, as_of=AS_OF, **params):
+    _, m = score_one(
+        account,
+        {"kind": "account_attribute", "bad": 0, "good": 1000, "params": params},
+        as_of=as_of,
+    )
+    return m
+
+
+def test_mrr_is_read_from_the_subscriptions_active_on_the_scoring_date(account):
+    """GIVEN a subscription ended before the date, one running, one starting after it WHEN
+    scored THEN MRR is the running one's (ARR twelve times it), as it stood on that day."""
+    day = timedelta(days=1)
+    factories.SubscriptionFactory(
+        account=account, start_date=AS_OF - 300 * day, end_date=AS_OF - 10 * day, mrr=400
+    )
+    factories.SubscriptionFactory(account=account, start_date=AS_OF - 100 * day, mrr=250)
+    factories.SubscriptionFactory(account=account, start_date=AS_OF + day, mrr=9000)
+    account.mrr, account.arr = 9999, 99999  # today's figures: not what the date read
+    account.save()
+    m = _attribute(account, attribute="mrr")
+    assert m["raw"] == 250 and m["detail"] == "MRR: 250."
+    assert _attribute(account, attribute="arr")["raw"] == 3000
+    assert _attribute(account, as_of=AS_OF - 50 * day, attribute="mrr")["raw"] == 650
+    m = _attribute(account, attribute="mrr", per_seat=True)
+    assert m["raw"] == 25 and m["detail"] == "25 MRR per seat (10 seats)."
+
+
+def test_an_account_without_subscriptions_reads_its_own_mrr_and_arr(account):
+    account.mrr, account.arr = 300, 4000
+    account.save()
+    assert _attribute(account, attribute="mrr")["raw"] == 300
+    assert _attribute(account, attribute="arr")["raw"] == 4000
+
+
+def test_seats_employees_and_numeric_custom_attributes_are_read_as_they_are(account):
+    account.employee_count = 250
+    account.custom_attributes = {"licensed_users": 42, "tier": "gold", "flag": True}
+    account.save()
+    assert _attribute(account, attribute="seats")["detail"] == "10 seats."
+    assert _attribute(account, attribute="employee_count")["raw"] == 250
+    assert _attribute(account, attribute="custom", custom_key="licensed_users")["raw"] == 42
+    # text and booleans are not numbers: no data, said so
+    m = _attribute(account, attribute="custom", custom_key="tier")
+    assert m["raw"] is None and m["detail"] == "No tier on record."
+    assert _attribute(account, attribute="custom", custom_key="flag")["raw"] is None
+    account.seats = None
+    account.save()
+    assert _attribute(account, attribute="employee_count", per_seat=True)["raw"] is None

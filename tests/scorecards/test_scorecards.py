@@ -266,3 +266,33 @@ def test_the_scorecard_page_writes_each_measures_settings_in_words(client, org, 
     assert "Aggregation: Average per day over the window" in html
     assert "Survey: NPS" in html and "Window (days): 180" in html
     assert "Aggregation: avg" not in html and "Survey: nps" not in html
+
+
+def test_the_editor_offers_account_attribute_measures_with_their_settings(client, org, default):
+    """GIVEN a draft WHEN the admin turns a measure into "MRR per seat" (an account attribute)
+    THEN the editor shows the attribute's settings and saves only those; a custom attribute
+    without its key is named as the error."""
+    client.force_login(org.admin)
+    client.post(reverse("scorecards:version_draft", args=[default.pk]))
+    draft = ScorecardVersion.objects.get(scorecard=default, status="draft")
+    url = reverse("scorecards:version_edit", args=[draft.pk])
+    page = client.get(url)
+    html = page.content.decode()
+    assert 'value="account_attribute"' in html and 'data-kinds="account_attribute"' in html
+    data = _edit_data(page)
+    missing_key = data | {"measures-0-kind": "account_attribute", "measures-0-attribute": "custom"}
+    refused = client.post(url, missing_key | {"action": "save"})
+    assert "custom_key" in refused.context["measures"].forms[0].errors
+    data |= {
+        "measures-0-kind": "account_attribute",
+        "measures-0-attribute": "mrr",
+        "measures-0-per_seat": "on",
+        "action": "save",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["measures"].forms[0].errors
+    measure = draft.measures.get(kind="account_attribute")
+    assert {k: v for k, v in measure.params.items() if k != "unit"} == {
+        "attribute": "mrr",
+        "per_seat": True,
+    }
