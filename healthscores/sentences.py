@@ -61,7 +61,7 @@ def measure_sentence(
         if as_of is None:
             return f"Last value-adding interaction {days} days ago."
         on = as_of - timedelta(days=days)
-        return f"Last value-adding interaction {days} days ago ({on:%d %b %Y})."
+        return f"Last value-adding interaction {days} days ago ({formatting.day(on)})."
     if kind == MeasureKind.USAGE:
         return _usage_sentence(params, raw, x)
     if kind == MeasureKind.USAGE_TREND:
@@ -106,8 +106,8 @@ def measure_sentence(
             return "No value entered by the CSM."
         score, reason, until = x[0], x[1], _day(x[2])
         if raw is None:
-            return f"Stale since {until:%d %b %Y}: was {score} ({reason})."
-        return f"{score}: {reason} (valid until {until:%d %b %Y})."
+            return f"Stale since {formatting.day(until)}: was {score} ({reason})."
+        return f"{score}: {reason} (valid until {formatting.day(until)})."
     return f"Unknown measure kind {kind!r}."
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Account
+from core import formatting
 from scorecards.models import ScorecardVersion
 from scorecards.selectors import manual_measures_for_account
 from scorecards.services import manual_measure_value_set, scorecard_version_draft_create
@@ -19,7 +20,8 @@ from .forms import BacktestForm, ManualValueForm, ValidationForm
 from .models import RunTrigger, ScoreBacktest, ScoreRun, ScoreValidation
 from .services import score_run_start, score_validation_run, scorecard_impact_preview
 
-# Runs and validation are for admins and managers; acting on them is for admins.
+# Runs and validation are for admins and managers. Managers and admins run validations and
+# back-tests (they change nothing); starting a score run or changing a scorecard is for admins.
 
 
 @login_required
@@ -63,7 +65,7 @@ def run_recompute(request):
         requested_by=request.user,
         force=True,
     )
-    messages.success(request, f"Recompute for {run.as_of:%d %b %Y} started (run {run.pk}).")
+    messages.success(request, f"Recompute for {formatting.day(run.as_of)} started (run {run.pk}).")
     return redirect("healthscores:runs")
 
 
@@ -71,16 +73,14 @@ def run_recompute(request):
 def validation_list(request):
     require_manager(request)
     form = ValidationForm(request.POST or None)
-    if request.method == "POST":
-        require_admin(request)
-        if form.is_valid():
-            result = score_validation_run(
-                version=form.cleaned_data["version"],
-                as_of=form.cleaned_data["as_of"],
-                horizon_days=form.cleaned_data["horizon_days"],
-                user=request.user,
-            )
-            return redirect("healthscores:validation_detail", pk=result.pk)
+    if request.method == "POST" and form.is_valid():
+        result = score_validation_run(
+            version=form.cleaned_data["version"],
+            as_of=form.cleaned_data["as_of"],
+            horizon_days=form.cleaned_data["horizon_days"],
+            user=request.user,
+        )
+        return redirect("healthscores:validation_detail", pk=result.pk)
     return render(
         request,
         "healthscores/validation.html",
@@ -171,7 +171,7 @@ def validation_apply(request, pk: int):
         user=request.user,
         source=result.scorecard_version,
         weights=weights,
-        notes=f"Weights suggested by validation {result.pk} ({result.as_of}).",
+        notes=f"Weights suggested by validation {result.pk} ({formatting.day(result.as_of)}).",
     )
     messages.success(request, "Suggested weights copied into the draft. Review, then publish.")
     return redirect("scorecards:version_edit", pk=draft.pk)
@@ -203,32 +203,30 @@ def manual_value(request, pk: int):
 
 @login_required
 def backtest_list(request):
-    """Back-tests over time: start one (admins), see the recent ones."""
+    """Back-tests over time: start one (managers and admins), see the recent ones."""
     require_manager(request)
     form = BacktestForm(request.POST or None)
-    if request.method == "POST":
-        require_admin(request)
-        if form.is_valid():
-            from .services.backtest import score_backtest_create
+    if request.method == "POST" and form.is_valid():
+        from .services.backtest import score_backtest_create
 
-            data = form.cleaned_data
-            try:
-                backtest = score_backtest_create(
-                    version=data["version"],
-                    start=data["start"],
-                    end=data["end"],
-                    step_days=data["step_days"],
-                    horizon_days=data["horizon_days"],
-                    split_on=data["split_on"],
-                    new_days=data.get("new_days"),
-                    user=request.user,
-                )
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    field = "version" if field == "scorecard_version" else field
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                return redirect("healthscores:backtest_detail", pk=backtest.pk)
+        data = form.cleaned_data
+        try:
+            backtest = score_backtest_create(
+                version=data["version"],
+                start=data["start"],
+                end=data["end"],
+                step_days=data["step_days"],
+                horizon_days=data["horizon_days"],
+                split_on=data["split_on"],
+                new_days=data.get("new_days"),
+                user=request.user,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                field = "version" if field == "scorecard_version" else field
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            return redirect("healthscores:backtest_detail", pk=backtest.pk)
     return render(
         request,
         "healthscores/backtests.html",

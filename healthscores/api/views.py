@@ -6,7 +6,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import get_object_or_404
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.models import Account
@@ -125,10 +125,30 @@ class AccountHealthViewSet(ApiGenericViewSet):
 
 
 class StaffReadAdminWrite:
-    """Runs and validations: managers and admins read; only admins (admin scope) start them."""
+    """Score runs: managers and admins read; only admins (admin scope) start them, since a run
+    writes every account's health."""
 
     permission_classes = [IsAuthenticated, TokenHasScope, IsManagerOrAdmin, IsAdminRoleOrReadOnly]
     write_scope = Scope.ADMIN
+
+
+class AdminAction(BasePermission):
+    """The view's `admin_actions` (applying a suggestion to a scorecard draft) are for admins."""
+
+    message = "Only admins can change a scorecard."
+
+    def has_permission(self, request, view) -> bool:
+        return view.action not in view.admin_actions or request.user.is_admin_role
+
+
+class StaffValidateAdminApply:
+    """Validations and back-tests: managers and admins read and start them (write scope; they
+    change nothing on accounts or scorecards); applying the suggested weights to a scorecard
+    draft is configuration: admins, admin scope."""
+
+    permission_classes = [IsAuthenticated, TokenHasScope, IsManagerOrAdmin, AdminAction]
+    action_scopes = {"create": Scope.WRITE, "apply": Scope.ADMIN}
+    admin_actions = {"apply"}
 
 
 @extend_schema_view(
@@ -194,7 +214,7 @@ class ScoreRunViewSet(
     list=extend_schema(summary="List back-tests, newest first (managers and admins)"),
     retrieve=extend_schema(summary="One back-test: AUC, top-decile lift, band churn, weights"),
     create=extend_schema(
-        summary="Back-test a scorecard version at a past date (admins)",
+        summary="Back-test a scorecard version at a past date (managers and admins)",
         description="Scores the version's accounts as they stood on `as_of` and compares with "
         "who churned in the following `horizon_days`: ROC AUC, top-decile lift, churn rate per "
         "band and weights learned from the outcome. Nothing is stored on the accounts.",
@@ -203,7 +223,7 @@ class ScoreRunViewSet(
     ),
 )
 class ScoreValidationViewSet(
-    StaffReadAdminWrite,
+    StaffValidateAdminApply,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -235,7 +255,7 @@ class ScoreValidationViewSet(
         summary="One back-test over time: status, progress, then its report and suggestion"
     ),
     create=extend_schema(
-        summary="Back-test a scorecard version over many dates (admins); poll it for progress",
+        summary="Back-test a scorecard version over many dates (managers and admins); poll it",
         description="Scores the version's accounts as they stood every `step_days` from `start` "
         "to `end` and compares with who churned within `horizon_days` after each date. Dates "
         "before `split_on` train suggested weights (observations whose horizon reaches past "
@@ -251,7 +271,7 @@ class ScoreValidationViewSet(
     ),
 )
 class ScoreBacktestViewSet(
-    StaffReadAdminWrite,
+    StaffValidateAdminApply,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Segment
+from core import formatting
 from healthscores.models import BacktestStatus, ScoreBacktest
 from scorecards.models import (
     Band,
@@ -544,7 +545,7 @@ def backtest_suggestion_apply(*, backtest: ScoreBacktest, user=None) -> Scorecar
     left_out = [m for m in suggestion["measures"] if "left_out" in m]
     notes = (
         f"Weights and scoring curves suggested by back-test {backtest.pk} "
-        f"(trained on dates before {backtest.split_on})."
+        f"(trained on dates before {formatting.day(backtest.split_on)})."
     )
     if left_out:
         notes += " Left out: " + "; ".join(

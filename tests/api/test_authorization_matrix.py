@@ -30,7 +30,7 @@ def _client(org, who):
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    """The org and the target records, written once for the module's 438 requests; what a
+    """The org and the target records, written once for the module's 468 requests; what a
     request changes rolls back after its test."""
     with rows_kept_for_scope(django_db_blocker, _world) as built:
         yield built
@@ -94,7 +94,7 @@ def _health_targets(account) -> dict:
 
     from django.utils import timezone
 
-    from healthscores.models import HealthSnapshot, ScoreRun, ScoreValidation
+    from healthscores.models import HealthSnapshot, ScoreBacktest, ScoreRun, ScoreValidation
     from scorecards.services import scorecard_default_ensure
 
     version = scorecard_default_ensure()
@@ -108,6 +108,12 @@ def _health_targets(account) -> dict:
     validation = ScoreValidation.objects.create(
         scorecard_version=version, as_of=today - timedelta(days=200), accounts=0, churned=0
     )
+    backtest = ScoreBacktest.objects.create(
+        scorecard_version=version,
+        start=today - timedelta(days=400),
+        end=today - timedelta(days=120),
+        split_on=today - timedelta(days=260),
+    )
     plan = factories.SuccessPlanFactory(account=account)
     cta = factories.CtaFactory(account=account)
     return {
@@ -116,6 +122,10 @@ def _health_targets(account) -> dict:
         "sm": version.measures.first().pk,
         "run": run.pk,
         "val": validation.pk,
+        "bt": backtest.pk,
+        "bt_start": (today - timedelta(days=400)).isoformat(),
+        "bt_end": (today - timedelta(days=120)).isoformat(),
+        "bt_split": (today - timedelta(days=260)).isoformat(),
         "p": plan.pk,
         "ps": factories.PlanStepFactory(plan=plan).pk,
         "cta": cta.pk,
@@ -135,6 +145,8 @@ STAFF_READ = (403, 403, 200, 200, 403, 401)
 # role decides before any record is looked up).
 ADMIN_ONLY_READ = (403, 403, 403, 200, 403, 401)
 ADMIN_ONLY = (403, 403, 403, 200, 403, 401)
+# Validations and back-tests change nothing on accounts or scorecards: managers run them too.
+MANAGER_RUNS = (403, 403, 201, 201, 403, 401)
 CASES = [
     ("get", "/api/v1/accounts/", None, LIST),
     ("get", "/api/v1/accounts/{a}/", None, VISIBLE_READ),
@@ -223,8 +235,23 @@ CASES = [
         "post",
         "/api/v1/score-validation/",
         {"scorecard_version": "{sv}", "as_of": "{btest}"},
-        (403, 403, 403, 201, 403, 401),
+        MANAGER_RUNS,
     ),
+    ("get", "/api/v1/score-backtests/", None, STAFF_READ),
+    ("get", "/api/v1/score-backtests/{bt}/", None, STAFF_READ),
+    (
+        "post",
+        "/api/v1/score-backtests/",
+        {
+            "scorecard_version": "{sv}",
+            "start": "{bt_start}",
+            "end": "{bt_end}",
+            "split_on": "{bt_split}",
+        },
+        (403, 403, 202, 202, 403, 401),
+    ),
+    # Applying a suggestion writes a scorecard draft: admins only (this one has none yet: 409).
+    ("post", "/api/v1/score-backtests/{bt}/apply/", {}, (403, 403, 403, 409, 403, 401)),
     ("get", "/api/v1/success-plans/", None, LIST),
     ("get", "/api/v1/success-plans/{p}/", None, VISIBLE_READ),
     ("post", "/api/v1/success-plans/", {"account": "{a2}"}, (201, 404, 201, 201, 403, 401)),

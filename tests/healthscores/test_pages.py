@@ -123,23 +123,36 @@ def test_a_csm_enters_a_manual_score_with_a_reason(client, org):
     assert response.status_code == 404
 
 
-def test_a_manager_reads_back_tests_and_is_told_who_runs_them(client, org):
-    """GIVEN a back-test an admin ran WHEN a manager opens Score validation THEN they see it
-    listed and open it, are told admins run them (no form that would answer 403), and
-    applying its suggested weights stays an admin's move."""
+def test_a_manager_runs_a_validation_and_only_an_admin_applies_its_weights(client, org):
+    """GIVEN a manager WHEN they open Score validation THEN they see the demo-style past
+    result, run a back-test of their own from the form and open it; copying its suggested
+    weights into a scorecard draft stays an admin's move, and a CSM gets neither page."""
     today = timezone.localdate()
     version = Scorecard.objects.get(is_default=True).versions.get(status="published")
     from healthscores.services import score_validation_run
 
-    result = score_validation_run(
+    earlier = score_validation_run(
         version=version, as_of=today - timedelta(days=60), horizon_days=50
     )
     client.force_login(org.manager_a)
     page = client.get(reverse("healthscores:validation")).content.decode()
-    assert "Admins run back-tests" in page and "Run back-test" not in page
-    assert reverse("healthscores:validation_detail", args=[result.pk]) in page
-    detail = client.get(reverse("healthscores:validation_detail", args=[result.pk]))
-    assert detail.status_code == 200
-    assert (
-        client.post(reverse("healthscores:validation_apply", args=[result.pk])).status_code == 403
+    assert "Run back-test" in page and "Admins run back-tests" not in page
+    assert reverse("healthscores:validation_detail", args=[earlier.pk]) in page
+    response = client.post(
+        reverse("healthscores:validation"),
+        {"version": version.pk, "as_of": today - timedelta(days=40), "horizon_days": 30},
     )
+    mine = ScoreValidation.objects.exclude(pk=earlier.pk).get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("healthscores:validation_detail", args=[mine.pk])
+    detail = client.get(response["Location"])
+    assert detail.status_code == 200
+    assert b"Copy these weights into a draft" not in detail.content
+    assert client.post(reverse("healthscores:validation_apply", args=[mine.pk])).status_code == 403
+    backtests = client.get(reverse("healthscores:backtests")).content.decode()
+    assert "Start back-test" in backtests
+    client.force_login(org.csm_a1)
+    assert client.get(reverse("healthscores:validation")).status_code == 403
+    assert client.post(reverse("healthscores:validation"), {}).status_code == 403
+    assert client.post(reverse("healthscores:backtests"), {}).status_code == 403
+    assert ScoreValidation.objects.count() == 2
