@@ -1,7 +1,7 @@
 """One way to write numbers, money, dates and enum values for people.
 
 Pages (through the `{% load fmt %}` filters), PDFs and CSV exports all call these functions,
-so a figure reads the same everywhere: `$1,029,520`, `608,238.5`, `5 Dec 2026`,
+so a figure reads the same everywhere: `$1,029,520`, `608,238.5`, `5 Dec 2026`, `Dec 2026`,
 `5 Dec 2026, 14:03`, `Not yet`, `200,000 or more`.
 """
 
@@ -89,6 +89,37 @@ def day(value) -> str:
     if isinstance(value, datetime):
         value = timezone.localtime(value) if timezone.is_aware(value) else value
     return f"{value.day} {value:%b %Y}"
+
+
+def month(value) -> str:
+    """A calendar month: `Dec 2026`."""
+    if value is None or value == "":
+        return DASH
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return f"{value:%b %Y}"
+
+
+def weekday(value) -> str:
+    """A day with its weekday, for a page's date line: `Saturday, 5 Dec 2026`."""
+    if value is None or value == "":
+        return DASH
+    return f"{value:%A}, {day(value)}"
+
+
+def clock(value) -> str:
+    """A time of day to the second, in the site's time zone, where the day is already said
+    (a run's chunks): `14:03:07`."""
+    if value is None or value == "":
+        return DASH
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return f"{value:%H:%M:%S}"
 
 
 def moment(value) -> str:

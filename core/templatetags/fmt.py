@@ -35,6 +35,24 @@ def day(value):
 
 
 @register.filter
+def month(value):
+    """`Dec 2026`."""
+    return formatting.month(value)
+
+
+@register.filter
+def weekday(value):
+    """`Saturday, 5 Dec 2026`."""
+    return formatting.weekday(value)
+
+
+@register.filter
+def clock(value):
+    """`14:03:07`."""
+    return formatting.clock(value)
+
+
+@register.filter
 def moment(value):
     """`5 Dec 2026, 14:03`."""
     return formatting.moment(value)

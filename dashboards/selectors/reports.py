@@ -169,22 +169,25 @@ def top10_report(user, *, by: str = "ltv", today: date) -> dict:
     }
 
 
+# The page's column names, so a reader of the export and of the page see the same words; the
+# values stay machine-readable (amounts as plain decimals in the account's currency, the trend
+# as a signed integer, yes/no), which is what a spreadsheet sorts and sums.
 CSV_HEADER = [
-    "rank",
-    "account",
-    "csm",
-    "relationship_word",
-    "last_three_interactions",
-    "lifetime_value",
-    "arr",
-    "currency",
-    "health",
-    "band",
-    "trend_30d",
-    "decay_status",
-    "decay_score",
-    "quadrant",
-    "something_amiss",
+    "Rank",
+    "Account",
+    "CSM",
+    "Relationship",
+    "Last three interactions",
+    "Lifetime value",
+    "ARR",
+    "Currency",
+    "Health",
+    "Health band",
+    "Trend (30 days)",
+    "Decay",
+    "Decay score",
+    "Quadrant",
+    "Something is amiss",
 ]
 
 

@@ -69,3 +69,11 @@ def test_templates_use_the_same_functions():
         "{% load fmt %}{{ arr|money:'USD' }} · {{ when|day }} · {{ outcome|label }}"
     ).render(Context({"arr": 454200, "when": date(2027, 4, 19), "outcome": "not_yet"}))
     assert html == "$454,200 · 19 Apr 2027 · Not yet"
+
+
+def test_months_weekdays_and_clock_times_share_the_day_style():
+    assert formatting.month(date(2026, 12, 5)) == "Dec 2026"
+    assert formatting.month("2026-08-01") == "Aug 2026"
+    assert formatting.weekday(date(2026, 12, 5)) == "Saturday, 5 Dec 2026"
+    assert formatting.clock(datetime(2026, 12, 5, 14, 3, 7)) == "14:03:07"
+    assert formatting.month(None) == formatting.clock(None) == "—"

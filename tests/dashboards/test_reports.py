@@ -110,18 +110,24 @@ def test_csv_export_has_a_row_per_account_with_the_review_columns(client_manager
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert len(rows) == 5  # the org's four team-A accounts and the troubled one
+    # People read the export: the header is the page's column names, enum values the labels
+    # the page shows; amounts and the trend stay plain numbers a spreadsheet can sum and sort.
+    assert list(rows[0]) == [
+        "Rank", "Account", "CSM", "Relationship", "Last three interactions", "Lifetime value",
+        "ARR", "Currency", "Health", "Health band", "Trend (30 days)", "Decay", "Decay score",
+        "Quadrant", "Something is amiss",
+    ]  # fmt: skip
     first = rows[0]
-    assert first["account"] == "Globex Troubled"
-    assert first["relationship_word"] == "Transactional"
-    # People read the export: enum values appear as the labels the pages show.
-    assert first["last_three_interactions"] == "Firefighting | Escalation | Value adding"
-    assert first["lifetime_value"] == "900000.00"
-    assert first["health"] == "35" and first["band"] == "Red"
-    assert first["trend_30d"] == "-12"
-    assert first["decay_status"] == "In decay"
-    assert first["quadrant"] == "Profitable, unhappy"
-    assert first["something_amiss"] == "yes"
-    assert rows[1]["something_amiss"] == "no"
+    assert first["Account"] == "Globex Troubled"
+    assert first["Relationship"] == "Transactional"
+    assert first["Last three interactions"] == "Firefighting | Escalation | Value adding"
+    assert first["Lifetime value"] == "900000.00"
+    assert first["Health"] == "35" and first["Health band"] == "Red"
+    assert first["Trend (30 days)"] == "-12"
+    assert first["Decay"] == "In decay"
+    assert first["Quadrant"] == "Profitable, unhappy"
+    assert first["Something is amiss"] == "yes"
+    assert rows[1]["Something is amiss"] == "no"
 
 
 def test_csv_export_defuses_spreadsheet_formulas_in_names(client_manager, org):
