@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # PostgreSQL-only index expressions: the Accounts list's trigram indexes (OpClass).
+    "django.contrib.postgres",
     "rest_framework",
     "django_filters",
     "drf_spectacular",

@@ -140,7 +140,9 @@ def test_the_migrated_database_holds_exactly_the_indexes_and_constraints_the_mod
             cursor.execute("SELECT current_schema()")
             (migrated_schema,) = cursor.fetchone()
             cursor.execute(f"CREATE SCHEMA {SCRATCH_SCHEMA}")
-            cursor.execute(f"SET LOCAL search_path TO {SCRATCH_SCHEMA}")
+            # The migrated schema second: tables go to the scratch one, while what extensions
+            # installed there (pg_trgm's gin_trgm_ops) stays visible to the models' indexes.
+            cursor.execute(f"SET LOCAL search_path TO {SCRATCH_SCHEMA}, {migrated_schema}")
         with connection.schema_editor(atomic=False) as editor:
             for model in apps.get_models():
                 editor.create_model(model)

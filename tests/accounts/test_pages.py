@@ -481,3 +481,27 @@ def test_the_quick_form_lists_a_bounded_menu_but_accepts_any_visible_account(
     )
     assert response.status_code == 302, response.context["interaction_form"].errors
     assert Interaction.objects.filter(account=outside).count() == 1
+
+
+def test_a_list_larger_than_the_count_cap_says_so_and_every_page_stays_reachable(
+    client, org, monkeypatch
+):
+    """GIVEN a count cap smaller than the admin's list WHEN they open it THEN it reads "N+
+    accounts" and "Page 1 of M+" (the count stopped at the cap), Next leads on past the cap,
+    and a search under the cap keeps its exact count."""
+    from accounts.models import Account
+    from core import paginator
+
+    monkeypatch.setattr(paginator, "COUNT_CAP", 2)
+    monkeypatch.setattr("accounts.views.pages.PAGE_SIZE", 1)
+    total = Account.objects.active().count()
+    assert total > 4
+    login(client, org.admin)
+    page = client.get(reverse("accounts:list")).content.decode()
+    assert "2+ accounts" in page and "Page 1 of 2+" in page
+    deep = client.get(reverse("accounts:list"), {"page": 4})
+    assert deep.context["page"].number == 4 and deep.context["page"].has_next()
+    last = client.get(reverse("accounts:list"), {"page": total})
+    assert last.context["page"].number == total and not last.context["page"].has_next()
+    exact = client.get(reverse("accounts:list"), {"q": "csm_b1 account 2"}).content.decode()
+    assert "1 account<" in exact and "Page 1 of" not in exact
