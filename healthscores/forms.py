@@ -8,6 +8,16 @@ from django.utils import timezone
 from scorecards.models import ScorecardVersion, VersionStatus
 
 
+def published_default_version_id() -> int | None:
+    """The version the forms start on: what scores the portfolio today (the default
+    scorecard's published version), so a first back-test needs no choice."""
+    return (
+        ScorecardVersion.objects.filter(scorecard__is_default=True, status=VersionStatus.PUBLISHED)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 class ValidationForm(forms.Form):
     version = forms.ModelChoiceField(
         queryset=ScorecardVersion.objects.none(), label="Scorecard version"
@@ -24,6 +34,7 @@ class ValidationForm(forms.Form):
             .select_related("scorecard")
             .order_by("scorecard__name", "-number")
         )
+        self.fields["version"].initial = published_default_version_id()
         self.fields["as_of"].initial = timezone.localdate() - timedelta(days=90)
         self.fields["horizon_days"].initial = 90
 
@@ -74,6 +85,7 @@ class BacktestForm(forms.Form):
             .select_related("scorecard")
             .order_by("scorecard__name", "-number")
         )
+        self.fields["version"].initial = published_default_version_id()
         today = timezone.localdate()
         self.fields["end"].initial = today - timedelta(days=91)
         self.fields["start"].initial = today - timedelta(days=91 + 28 * 11)

@@ -137,6 +137,8 @@ def test_a_manager_runs_a_validation_and_only_an_admin_applies_its_weights(clien
     client.force_login(org.manager_a)
     page = client.get(reverse("healthscores:validation")).content.decode()
     assert "Run back-test" in page and "Admins run back-tests" not in page
+    # The form starts on the version that scores the portfolio today: one click runs it.
+    assert f'<option value="{version.pk}" selected>' in page
     assert reverse("healthscores:validation_detail", args=[earlier.pk]) in page
     response = client.post(
         reverse("healthscores:validation"),
