@@ -244,7 +244,10 @@ def accounts_bulk_upsert(*, rows: list[dict], author) -> BulkResult:
             errors["external_id"] = [f"Duplicate of row {seen[external_id]} in this batch."]
         existing = stored.get(external_id)
         if existing is not None and external_id not in visible:
-            errors["external_id"] = ["This account exists but is not yours to change."]
+            errors["external_id"] = [
+                "An account with this external_id exists that you cannot change (another "
+                "owner's, or archived)."
+            ]
         if fields.get("owner") is not None and fields["owner"] not in allowed_owners:
             errors["owner"] = ["You may not assign accounts to this user (see the owner rules)."]
         if fields.get("segment") is not None and fields["segment"] not in known_segments:
