@@ -54,11 +54,11 @@ WebhookEvent = models.TextChoices(
 
 
 def validate_webhook_url(url: str) -> None:
-    """Webhooks POST over http(s) only (a URL field alone also admits ftp), to a host that
-    resolves to public addresses (see integrations.targets)."""
-    from .targets import webhook_target_check
+    """Webhooks POST over http(s) only (a URL field alone also admits ftp), to a host name
+    (where it points is checked at every delivery; see integrations.targets)."""
+    from .targets import webhook_url_check
 
-    webhook_target_check(url)
+    webhook_url_check(url)
 
 
 class Webhook(models.Model):

@@ -1,12 +1,20 @@
 """Where webhooks may POST: public http(s) addresses only (no SSRF into our own network).
 
-A target's host is resolved and every address must be public (not loopback, link-local,
-private, multicast, reserved...) unless it falls in an operator's WEBHOOK_ALLOWED_NETWORKS.
-It is checked when a webhook is registered and again on every delivery, inside the connection
-itself: the socket connects to the address that was just checked, so a DNS answer that
-changes between check and connect (DNS rebinding) cannot redirect the POST."""
+Two checks. When a webhook is registered (or its URL changed) the URL must have the shape
+`webhook_url_pattern()` states, which the API schema publishes as is: http(s), a DNS host
+name (so no IP address, `localhost` or other single-label name), an optional port, a path and
+a query. An IPv4 address is admitted only inside an operator's WEBHOOK_ALLOWED_NETWORKS.
+
+Where the name points is checked on every delivery, inside the connection itself: the host is
+resolved, every address must be public (not loopback, link-local, private, multicast,
+reserved...) unless it falls in WEBHOOK_ALLOWED_NETWORKS, and the socket connects to the
+address just checked, so a DNS answer that changes after registration or between check and
+connect (DNS rebinding) cannot redirect the POST. A refused target is logged on the attempt
+("refused target: ...") and retried like any failed attempt. Resolving at registration too
+would add nothing against rebinding and make a valid request's answer depend on DNS."""
 
 import ipaddress
+import re
 import socket
 from urllib.parse import urlsplit
 
@@ -63,16 +71,76 @@ def target_addresses(host: str, port: int) -> list[str]:
     return addresses
 
 
-def webhook_target_check(url: str) -> None:
-    """A field validator: http(s), and a host that resolves to allowed addresses only."""
-    parts = urlsplit(str(url))
-    if parts.scheme.lower() not in {"http", "https"}:
-        raise ValidationError("Use an http:// or https:// URL.")
+# The pieces of a webhook URL, in the regex dialect Python and ECMA-262 (JSON Schema) share:
+# explicit ASCII classes (Python's \d would admit other scripts' digits).
+_LABEL = "[a-zA-Z0-9](?:[-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?"
+# The last label starts with a letter: a dotted-decimal address is not a host name.
+_TOP_LABEL = "[a-zA-Z](?:[-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?"
+HOST_NAME = rf"(?:{_LABEL}\.)+{_TOP_LABEL}"
+PORT = (
+    "(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+)
+# RFC 3986 path and query characters; a % only as an escape.
+_CHAR = "(?:[-a-zA-Z0-9._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})"
+PATH_AND_QUERY = rf"(?:/(?:{_CHAR}|/)*)?(?:\?(?:{_CHAR}|[/?])*)?"
+URL_RULE = (
+    "An http(s) URL with a DNS host name (not an IP address, not localhost or another "
+    "single-label name), an optional port (1-65535), path and query; no user info or fragment. "
+    "An IPv4 address is admitted only inside the networks an operator allows "
+    "(WEBHOOK_ALLOWED_NETWORKS; the pattern then lists them)."
+)
+
+
+def _octet(low: int, high: int) -> str:
+    """A regex for the decimal numbers low..high (0-255, no leading zeros)."""
+    if (low, high) == (0, 255):
+        return "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+    by_head: dict[str, list[int]] = {}
+    for number in range(low, high + 1):
+        text = str(number)
+        by_head.setdefault(text[:-1], []).append(int(text[-1]))
+    parts = [
+        head + (str(d[0]) if len(d) == 1 else f"[{d[0]}-{d[-1]}]") for head, d in by_head.items()
+    ]
+    return "(?:" + "|".join(parts) + ")"
+
+
+def ipv4_network_regex(network: ipaddress.IPv4Network) -> str:
+    """A regex for the dotted-decimal addresses of `network`."""
+    first, last = network.network_address.packed, network.broadcast_address.packed
+    return r"\.".join(_octet(a, b) for a, b in zip(first, last, strict=True))
+
+
+def webhook_url_pattern() -> str:
+    """The URLs a webhook may be registered with (the schema's `pattern` for `url`)."""
+    hosts = [HOST_NAME] + [ipv4_network_regex(n) for n in _allowed_networks() if n.version == 4]
+    return rf"^https?://(?:{'|'.join(hosts)}){PORT}{PATH_AND_QUERY}$"
+
+
+def webhook_url_check(url: str) -> None:
+    """A field validator: the URL has the shape `webhook_url_pattern()` states (where its host
+    points is checked at delivery)."""
+    url = str(url)
+    if re.fullmatch(webhook_url_pattern(), url):
+        return
     try:
-        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-        target_addresses(parts.hostname or "", port)
-    except (TargetRefused, ValueError) as exc:
-        raise ValidationError(f"This address cannot receive webhooks: {exc}.") from None
+        parts = urlsplit(url)
+    except ValueError:  # a malformed [IPv6] host
+        raise ValidationError(f"This URL cannot receive webhooks. {URL_RULE}") from None
+    if parts.scheme not in {"http", "https"}:
+        raise ValidationError("Use an http:// or https:// URL.")
+    host = parts.hostname or ""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        literal = True
+    except ValueError:
+        literal = False
+    if literal or host == "localhost" or (host and "." not in host):
+        raise ValidationError(
+            "Use a host name: an IP address, localhost or a single-label name cannot receive "
+            "webhooks (an operator can allow an internal network with WEBHOOK_ALLOWED_NETWORKS)."
+        )
+    raise ValidationError(f"This URL cannot receive webhooks. {URL_RULE}")
 
 
 class _CheckedConnectionMixin:
