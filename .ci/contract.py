@@ -22,7 +22,8 @@
 
 Environment: DATABASE_URL names the server; CONTRACT_MAX_EXAMPLES (default: the toml's) bounds the
 examples per operation and phase, CONTRACT_SKIP (comma list of fuzz, client, docs, hostile)
-leaves a part out while working on another. Reports go to artifacts/contract/.
+leaves a part out while working on another, CONTRACT_FUZZ_RUNS (csm, admin; default both) picks
+the schemathesis runs. Reports go to artifacts/contract/.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ ARTIFACTS = ROOT / "artifacts" / "contract"
 BIN = Path(sys.executable).parent
 MAX_EXAMPLES = os.environ.get("CONTRACT_MAX_EXAMPLES")  # default: .ci/schemathesis.toml
 SKIP = set(filter(None, os.environ.get("CONTRACT_SKIP", "").split(",")))
+# Which schemathesis runs (by token) to make: both unless told (a quicker loop on admin-only
+# operations while working on them).
+FUZZ_RUNS = set(filter(None, os.environ.get("CONTRACT_FUZZ_RUNS", "csm,admin").split(",")))
 DOCS = ROOT / "docs" / "API.md"
 DOCS_BASE = "http://127.0.0.1:8000"
 WALKTHROUGH_MARK = "<!-- contract: walkthrough -->"
@@ -83,23 +87,14 @@ ADMIN_OPERATIONS = (
 )
 
 
-# Operations whose rules tie request fields together (or reach outside), which JSON Schema
-# cannot state, so a schema-valid request can still be refused with a 400. Listed here and in
-# the report rather than hidden; their rules have their own tests.
+# Operations whose rules tie request fields together, which JSON Schema cannot state, so a
+# schema-valid request can still be refused with a 400. Listed here and in the report rather
+# than hidden; their rules have their own tests.
 NOT_FUZZED = [
     # POST /score-backtests/: a range (start <= split_on <= end, at most 60 dates) whose last
-    # horizon ends by today
+    # horizon ends by today: issue 13's clear 400s. (A run may pass with it included, but only
+    # because the fuzzer never names an existing version, which comes before the dates.)
     "score_backtests_create",
-    # POST, PUT, PATCH /webhooks/: the URL's host must resolve to a public address (SSRF
-    # guard), which needs DNS
-    "webhooks_create",
-    "webhooks_update",
-    "webhooks_partial_update",
-    # POST, PUT, PATCH /scorecard-measures/: the settings a measure takes depend on its kind,
-    # and its bad and good thresholds must differ
-    "scorecard_measures_create",
-    "scorecard_measures_update",
-    "scorecard_measures_partial_update",
 ]
 
 
@@ -447,7 +442,7 @@ def main() -> None:
         # outside the API, say) render as in production instead of failing on a missing entry.
         STATIC_ROOT=tempfile.mkdtemp(prefix="csp-contract-static-"),
     )
-    lines.append("not fuzzed (cross-field or DNS rules): " + ", ".join(NOT_FUZZED))
+    lines.append("not fuzzed (cross-field rules): " + ", ".join(NOT_FUZZED))
     python = sys.executable
     run(
         [python, "manage.py", "collectstatic", "--noinput"],
@@ -521,6 +516,8 @@ def main() -> None:
                 ("csm", tokens["csm"], [], list(ADMIN_PATHS), (), ADMIN_OPERATIONS),
                 ("admin", tokens["admin"], list(ADMIN_PATHS), [], ADMIN_OPERATIONS, ()),
             ]:
+                if label not in FUZZ_RUNS:
+                    continue
                 code, text = schemathesis(
                     base,
                     token,

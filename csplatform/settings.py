@@ -348,8 +348,9 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 # A worker making an attempt holds its delivery this long (longer than any attempt takes);
 # a worker killed mid-attempt releases it when the hold runs out, and the sweeper re-sends it.
 WEBHOOK_CLAIM_SECONDS = env.int("WEBHOOK_CLAIM_SECONDS", default=60)
-# Webhook targets must resolve to public addresses; an operator may allow private networks
-# (CIDRs, e.g. "10.0.0.0/8,127.0.0.1/32") for receivers inside their own network.
+# Webhook targets must resolve to public addresses (checked at every delivery); an operator may
+# allow private networks (CIDRs, e.g. "10.0.0.0/8,127.0.0.1/32") for receivers inside their own
+# network, whose IPv4 addresses may then also be registered as a URL's host.
 WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
 SPECTACULAR_SETTINGS = {
     "TITLE": "csplatform API",
@@ -370,6 +371,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "scorecards.api.schema.measure_body_variants",
         "core.api.schema.contract_postprocess",
     ],
     # Several models have a `status`; name their enums instead of hashed collisions.

@@ -84,8 +84,6 @@ class MeasureForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("bad") is not None and cleaned.get("bad") == cleaned.get("good"):
-            self.add_error("good", "Bad and good thresholds must differ.")
         kind = cleaned.get("kind")
         if kind:
             _, errors = measure_params_clean(kind, self._raw_params(kind))

@@ -39,11 +39,12 @@ class Param:
         if self.type is str:
             if not isinstance(value, str):
                 return None, "Enter text."
+            # The length as sent (the schema's maxLength), before surrounding spaces go.
+            if self.max_length is not None and len(value) > self.max_length:
+                return None, f"Use at most {self.max_length} characters."
             value = value.strip()
             if self.required and not value:
                 return None, "This field may not be blank."
-            if self.max_length is not None and len(value) > self.max_length:
-                return None, f"Use at most {self.max_length} characters."
             if self.choices and value not in {c for c, _ in self.choices}:
                 options = ", ".join(c for c, _ in self.choices)
                 return None, f"Choose one of: {options}."
@@ -64,7 +65,9 @@ class Param:
 
 
 def _clean_curve(value) -> tuple[list | None, str | None]:
-    """A scoring curve: at least two [raw, score] pairs of numbers, scores 0-100."""
+    """A scoring curve: at least two [raw, score] pairs of numbers, sorted by raw value; a
+    score outside 0-100 is stored as the nearer end (scoring clamps to 0-100 anyway, and a
+    JSON Schema 3.0 array cannot bound its second item alone)."""
     message = "Send at least two [raw value, score 0-100] pairs."
     if not isinstance(value, list) or len(value) < 2:
         return None, message
@@ -75,9 +78,7 @@ def _clean_curve(value) -> tuple[list | None, str | None]:
         raw, score = point
         if any(isinstance(v, bool) or not isinstance(v, int | float) for v in (raw, score)):
             return None, message
-        if not 0 <= score <= 100:
-            return None, "Curve scores run from 0 to 100."
-        points.append([raw, score])
+        points.append([raw, min(100, max(0, score))])
     return sorted(points), None
 
 
@@ -302,7 +303,10 @@ def measure_params_clean(kind: str, params) -> tuple[dict, dict[str, list[str]]]
     """(cleaned params, errors by setting name) for a measure of `kind`.
 
     Settings the kind does not take are errors, not silently dropped; required settings must
-    be present; blank optional ones (None, "") are left out so the kind's default applies.
+    be present; a setting left out, or "" for an optional free-text one, takes the kind's
+    default; null is not a value (leave the setting out). A lifecycle's `established_days` at
+    or below its `new_days` means no growing stage: an account goes from new (0) straight to
+    established (2).
     """
     if params is None:
         params = {}
@@ -319,7 +323,11 @@ def measure_params_clean(kind: str, params) -> tuple[dict, dict[str, list[str]]]
             errors[str(name)] = [f"A {label} measure does not take this setting.{hint}"]
     for name, param in allowed.items():
         value = params.get(name)
-        if value is None or (value == "" and not param.required):
+        if value is None and name in params:
+            errors[name] = ["Leave the setting out for the kind's default; null is not a value."]
+            continue
+        free_text = param.type is str and not param.choices
+        if value is None or (value == "" and free_text and not param.required):
             if param.required:
                 errors[name] = ["This setting is required for this kind."]
             continue
@@ -328,25 +336,19 @@ def measure_params_clean(kind: str, params) -> tuple[dict, dict[str, list[str]]]
             errors[name] = [error]
         elif value != "":
             cleaned[name] = value
-    if kind == MeasureKind.LIFECYCLE and not errors:
-        new_days = cleaned.get("new_days", LIFECYCLE_DEFAULTS[0])
-        established = cleaned.get("established_days", LIFECYCLE_DEFAULTS[1])
-        if established <= new_days:
-            errors["established_days"] = [
-                f"Established must come after new: use more than new_days ({new_days})."
-            ]
     if kind == MeasureKind.ACCOUNT_ATTRIBUTE and not errors:
-        errors = _attribute_errors(cleaned)
+        errors = _attribute_errors(cleaned, params)
     return cleaned, errors
 
 
-def _attribute_errors(cleaned: dict) -> dict[str, list[str]]:
-    """An account attribute names its custom key exactly when it is custom, and is divided by
+def _attribute_errors(cleaned: dict, sent: dict) -> dict[str, list[str]]:
+    """An account attribute names its custom key exactly when it is custom (a key sent for
+    another attribute, even blank, is an error: the schema's shapes say so), and is divided by
     the seats only when it is not the seats."""
     attribute = cleaned.get("attribute")
     if attribute == AccountAttribute.CUSTOM and not cleaned.get("custom_key"):
         return {"custom_key": ["Name the custom attribute's key."]}
-    if attribute != AccountAttribute.CUSTOM and cleaned.get("custom_key"):
+    if attribute != AccountAttribute.CUSTOM and "custom_key" in sent:
         return {"custom_key": ["Only a custom attribute takes a key."]}
     if attribute == AccountAttribute.SEATS and cleaned.get("per_seat"):
         return {"per_seat": ["Seats per seat is always 1: choose another attribute."]}

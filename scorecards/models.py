@@ -172,7 +172,8 @@ class Measure(models.Model):
     """One weighted signal of a scorecard version, normalised to 0-100.
 
     The score is piecewise-linear from `bad` (0 points) to `good` (100 points); when `bad` is
-    greater than `good`, lower raw values are better (e.g. days since value was delivered).
+    greater than `good`, lower raw values are better (e.g. days since value was delivered);
+    when they are equal the measure is pass/fail: 100 at or above the threshold, 0 below.
     `params` holds the kind's settings: usage `metric`, `aggregation`, `window_days`,
     `per_seat`, `no_rows` (`zero`: no rows in the window of an account with usage history of
     the metric counts as no use, the default; `missing`: leave it to the missing policy);
@@ -209,7 +210,6 @@ class Measure(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["version", "key"], name="measure_key_unique"),
             models.CheckConstraint(condition=Q(weight__gt=0), name="measure_weight_positive"),
-            models.CheckConstraint(condition=~Q(bad=models.F("good")), name="measure_bad_ne_good"),
             models.CheckConstraint(
                 condition=Q(kind__in=MeasureKind.values), name="measure_kind_valid"
             ),
@@ -233,7 +233,7 @@ class Measure(models.Model):
 
     @property
     def higher_is_better(self) -> bool:
-        return self.good > self.bad
+        return self.good >= self.bad
 
 
 class Band(models.Model):

@@ -162,8 +162,6 @@ def _measure_errors(fields: dict) -> dict[str, list]:
             ]
     if fields["weight"] is None or fields["weight"] <= 0:
         errors["weight"] = ["The weight must be positive."]
-    if fields["bad"] == fields["good"]:
-        errors["good"] = ["The bad and good thresholds must differ."]
     if fields.get("stage", MeasureStage.ALL) not in MeasureStage.values:
         errors["stage"] = [f"Choose one of: {', '.join(MeasureStage.values)}."]
     return errors
@@ -192,10 +190,12 @@ def measure_save(
     fields = {name: getattr(measure, name) for name in (*MEASURE_FIELDS, "position")}
     fields.update(changes)
     errors = _measure_errors(fields)
+    # What the draft as it stands forbids (the API answers 409, not 400).
     if fields["stage"] != MeasureStage.ALL and not draft.new_days and "stage" not in errors:
-        errors["stage"] = [NO_SPLIT_FOR_STAGE]
+        errors["stage"] = [ValidationError(NO_SPLIT_FOR_STAGE, code="conflict")]
     if draft.measures.filter(key=fields["key"]).exclude(pk=measure.pk).exists():
-        errors["key"] = ["Another measure of this draft has this key."]
+        message = "Another measure of this draft has this key."
+        errors["key"] = [ValidationError(message, code="unique")]
     if errors:
         raise ValidationError(errors)
     for name, value in fields.items():
@@ -227,8 +227,12 @@ def _band_errors(bands: list[dict]) -> dict[str, list]:
 
 @transaction.atomic
 def bands_replace(*, version: ScorecardVersion, bands: list[dict]) -> list[Band]:
-    """Replace a draft's grading bands (key, label, min_score, colour) as one set."""
+    """Replace a draft's grading bands (key, label, min_score, colour) as one set; the lowest
+    covers every score from 0, so its min_score is stored as 0 (a request cannot leave scores
+    without a band, and the schema cannot say "one item is 0")."""
     draft = _draft_locked(version.pk)
+    if bands:
+        min(bands, key=lambda b: b["min_score"])["min_score"] = 0
     errors = _band_errors(bands)
     if errors:
         raise ValidationError(errors)
@@ -257,14 +261,12 @@ def scorecard_version_settings_set(
         if new_days is not None and not 1 <= new_days <= 3650:
             raise ValidationError({"new_days": ["Use a number of days from 1 to 3650."]})
         if new_days is None and draft.measures.exclude(stage=MeasureStage.ALL).exists():
-            raise ValidationError(
-                {
-                    "new_days": [
-                        "This draft has measures for new or established accounts only: set "
-                        "them to all accounts (or delete them) before removing the split."
-                    ]
-                }
+            message = (
+                "This draft has measures for new or established accounts only: set them to "
+                "all accounts (or delete them) before removing the split."
             )
+            # The draft's measures forbid it, not the request: the API answers 409.
+            raise ValidationError({"new_days": [ValidationError(message, code="conflict")]})
         draft.new_days = new_days
         fields.append("new_days")
     if fields:
@@ -299,8 +301,6 @@ def _validate_rules(measures: list[dict], bands: list[dict], new_days: int | Non
     for m in measures:
         if m["weight"] <= 0:
             errors.append(f"{m['label']}: the weight must be positive.")
-        if m["bad"] == m["good"]:
-            errors.append(f"{m['label']}: the bad and good thresholds must differ.")
         if m["kind"] not in MeasureKind.values:
             errors.append(f"{m['label']}: unknown kind {m['kind']!r}.")
             continue
@@ -354,15 +354,19 @@ def scorecard_version_publish(*, version: ScorecardVersion, user) -> ScorecardVe
     """Publish a draft: the previously published version is archived, history is kept."""
     Scorecard.objects.select_for_update().get(pk=version.scorecard_id)
     version = _draft_locked(version.pk)
-    _validate_rules(
-        list(
-            version.measures.values(
-                "key", "label", "kind", "weight", "bad", "good", "params", "stage"
-            )
-        ),
-        list(version.bands.values("key", "min_score")),
-        version.new_days,
-    )
+    try:
+        _validate_rules(
+            list(
+                version.measures.values(
+                    "key", "label", "kind", "weight", "bad", "good", "params", "stage"
+                )
+            ),
+            list(version.bands.values("key", "min_score")),
+            version.new_days,
+        )
+    except ValidationError as exc:
+        # The draft as it stands is incomplete; the request (no body) is not wrong: a 409.
+        raise ValidationError([ValidationError(m, code="conflict") for m in exc.messages]) from None
     ScorecardVersion.objects.filter(
         scorecard_id=version.scorecard_id, status=VersionStatus.PUBLISHED
     ).update(status=VersionStatus.ARCHIVED)

@@ -24,6 +24,23 @@ class StrictCharField(serializers.CharField):
         return super().run_validation(data)
 
 
+class StrictSlugField(serializers.SlugField):
+    """A slug exactly as sent: a JSON string of letters, digits, - and _ (no number turned into
+    text, no surrounding space trimmed, no trailing newline let through by Python's `$`), as
+    the schema's pattern says."""
+
+    def __init__(self, **kwargs):
+        kwargs["trim_whitespace"] = False
+        super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        if data is not serializers.empty and data is not None and not isinstance(data, str):
+            self.fail("invalid")
+        if isinstance(data, str) and data and not re.fullmatch(r"[-a-zA-Z0-9_]+", data):
+            self.fail("invalid")
+        return super().run_validation(data)
+
+
 class StrictFloatField(serializers.FloatField):
     """Only JSON numbers: "1.5" and true are rejected."""
 
@@ -255,6 +272,7 @@ class ApiModelSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: StrictCharField,
         models.TextField: StrictCharField,
+        models.SlugField: StrictSlugField,
         models.BooleanField: StrictBooleanField,
         models.IntegerField: StrictIntegerField,
         models.PositiveIntegerField: StrictIntegerField,

@@ -280,11 +280,49 @@ def _add_links(paths: dict, components: dict) -> None:
                         "parameters": {},
                         "requestBody": {field: pointer},
                     }
+    _add_draft_links(paths)
     for item in paths.values():
         for operation in item.values():
             for response in (operation.get("responses") or {}).values():
                 if isinstance(response, dict) and response.get("links") == {}:
                     del response["links"]
+
+
+DRAFT_ACTION = "/api/v1/scorecards/{id}/draft/"
+VERSIONS = "/api/v1/scorecard-versions/"
+MEASURES = "/api/v1/scorecard-measures/"
+
+
+def _add_draft_links(paths: dict) -> None:
+    """A scorecard's draft, where its rules change: the draft action answers with the draft
+    version (linked to that version's operations and to adding a measure to it, a body naming
+    `version`), and a created scorecard lists its draft first (`versions/0`)."""
+    measure_create = (paths.get(MEASURES) or {}).get("post")
+    if measure_create is None:
+        return
+
+    def add_measure(links: dict, pointer: str) -> None:
+        links[measure_create["operationId"]] = {
+            "operationId": measure_create["operationId"],
+            "parameters": {},
+            "requestBody": {"version": pointer},
+        }
+
+    draft = (paths.get(DRAFT_ACTION) or {}).get("post")
+    for code in ("200", "201"):
+        response = ((draft or {}).get("responses") or {}).get(code)
+        if response is None:
+            continue
+        links = response.setdefault("links", {})
+        for target_path, target_item in paths.items():
+            if target_path.startswith(VERSIONS + "{id}/"):
+                names = _path_params(target_path)
+                supplied = {"id": "$response.body#/id"}
+                _link_all(links, DRAFT_ACTION, "post", target_path, target_item, names, supplied)
+        add_measure(links, "$response.body#/id")
+    created = ((paths.get("/api/v1/scorecards/") or {}).get("post") or {}).get("responses", {})
+    if "201" in created:
+        add_measure(created["201"].setdefault("links", {}), "$response.body#/versions/0/id")
 
 
 # The records a create's body may name from another operation's answer. Not contacts: a body

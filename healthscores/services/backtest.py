@@ -272,6 +272,8 @@ def overall_scores(
             xs = np.array([p[0] for p in rule.curve])
             ys = np.array([p[1] for p in rule.curve])
             score = np.clip(np.interp(np.where(missing, 0.0, raw), xs, ys), 0, 100)
+        elif rule.good == rule.bad:  # a pass/fail threshold (normalise's step)
+            score = np.where(np.where(missing, rule.bad, raw) >= rule.good, 100.0, 0.0)
         else:
             share = (np.where(missing, rule.bad, raw) - rule.bad) / (rule.good - rule.bad)
             score = np.clip(share, 0.0, 1.0) * 100.0

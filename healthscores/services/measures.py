@@ -23,7 +23,10 @@ LIFECYCLE_NEW_DAYS, LIFECYCLE_ESTABLISHED_DAYS = 90, 365
 
 
 def normalise(raw: float, *, bad: float, good: float) -> float:
-    """0 at `bad`, 100 at `good`, linear between and clamped outside (either direction)."""
+    """0 at `bad`, 100 at `good`, linear between and clamped outside (either direction).
+    Equal thresholds make a step: 100 at or above it, 0 below (a pass/fail threshold)."""
+    if good == bad:
+        return 100.0 if raw >= good else 0.0
     share = (raw - bad) / (good - bad)
     return max(0.0, min(1.0, share)) * 100.0
 
@@ -147,7 +150,7 @@ class MeasureRule:
 
     @property
     def higher_is_better(self) -> bool:
-        return self.good > self.bad
+        return self.good >= self.bad
 
     def score(self, raw: float) -> float:
         """The 0-100 score of a raw value: the curve if the measure has one, else bad -> good."""

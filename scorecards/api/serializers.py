@@ -5,7 +5,9 @@ from rest_framework import serializers
 
 from core.api.fields import ApiModelSerializer, ApiSerializer, StrictCharField
 from scorecards.kinds import KIND_PARAMS, measure_params_clean
-from scorecards.models import Band, Measure, MeasureKind, Scorecard, ScorecardVersion
+from scorecards.models import Band, Measure, Scorecard, ScorecardVersion
+
+WEIGHT_MAX = 1000.0  # weights are relative; a bound keeps their sum finite
 
 
 def _params_help() -> str:
@@ -31,7 +33,12 @@ class ParamsField(serializers.JSONField):
 
 
 class MeasureSerializer(ApiModelSerializer):
-    """A weighted signal of a version; writes go to drafts only (a published version is 409)."""
+    """A weighted signal of a version; writes go to drafts only (a published version is 409).
+
+    The settings a measure takes depend on its kind, so a body's `kind` and `params` travel
+    together: a create or replacement names the kind (its params default to none), and a
+    partial update sends both or neither. The schema shows one body shape per kind
+    (scorecards.api.schema)."""
 
     params = ParamsField(required=False, help_text=_params_help())
 
@@ -51,7 +58,15 @@ class MeasureSerializer(ApiModelSerializer):
             "position",
             "stage",
         ]
-        extra_kwargs = {"position": {"required": False}, "stage": {"required": False}}
+        extra_kwargs = {
+            "position": {"required": False},
+            "stage": {"required": False},
+            "bad": {"help_text": "Raw value scoring 0."},
+            "good": {
+                "help_text": "Raw value scoring 100; equal to `bad`, a pass/fail threshold "
+                "(100 at or above it, 0 below)."
+            },
+        }
 
     def get_fields(self):
         fields = super().get_fields()
@@ -61,25 +76,30 @@ class MeasureSerializer(ApiModelSerializer):
 
     def validate_version(self, version):
         if not version.is_draft:
+            # The version as it stands (published or archived), not the request: a 409.
             raise serializers.ValidationError(
-                "Measures are added to a draft; create a draft of the scorecard first."
+                "Measures are added to a draft; create a draft of the scorecard first.",
+                code="conflict",
             )
         return version
 
+    def validate_weight(self, weight):
+        if not 0 < weight <= WEIGHT_MAX:
+            raise serializers.ValidationError(f"Use a weight above 0, at most {WEIGHT_MAX:g}.")
+        return weight
+
     def validate(self, attrs):
-        """The params must fit the (possibly changed) kind: field errors under `params`."""
-        kind = attrs.get("kind", getattr(self.instance, "kind", MeasureKind.ICP_FIT))
-        params = attrs.get("params", getattr(self.instance, "params", None) or {})
-        cleaned, errors = measure_params_clean(kind, params)
-        if errors:
-            raise serializers.ValidationError({"params": errors})
-        if "params" in attrs or "kind" in attrs:
+        """The params must fit the kind sent with them: field errors under `params`."""
+        if self.partial and ("kind" in attrs) != ("params" in attrs):
+            missing = "params" if "kind" in attrs else "kind"
+            raise serializers.ValidationError(
+                {missing: ["Send kind and params together: the settings depend on the kind."]}
+            )
+        if "kind" in attrs:
+            cleaned, errors = measure_params_clean(attrs["kind"], attrs.get("params") or {})
+            if errors:
+                raise serializers.ValidationError({"params": errors})
             attrs["params"] = cleaned
-        bad = attrs.get("bad", getattr(self.instance, "bad", None))
-        good = attrs.get("good", getattr(self.instance, "good", None))
-        if bad is not None and bad == good:
-            message = "The bad and good thresholds must differ."
-            raise serializers.ValidationError({"good": [message]})
         return attrs
 
 
@@ -99,7 +119,8 @@ class BandSerializer(ApiModelSerializer):
 
 
 class BandSetSerializer(ApiSerializer):
-    """The whole set of a draft's grading bands; the lowest starts at 0."""
+    """The whole set of a draft's grading bands: the lowest covers from 0 (its `min_score` is
+    stored as 0, whatever was sent); min scores and keys are unique."""
 
     bands = BandSerializer(many=True, allow_empty=False)
 

@@ -108,19 +108,21 @@ class ScorecardViewSet(_ConfigViewMixin, mixins.CreateModelMixin, ApiReadOnlyVie
     partial_update=extend_schema(
         summary="Change a draft's notes or lifecycle split (409 for a published version)",
         description="`new_days`: accounts younger than this are scored with the measures for "
-        "new accounts, the rest with those for established ones (null: one set for all; a 400 "
+        "new accounts, the rest with those for established ones (null: one set for all; a 409 "
         "while the draft has measures for one part only).",
     ),
     publish=extend_schema(
         summary="Publish a draft (the published version is archived); admins only",
-        description="409 when the version is not a draft; 400 when its rules are incomplete "
-        "(no measure, no band at 0, a setting that does not fit a measure's kind).",
+        description="409 when the version is not a draft, or when its rules as they stand are "
+        "incomplete (no measure, no band at 0, no measure for one part of a lifecycle split), "
+        "the reasons under `errors.non_field_errors`.",
         request=None,
         responses={200: ScorecardVersionSerializer},
     ),
     bands=extend_schema(
         summary="Replace a draft's grading bands",
-        description="The whole set at once: the lowest band starts at 0, min scores and keys "
+        description="The whole set at once: the lowest band covers from 0 (its `min_score` is "
+        "stored as 0), min scores and keys "
         "are unique. 409 when the version is not a draft.",
         request=BandSetSerializer,
         responses={200: ScorecardVersionSerializer},
@@ -184,12 +186,22 @@ class ScorecardVersionViewSet(_ConfigViewMixin, ApiReadOnlyViewSet):
     retrieve=extend_schema(summary="One scorecard measure"),
     create=extend_schema(
         summary="Add a measure to a draft (admins)",
-        description="`params` must fit the kind (see GET /api/v1/scorecard-measure-kinds/): "
-        "a setting another kind takes, a missing required one or a value out of range is a "
-        "400 with the error under `params.<setting>`.",
+        description="The body has one shape per `kind`, each with the settings (`params`) that "
+        "kind takes (also GET /api/v1/scorecard-measure-kinds/): a setting another kind takes, "
+        "a missing required one or a value out of range is a 400 with the error under "
+        "`params.<setting>`. 409 when the version is not a draft, the key is taken in it, or "
+        "`stage` is not `all` on a version without a lifecycle split (`new_days`); 404 when "
+        "the version does not exist.",
     ),
-    update=extend_schema(summary="Replace a draft's measure (409 for a published version)"),
-    partial_update=extend_schema(summary="Change a draft's measure (409 for a published version)"),
+    update=extend_schema(
+        summary="Replace a draft's measure (409 for a published version)",
+        description="A full replacement: `params` omitted means the kind's defaults.",
+    ),
+    partial_update=extend_schema(
+        summary="Change a draft's measure (409 for a published version)",
+        description="`kind` and `params` travel together (a kind's settings are checked "
+        "against it): send both, to change the kind or its settings, or neither.",
+    ),
     destroy=extend_schema(summary="Remove a measure from a draft (409 for a published version)"),
 )
 class MeasureViewSet(_ConfigViewMixin, ApiModelViewSet):

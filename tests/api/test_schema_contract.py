@@ -14,6 +14,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import TrustEntry
 from core.api.fields import date_range_pattern, number_range_regex
+from scorecards.models import MeasureKind
 
 
 @pytest.fixture(scope="module")
@@ -292,3 +293,30 @@ def test_a_full_replacement_names_its_account_as_the_schema_requires(api, org):
     assert api.patch(url, {"name": "Dana Roe"}, format="json").status_code == 200
     body = {"account": mine.pk, "name": "Dana Poe"}
     assert api.put(url, body, format="json").status_code == 200
+
+
+def test_a_measure_body_is_one_of_the_shapes_its_kind_takes(schema):
+    """GIVEN the request schema's measure shapes (one per kind) THEN every settings example the
+    server takes fits its kind's shape, and every one it refuses with a 400 does not, so a
+    generated body is one the server takes (the measure operations are fuzzed)."""
+    from jsonschema import Draft4Validator
+
+    from .test_scorecards_api import EXAMPLE_PARAMS, REFUSED_PARAMS
+
+    components = schema["components"]["schemas"]
+    mapping = components["MeasureRequest"]["discriminator"]["mapping"]
+    assert set(mapping) == set(MeasureKind.values)
+    shapes = {kind: components[ref.rsplit("/", 1)[-1]] for kind, ref in mapping.items()}
+    for kind, shape in shapes.items():
+        assert shape["properties"]["kind"]["enum"] == [kind]
+        params = Draft4Validator(shape["properties"]["params"])
+        assert params.is_valid(EXAMPLE_PARAMS[kind]), kind
+    for kind, settings, _field in REFUSED_PARAMS:
+        assert not Draft4Validator(shapes[kind]["properties"]["params"]).is_valid(settings)
+    # A partial update sends kind and params together, or neither.
+    patched = [
+        components[ref["$ref"].rsplit("/", 1)[-1]]
+        for ref in components["PatchedMeasureRequest"]["oneOf"]
+    ]
+    assert not {"kind", "params"} & set(patched[0]["properties"])
+    assert all(shape["required"] == ["kind", "params"] for shape in patched[1:])

@@ -79,29 +79,37 @@ def test_every_measure_kind_has_a_settings_definition():
     assert set(MeasureKind.values) <= set(KIND_PARAMS)
 
 
-@pytest.mark.parametrize(
-    "kind,params,field",
-    [
-        ("usage", {"aggregation": "sum"}, "metric"),
-        ("usage", {"metric": "logins", "aggregation": "median"}, "aggregation"),
-        ("usage", {"metric": "logins", "aggregation": "sum", "n": 5}, "n"),
-        ("icp_fit", {"window_days": 30}, "window_days"),
-        ("interaction_mix", {"n": 0}, "n"),
-        ("interaction_mix", {"n": "ten"}, "n"),
-        ("survey", {"survey": "ces"}, "survey"),
-        ("manual", {"valid_days": 400}, "valid_days"),
-        ("usage", {"metric": "x", "aggregation": "sum", "per_seat": "yes"}, "per_seat"),
-        ("usage_ratio", {"metric": "replies"}, "denominator"),
-        ("usage_trend", {"metric": "logins", "no_rows": "never"}, "no_rows"),
-        ("tenure", {"curve": [[0, 10]]}, "curve"),
-        ("decay", {"curve": [[0, 100], [50, 140]]}, "curve"),
-        ("account_attribute", {}, "attribute"),
-        ("account_attribute", {"attribute": "revenue"}, "attribute"),
-        ("account_attribute", {"attribute": "custom"}, "custom_key"),
-        ("account_attribute", {"attribute": "seats", "custom_key": "x"}, "custom_key"),
-        ("account_attribute", {"attribute": "seats", "per_seat": True}, "per_seat"),
-    ],
-)
+# Settings the server refuses with a 400 under `params.<field>` (the schema's per-kind shapes
+# refuse them too: tests/api/test_schema_contract.py).
+REFUSED_PARAMS = [
+    ("usage", {"aggregation": "sum"}, "metric"),
+    ("usage", {"metric": "logins", "aggregation": "median"}, "aggregation"),
+    ("usage", {"metric": "logins", "aggregation": "sum", "n": 5}, "n"),
+    ("icp_fit", {"window_days": 30}, "window_days"),
+    ("interaction_mix", {"n": 0}, "n"),
+    ("interaction_mix", {"n": "ten"}, "n"),
+    ("survey", {"survey": "ces"}, "survey"),
+    ("manual", {"valid_days": 400}, "valid_days"),
+    ("usage", {"metric": "x", "aggregation": "sum", "per_seat": "yes"}, "per_seat"),
+    ("usage_ratio", {"metric": "replies"}, "denominator"),
+    ("usage_trend", {"metric": "logins", "no_rows": "never"}, "no_rows"),
+    ("tenure", {"curve": [[0, 10]]}, "curve"),
+    ("decay", {"curve": [[0, 100], [50, 40, 1]]}, "curve"),
+    ("lifecycle", {"new_days": 0}, "new_days"),
+    ("survey", {"window_days": None}, "window_days"),  # leave it out for the default
+    ("usage", {"metric": "x" * 61, "aggregation": "sum"}, "metric"),
+    ("usage", {"metric": "   ", "aggregation": "sum"}, "metric"),
+    ("account_attribute", {}, "attribute"),
+    ("account_attribute", {"attribute": "revenue"}, "attribute"),
+    ("account_attribute", {"attribute": "custom"}, "custom_key"),
+    ("account_attribute", {"attribute": "custom", "custom_key": "  "}, "custom_key"),
+    ("account_attribute", {"attribute": "seats", "custom_key": "x"}, "custom_key"),
+    ("account_attribute", {"attribute": "mrr", "custom_key": ""}, "custom_key"),
+    ("account_attribute", {"attribute": "seats", "per_seat": True}, "per_seat"),
+]
+
+
+@pytest.mark.parametrize("kind,params,field", REFUSED_PARAMS)
 def test_settings_that_do_not_fit_the_kind_are_400_field_errors(
     draft, admin_api, kind, params, field
 ):
@@ -113,9 +121,16 @@ def test_settings_that_do_not_fit_the_kind_are_400_field_errors(
 
 
 def test_changing_a_measures_kind_checks_its_settings_against_the_new_kind(draft, admin_api):
+    """GIVEN an interaction-mix measure WHEN a partial update names a kind without its settings,
+    or settings without their kind THEN it is a 400 asking for both; the new kind's settings
+    are checked against it, not against the old kind."""
     measure = draft.measures.get(kind="interaction_mix")
     url = f"/api/v1/scorecard-measures/{measure.pk}/"
-    refused = admin_api.patch(url, {"kind": "usage"}, format="json")
+    alone = admin_api.patch(url, {"kind": "usage"}, format="json")
+    assert alone.status_code == 400 and "params" in alone.json()["errors"]
+    alone = admin_api.patch(url, {"params": {"n": 5}}, format="json")
+    assert alone.status_code == 400 and "kind" in alone.json()["errors"]
+    refused = admin_api.patch(url, {"kind": "usage", "params": {"n": 10}}, format="json")
     assert refused.status_code == 400
     assert {"n", "metric", "aggregation"} <= set(refused.json()["errors"]["params"])
     changed = admin_api.patch(
@@ -137,10 +152,27 @@ def test_a_drafts_measure_is_edited_and_deleted(draft, admin_api):
     assert admin_api.patch(url, {"weight": 25, "label": "NPS"}, format="json").status_code == 200
     measure.refresh_from_db()
     assert (measure.weight, measure.label) == (25, "NPS")
-    assert admin_api.patch(url, {"bad": 9, "good": 9}, format="json").status_code == 400
     assert admin_api.patch(url, {"weight": 0}, format="json").status_code == 400
+    assert admin_api.patch(url, {"weight": 1001}, format="json").status_code == 400
+    # equal thresholds: a pass/fail measure (100 at or above 9, 0 below)
+    assert admin_api.patch(url, {"bad": 9, "good": 9}, format="json").status_code == 200
     assert admin_api.delete(url).status_code == 204
     assert not draft.measures.filter(key="nps").exists()
+
+
+def test_a_curve_score_outside_0_to_100_is_stored_as_the_nearer_end(draft, admin_api):
+    body = _measure(draft, "decay", params={"curve": [[50, 140], [0, -5]]})
+    response = admin_api.post("/api/v1/scorecard-measures/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["params"] == {"curve": [[0, 0], [50, 100]]}
+
+
+def test_a_full_replacement_without_params_takes_the_kinds_defaults(draft, admin_api):
+    measure = draft.measures.get(kind="interaction_mix")
+    body = {k: v for k, v in _measure(draft, "survey").items() if k != "params"}
+    response = admin_api.put(f"/api/v1/scorecard-measures/{measure.pk}/", body, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["kind"] == "survey" and response.json()["params"] == {}
 
 
 def test_a_duplicate_key_in_one_draft_is_a_409(draft, admin_api):
@@ -161,7 +193,7 @@ def test_published_versions_are_immutable_through_every_route(org, admin_api):
         admin_api.post(
             "/api/v1/scorecard-measures/", _measure(published, "decay"), format="json"
         ).status_code
-        == 400
+        == 409  # the version as it stands (published), not the body
     )
     bands = {"bands": [{"key": "all", "label": "All", "min_score": 0}]}
     v_url = f"/api/v1/scorecard-versions/{published.pk}/"
@@ -175,7 +207,15 @@ def test_published_versions_are_immutable_through_every_route(org, admin_api):
 def test_grading_bands_are_replaced_as_a_set_and_checked(draft, admin_api):
     url = f"/api/v1/scorecard-versions/{draft.pk}/bands/"
     no_zero = {"bands": [{"key": "ok", "label": "OK", "min_score": 10}]}
-    assert admin_api.put(url, no_zero, format="json").status_code == 400
+    response = admin_api.put(url, no_zero, format="json")  # the lowest band covers from 0
+    assert response.status_code == 200 and response.json()["bands"][0]["min_score"] == 0
+    same = {
+        "bands": [
+            {"key": "a", "label": "A", "min_score": 0},
+            {"key": "b", "label": "B", "min_score": 0},
+        ]
+    }
+    assert admin_api.put(url, same, format="json").status_code == 400
     bad_colour = {"bands": [{"key": "ok", "label": "OK", "min_score": 0, "colour": "red"}]}
     response = admin_api.put(url, bad_colour, format="json")
     assert response.status_code == 400
@@ -211,7 +251,7 @@ def test_the_draft_endpoint_returns_the_existing_draft_or_copies_the_published_r
 def test_publishing_a_draft_without_measures_is_refused_with_a_message(draft, admin_api):
     draft.measures.all().delete()
     response = admin_api.post(f"/api/v1/scorecard-versions/{draft.pk}/publish/", {}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409  # the draft as it stands is incomplete
     assert "measure" in str(response.json()["errors"])
     assert ScorecardVersion.objects.get(pk=draft.pk).status == VersionStatus.DRAFT
 

@@ -129,6 +129,8 @@ def test_array_scoring_matches_the_nightly_scoring(today, account):
                 "params": {"curve": [[0, 0], [300, 70], [900, 100]]},
             },
             {"key": "nps", "kind": "survey", "bad": 0, "good": 10, "missing_policy": "neutral"},
+            # equal thresholds: a pass/fail step
+            {**USAGE_MEASURES[0], "key": "logins-step", "bad": 100, "good": 100},
         ]
     )
     [result] = health_compute(block=AccountBlock(ids=(account.pk,)), as_of=today, version=version)

@@ -40,6 +40,14 @@ def test_lifecycle_stage_follows_tenure(account, days, stage, word):
     assert m["raw"] == stage and m["detail"].startswith(word)
 
 
+def test_a_lifecycle_established_no_later_than_new_has_no_growing_stage(account):
+    account.contract_start = AS_OF - timedelta(days=200)
+    account.save()
+    params = {"new_days": 120, "established_days": 100}
+    _, m = score_one(account, {"kind": "lifecycle", "bad": 0, "good": 2, "params": params})
+    assert m["raw"] == 2
+
+
 def test_usage_trend_is_the_log_ratio_of_the_last_two_windows(account):
     # 7-day windows: 10 + 20 + 30 = 60 now, 15 + 25 = 40 before
     _usage(account, "searches", {0: 10, 2: 20, 6: 30, 8: 15, 13: 25})

@@ -34,6 +34,12 @@ def test_normalisation_is_linear_between_bad_and_good_in_either_direction():
     assert normalise(120, bad=90, good=14) == 0
 
 
+def test_equal_thresholds_make_a_pass_fail_step():
+    assert normalise(30, bad=30, good=30) == 100
+    assert normalise(31, bad=30, good=30) == 100
+    assert normalise(29.9, bad=30, good=30) == 0
+
+
 def test_icp_fit_measure_uses_the_accounts_fit(account):
     _, m = score_one(account, {"kind": "icp_fit", "bad": 30, "good": 80})
     assert m["raw"] == 75 and m["score"] == 90.0

@@ -99,8 +99,9 @@ def test_the_back_test_scores_each_part_as_the_nightly_run_does():
 def test_api_edits_a_lifecycle_draft_and_rejects_inconsistent_settings(org):
     """GIVEN a draft WHEN an integrator sets its split and adds a measure for new accounts THEN
     both are stored; a measure for one part without a split, removing the split under such a
-    measure, a lifecycle measure established before it is new, and publishing with no measure
-    for new accounts are 400s naming the field."""
+    measure, and publishing with no measure for established accounts are 409s (the draft as
+    it stands forbids them) naming the reason; a lifecycle measure whose established_days is not
+    above its new_days has no growing stage."""
     api = token_client(org.admin)
     draft = make_version([{"key": "icp", "kind": "icp_fit", "bad": 0, "good": 100}])
     factories.SegmentFactory()
@@ -116,7 +117,7 @@ def test_api_edits_a_lifecycle_draft_and_rejects_inconsistent_settings(org):
         "params": {"metric": "logins", "aggregation": "sum", "window_days": 28},
     }
     refused = api.post("/api/v1/scorecard-measures/", staged, format="json")
-    assert refused.status_code == 400 and "new_days" in refused.json()["errors"]["stage"][0]
+    assert refused.status_code == 409 and "new_days" in refused.json()["errors"]["stage"][0]
     bad_split = api.patch(f"/api/v1/scorecard-versions/{draft.pk}/", {"new_days": 0}, format="json")
     assert bad_split.status_code == 400 and "new_days" in bad_split.json()["errors"]
     answer = api.patch(f"/api/v1/scorecard-versions/{draft.pk}/", {"new_days": 90}, format="json")
@@ -126,7 +127,7 @@ def test_api_edits_a_lifecycle_draft_and_rejects_inconsistent_settings(org):
     unsplit = api.patch(
         f"/api/v1/scorecard-versions/{draft.pk}/", {"new_days": None}, format="json"
     )
-    assert unsplit.status_code == 400 and "new_days" in unsplit.json()["errors"]
+    assert unsplit.status_code == 409 and "new_days" in unsplit.json()["errors"]
     lifecycle = {
         **staged,
         "key": "stage",
@@ -136,14 +137,14 @@ def test_api_edits_a_lifecycle_draft_and_rejects_inconsistent_settings(org):
         "good": 2,
         "params": {"new_days": 120, "established_days": 100},
     }
-    wrong = api.post("/api/v1/scorecard-measures/", lifecycle, format="json")
-    assert wrong.status_code == 400
-    assert "established_days" in wrong.json()["errors"]["params"]
+    two_stages = api.post("/api/v1/scorecard-measures/", lifecycle, format="json")
+    assert two_stages.status_code == 201, two_stages.json()
+    api.delete(f"/api/v1/scorecard-measures/{two_stages.json()['id']}/")
     # with the only other measure also for new accounts, nothing scores established ones
     icp = Measure.objects.get(version=draft, key="icp")
     api.patch(f"/api/v1/scorecard-measures/{icp.pk}/", {"stage": "new"}, format="json")
     published = api.post(f"/api/v1/scorecard-versions/{draft.pk}/publish/")
-    assert published.status_code == 400 and "established accounts" in str(published.json())
+    assert published.status_code == 409 and "established accounts" in str(published.json())
     api.patch(f"/api/v1/scorecard-measures/{icp.pk}/", {"stage": "established"}, format="json")
     published = api.post(f"/api/v1/scorecard-versions/{draft.pk}/publish/")
     assert published.status_code == 200 and published.json()["new_days"] == 90

@@ -183,7 +183,7 @@ def test_a_bad_edit_shows_field_errors_instead_of_failing(client, org, default):
             "measures-0-kind": "usage",
             "measures-0-weight": "abc",
             "measures-0-bad": 1,
-            "measures-0-good": 1,
+            "measures-0-good": "high",
             "measures-0-missing_policy": "exclude",
             "bands-TOTAL_FORMS": 0,
             "bands-INITIAL_FORMS": 0,
