@@ -19,6 +19,9 @@ from csplatform import embedded
 from tests import factories
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# The slow fault drills (marker `fault_drill`, tests/faults) are collected only with it set
+# (`make faults`); `make test` leaves them out instead of reporting them skipped.
+RUN_FAULTS = os.environ.get("RUN_FAULTS", "").lower() in {"1", "true", "yes"}
 BASE_DIR = Path(settings.BASE_DIR)
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
@@ -145,6 +148,11 @@ SESSION_START: list[datetime] = []
 
 
 def pytest_collection_modifyitems(config, items):
+    if not RUN_FAULTS:
+        drills = [item for item in items if item.get_closest_marker("fault_drill")]
+        if drills:
+            config.hook.pytest_deselected(items=drills)
+            items[:] = [item for item in items if item not in drills]
     sensitive: dict[Path, bool] = {}
     for item in items:
         path = Path(str(item.fspath))
