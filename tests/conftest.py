@@ -23,7 +23,17 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # (`make faults`); `make test` leaves them out instead of reporting them skipped.
 RUN_FAULTS = os.environ.get("RUN_FAULTS", "").lower() in {"1", "true", "yes"}
 BASE_DIR = Path(settings.BASE_DIR)
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Chromium's headless shell (Debian's chromium-headless-shell), which Playwright itself uses for
+# headless Chromium: the same Blink and V8 as the full browser, without its windowing and UI
+# layers, for half the browser's CPU time over the browser tests. The full browser otherwise.
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or next(
+    (
+        path
+        for path in ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
+        if Path(path).exists()
+    ),
+    "/usr/bin/chromium-headless-shell",
+)
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 # Each xdist worker keeps its own cache keys, so clearing them between tests leaves the
 # other workers' (and a `make run` next door) alone.
@@ -410,7 +420,9 @@ def celery_worker(transactional_db, redis_url):
 def browser():
     """Headless Chromium driven by Playwright (the system browser: no downloads here)."""
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        service_missing(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
+        service_missing(
+            f"Chromium not found at {CHROMIUM} (apt-get install -y chromium-headless-shell)"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
