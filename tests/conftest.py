@@ -342,78 +342,142 @@ def redis_url():
     return settings.CELERY_BROKER_URL
 
 
-@pytest.fixture
-def celery_worker(transactional_db, redis_url):
-    """A real `celery worker` process on the test database and the real Redis broker."""
+# What the shared worker's environment says beyond the session's: its e-mail goes to a test SMTP
+# server (`worker_mailbox`), its links name this site, and a failed webhook is retried after
+# 1 s instead of production's 30 s (tests/integrations/test_webhooks.py waits for a retry).
+WORKER_SITE_URL = "https://csp.example.com"
+WORKER_WEBHOOK_RETRY_BASE_SECONDS = 1
+
+
+class SharedWorker:
+    """A real `celery worker` process and the SMTP server its e-mail goes to."""
+
+    def __init__(self, proc: subprocess.Popen, name: str, mailbox):
+        self.proc, self.name, self.mailbox = proc, name, mailbox
+
+    def answers(self, timeout: float = 1) -> bool:
+        from csplatform.celery import app
+
+        return bool(app.control.ping(timeout=timeout, destination=[self.name]))
+
+    def consume(self, on: bool) -> None:
+        """Start or stop taking tasks from this process's queue (the worker stays up)."""
+        from csplatform.celery import app
+
+        command = app.control.add_consumer if on else app.control.cancel_consumer
+        replies = command(CELERY_QUEUE, destination=[self.name], reply=True, timeout=10)
+        if not replies:
+            pytest.fail(f"celery worker {self.name} did not answer {command.__name__}")
+
+
+@pytest.fixture(scope="session")
+def _shared_celery_worker(django_db_setup, django_db_blocker):
+    """One real `celery worker` per test process (xdist worker), started the first time a test
+    asks for `celery_worker` and stopped when the session ends: starting one costs about 2 s of
+    CPU, and six tests use one. It consumes only while such a test runs (`celery_worker`), so
+    a test without it still finds its queued tasks unconsumed, as with no worker at all."""
     from django.db import connection
 
     from csplatform.celery import app
+    from tests.smtp import smtp_server_running
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_of(connection),
-        "REDIS_URL": settings.CACHES["default"]["LOCATION"],
-        "CACHE_KEY_PREFIX": CACHE_PREFIX,
-        "CELERY_BROKER_URL": redis_url,
-        "CONN_MAX_AGE": "0",
-        # Test receivers listen on loopback (refused by default: SSRF).
-        "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
-    }
+    with smtp_server_running() as mailbox:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url_of(connection),
+            "REDIS_URL": settings.CACHES["default"]["LOCATION"],
+            "CACHE_KEY_PREFIX": CACHE_PREFIX,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "CONN_MAX_AGE": "0",
+            # Test receivers listen on loopback (refused by default: SSRF).
+            "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+            "WEBHOOK_RETRY_BASE_SECONDS": str(WORKER_WEBHOOK_RETRY_BASE_SECONDS),
+            "EMAIL_URL": f"smtp://127.0.0.1:{mailbox.port}",
+            "SITE_URL": WORKER_SITE_URL,
+        }
+        app.control.purge()
+        name = f"test-{os.getpid()}@{socket.gethostname()}"
+        log = (
+            open(BASE_DIR / "artifacts" / "celery-worker.log", "ab")  # noqa: SIM115 -- closed below
+            if (BASE_DIR / "artifacts").is_dir()
+            else subprocess.DEVNULL
+        )
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "csplatform",
+                "worker",
+                "--pool=prefork",
+                "--concurrency=2",
+                "-l",
+                "info",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                name,
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        worker = SharedWorker(proc, name, mailbox)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    pytest.fail(
+                        "celery worker exited during start-up; see artifacts/celery-worker.log"
+                    )
+                if worker.answers():
+                    break
+            else:
+                pytest.fail("celery worker did not answer a ping within 60 s")
+            yield worker
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            if log is not subprocess.DEVNULL:
+                log.close()
+
+
+@pytest.fixture
+def celery_worker(transactional_db, _shared_celery_worker):
+    """A real `celery worker` process on the test database and the real Redis broker (this
+    test process's shared one, see `_shared_celery_worker`): tasks go to it, not in-process.
+    Tasks an earlier test left queued are purged first."""
+    from celery._state import _set_task_join_will_block
+
+    from csplatform.celery import app
+
+    worker = _shared_celery_worker
+    if worker.proc.poll() is not None or not worker.answers(timeout=5):
+        pytest.fail("the shared celery worker is gone; see artifacts/celery-worker.log")
     app.control.purge()
-    worker_name = f"test-{os.getpid()}@{socket.gethostname()}"
-    log = (
-        open(BASE_DIR / "artifacts" / "celery-worker.log", "ab")  # noqa: SIM115 -- closed below
-        if (BASE_DIR / "artifacts").is_dir()
-        else subprocess.DEVNULL
-    )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "csplatform",
-            "worker",
-            "--pool=prefork",
-            "--concurrency=2",
-            "-l",
-            "info",
-            "--without-gossip",
-            "--without-mingle",
-            "-n",
-            worker_name,
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    worker.mailbox.received.clear()
+    worker.consume(True)
     app.conf.task_always_eager = False
     # This test process is not a worker: if an earlier test ran worker machinery in-process,
     # Celery would still believe every `result.get()` here runs inside a task and refuse it.
-    from celery._state import _set_task_join_will_block
-
     _set_task_join_will_block(False)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail("celery worker exited during start-up; see artifacts/celery-worker.log")
-            replies = app.control.ping(timeout=1, destination=[worker_name])
-            if replies:
-                break
-        else:
-            pytest.fail("celery worker did not answer a ping within 60 s")
-        yield proc
+        yield worker.proc
     finally:
         app.conf.task_always_eager = True
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        if log is not subprocess.DEVNULL:
-            log.close()
+        worker.consume(False)
+
+
+@pytest.fixture
+def worker_mailbox(celery_worker, _shared_celery_worker):
+    """The SMTP server the shared worker's e-mail goes to (its EMAIL_URL), emptied for this
+    test; the e-mails' links name WORKER_SITE_URL."""
+    return _shared_celery_worker.mailbox
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from accounts.services import trust_entry_append
 from core.events import publish
 from integrations.models import WebhookAttempt, WebhookDelivery
 from integrations.services import webhook_create, webhook_retry_delay, webhook_signature
+from tests.conftest import WORKER_WEBHOOK_RETRY_BASE_SECONDS
 
 
 def verify(secret: str, request: dict) -> bool:
@@ -144,10 +145,9 @@ def test_webhooks_api_is_admin_only_and_shows_the_secret_once(org):
 
 
 @pytest.mark.services
-def test_real_worker_retries_with_countdown(
-    fast_retries, celery_worker, receiver, transactional_db
-):
-    """GIVEN a real worker and a receiver failing once THEN the worker's delayed retry delivers."""
+def test_real_worker_retries_with_countdown(celery_worker, receiver, transactional_db):
+    """GIVEN a real worker (retrying after WORKER_WEBHOOK_RETRY_BASE_SECONDS, 1 s) and a
+    receiver failing once THEN the worker's delayed retry delivers."""
     from tests import factories
 
     receiver.statuses = [500]
@@ -162,17 +162,13 @@ def test_real_worker_retries_with_countdown(
         time.sleep(0.3)
     assert delivery.status == "delivered" and delivery.attempts == 2
     gap = receiver_gap(receiver)
-    assert gap >= 0.9  # the retry waited its countdown (1 s base) instead of hammering
+    # The retry waited its countdown (the 1 s base) instead of hammering.
+    assert gap >= 0.9 * WORKER_WEBHOOK_RETRY_BASE_SECONDS
 
 
 def receiver_gap(receiver) -> float:
     stamps = [int(r["headers"]["X-Csplatform-Timestamp"]) for r in receiver.requests]
     return float(stamps[1] - stamps[0]) if len(stamps) == 2 else 0.0
-
-
-@pytest.fixture
-def fast_retries(monkeypatch):
-    monkeypatch.setenv("WEBHOOK_RETRY_BASE_SECONDS", "1")
 
 
 def test_a_score_runs_batched_alerts_are_delivered_one_per_alert_under_their_own_event(

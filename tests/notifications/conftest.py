@@ -1,54 +1,19 @@
 """A real SMTP server (aiosmtpd) on loopback, and a scenario that drops an account to red."""
 
-import email
-import email.policy
-import socket
-import time
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests import factories
 from tests.healthscores.conftest import add_interactions, add_ledger
-
-
-class Mailbox:
-    """What the SMTP server accepted: one parsed message per DATA command."""
-
-    def __init__(self):
-        self.received: list[tuple[list[str], email.message.EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.received.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-    def wait_for(self, predicate, timeout: float) -> list:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = [item for item in self.received if predicate(item)]
-            if found:
-                return found
-            time.sleep(0.2)
-        return []
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.smtp import smtp_server_running
 
 
 @pytest.fixture
 def smtp_server():
     """GIVEN an SMTP server listening on 127.0.0.1 (a real one: aiosmtpd over TCP)."""
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    mailbox.port = controller.port
-    yield mailbox
-    controller.stop()
+    with smtp_server_running() as mailbox:
+        yield mailbox
 
 
 @pytest.fixture

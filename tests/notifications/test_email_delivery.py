@@ -10,6 +10,7 @@ from django.utils import timezone
 from healthscores.services import health_rescore_accounts
 from notifications.models import EmailStatus, Kind, Notification
 from tests import factories
+from tests.conftest import WORKER_SITE_URL
 
 from .conftest import green_account, text_and_html, turn_bad
 
@@ -22,19 +23,7 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def worker_mailing_to(smtp_server, monkeypatch, request):
-    """A real `celery worker` whose e-mail settings (from the environment, as in production)
-    name the test's SMTP server."""
-    monkeypatch.setenv("EMAIL_URL", f"smtp://127.0.0.1:{smtp_server.port}")
-    monkeypatch.setenv("SITE_URL", "https://csp.example.com")
-    request.getfixturevalue("celery_worker")
-    return smtp_server
-
-
-def test_a_band_drop_to_red_emails_the_owner_within_a_minute_of_the_nightly_run(
-    worker_mailing_to,
-):
+def test_a_band_drop_to_red_emails_the_owner_within_a_minute_of_the_nightly_run(worker_mailbox):
     """GIVEN a CSM whose account was green yesterday, and a real worker and SMTP server
     WHEN the account's data turns bad and beat's nightly run task runs on the worker
     THEN within a minute the SMTP server has one "dropped to Red" e-mail to the CSM, in
@@ -42,7 +31,7 @@ def test_a_band_drop_to_red_emails_the_owner_within_a_minute_of_the_nightly_run(
     recorded once and marked sent."""
     from healthscores.tasks import nightly_score_run
 
-    mailbox = worker_mailing_to
+    mailbox = worker_mailbox
     today = timezone.localdate()
     csm = factories.UserFactory(username="ada", email="ada@csp.example.com")
     account = green_account(csm, today)
@@ -64,7 +53,7 @@ def test_a_band_drop_to_red_emails_the_owner_within_a_minute_of_the_nightly_run(
     assert recipients == ["ada@csp.example.com"]
     assert message["Subject"] == "Globex dropped to Red"
     text, html = text_and_html(message)
-    link = f"https://csp.example.com/accounts/{account.pk}/"
+    link = f"{WORKER_SITE_URL}/accounts/{account.pk}/"
     assert link in text and f'href="{link}"' in html
     assert "Health fell from Green to Red" in text
     # The worker marks the row sent right after the server accepted it.
