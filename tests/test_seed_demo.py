@@ -6,19 +6,31 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Account
+from tests.conftest import rows_kept_for_scope
 from users.models import User
 
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_demo_twice_creates_the_same_organisation_once():
+def _seed() -> str:
     out = io.StringIO()
     call_command("seed_demo", "--accounts", "30", stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """The demo seeded once for the module (each test rolls back to it); what seed_demo printed."""
+    with rows_kept_for_scope(django_db_blocker, _seed) as printed:
+        yield printed
+
+
+def test_seed_demo_twice_creates_the_same_organisation_once(seeded):
     first = (User.objects.count(), Account.objects.count())
     call_command("seed_demo", "--accounts", "30", stdout=io.StringIO())
     assert (User.objects.count(), Account.objects.count()) == first
     assert first[1] == 30
-    assert "alice" in out.getvalue() and "demo-pass-2026" in out.getvalue()
+    assert "alice" in seeded and "demo-pass-2026" in seeded
     alice = User.objects.get(username="alice")
     assert alice.check_password("demo-pass-2026")
     assert Account.objects.for_user(alice).exists()
@@ -29,7 +41,7 @@ def test_seed_demo_twice_creates_the_same_organisation_once():
     assert ScoreValidation.objects.count() == 1
 
 
-def test_demo_ctas_quote_the_figures_of_today():
+def test_demo_ctas_quote_the_figures_of_today(seeded):
     """GIVEN the demo seeded (plans, 40 days of scores, then the rules) THEN every rule-opened
     CTA was seen today, not on a back-filled day, and a renewal CTA quotes the band the
     account has (the rules ran after today's scores, not before them)."""
@@ -37,7 +49,6 @@ def test_demo_ctas_quote_the_figures_of_today():
 
     from success.models import Cta, RuleKey
 
-    call_command("seed_demo", "--accounts", "30", stdout=io.StringIO())
     today = timezone.localdate().isoformat()
     ctas = list(Cta.objects.filter(rule__isnull=False).select_related("account", "rule"))
     assert ctas
