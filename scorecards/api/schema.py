@@ -122,7 +122,7 @@ def measure_body_variants(result, generator, request, public):
         variant["properties"]["kind"] = {"type": "string", "enum": [kind]}
         variant["properties"]["params"] = params_schema(kind)
         _weight(variant)
-        if "required" in variant["properties"]["params"]:
+        if any(param.required for param in kind_params(kind)):
             variant["required"] = sorted({*variant.get("required", []), "params"})
         components[name] = variant
         mapping[kind] = REF + name

@@ -14,6 +14,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import TrustEntry
 from core.api.fields import date_range_pattern, number_range_regex
+from scorecards.kinds import kind_params
 from scorecards.models import MeasureKind
 
 
@@ -309,6 +310,8 @@ def test_a_measure_body_is_one_of_the_shapes_its_kind_takes(schema):
     shapes = {kind: components[ref.rsplit("/", 1)[-1]] for kind, ref in mapping.items()}
     for kind, shape in shapes.items():
         assert shape["properties"]["kind"]["enum"] == [kind]
+        # A kind with a required setting needs its params (left out, they are the defaults).
+        assert ("params" in shape["required"]) == any(p.required for p in kind_params(kind))
         params = Draft4Validator(shape["properties"]["params"])
         assert params.is_valid(EXAMPLE_PARAMS[kind]), kind
     for kind, settings, _field in REFUSED_PARAMS:
