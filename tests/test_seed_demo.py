@@ -39,6 +39,14 @@ def test_seed_demo_twice_creates_the_same_organisation_once(seeded):
     from healthscores.models import ScoreValidation
 
     assert ScoreValidation.objects.count() == 1
+    # Nor is "Back-tests over time": one finished back-test over several dates, with its report.
+    from healthscores.models import BacktestStatus, ScoreBacktest
+
+    backtest = ScoreBacktest.objects.get()
+    assert backtest.status == BacktestStatus.DONE, backtest.error
+    assert len(backtest.report["dates"]) > 1
+    assert backtest.report["current"]["test"]["observations"] > 0
+    assert "back-test over time" in seeded
 
 
 def test_demo_ctas_quote_the_figures_of_today(seeded):
