@@ -247,6 +247,12 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["account_id", "name", "id"]
+        indexes = [
+            # The header search matches contacts by `icontains` on name and e-mail (UPPER(col)
+            # LIKE UPPER('%…%')): trigram indexes on those expressions, as on Account.
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="contact_name_trgm_idx"),
+            GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="contact_email_trgm_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
