@@ -89,6 +89,9 @@ def _interaction_logged(request, interaction, fixed_account: Account | None):
         fixed_account.refresh_from_db(fields=["goodwill_balance", "ledger_seq"])
         context |= {
             "account": fixed_account,
+            # The "No interactions yet" line exists only before the first one: deleting it
+            # otherwise is an htmx error (oobErrorNoTarget) in the browser's console.
+            "first_interaction": not fixed_account.interactions.exclude(pk=interaction.pk).exists(),
             "entries": Paginator(
                 selectors.ledger_entries(account=fixed_account), LEDGER_PAGE
             ).get_page(1),
@@ -147,7 +150,8 @@ def ledger_entry_reverse(request, pk: int, entry_id: int):
 
 
 def _ledger_changed(request, account: Account, message: str = "", *, error: str = ""):
-    """Non-htmx: back to the account page; htmx: the refreshed ledger panel with a notice."""
+    """Non-htmx: back to the account page; htmx: the refreshed ledger panel with a notice, and
+    the balance where the page shows it outside the panel."""
     if not _is_htmx(request):
         if message:
             messages.success(request, message)
@@ -156,4 +160,4 @@ def _ledger_changed(request, account: Account, message: str = "", *, error: str 
         return redirect(account)
     account.refresh_from_db(fields=["goodwill_balance", "ledger_seq"])
     context = detail_context(request, account, flash=message, flash_error=error)
-    return render(request, "accounts/_ledger_panel.html", context)
+    return render(request, "accounts/_ledger_changed.html", context)

@@ -181,6 +181,23 @@ def test_logging_an_interaction_with_htmx_returns_the_item_and_new_balance(clien
     assert '<span id="goodwill-balance" hx-swap-oob="true">−40</span>' in html
     assert 'id="ledger-panel" hx-swap-oob="true"' in html
     assert Interaction.objects.get().author == org.csm_a1
+    # The first one removes "No interactions yet"; a second has no such line to remove (an
+    # out-of-band delete without its target is an htmx error in the browser's console).
+    assert 'id="timeline-empty" hx-swap-oob="delete"' in html
+    again = client.post(
+        reverse("accounts:interaction_create", args=[account.pk]),
+        {
+            "category": "value_adding",
+            "channel": "call",
+            "sentiment": 1,
+            "minutes": 30,
+            "work_type": "support",
+            "summary": "Training",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert again.status_code == 200 and "Training" in again.content.decode()
+    assert "timeline-empty" not in again.content.decode()
 
 
 def test_an_invalid_interaction_rerenders_the_form_in_place(client, org):
@@ -219,6 +236,9 @@ def test_a_manual_entry_needs_a_reason_and_an_incident_is_cushioned(client, org)
     assert "Go-live" in response.content.decode()
     account.refresh_from_db()
     assert account.goodwill_balance == 8
+    # The overview's figure and the sticky summary follow the ledger, not only its panel.
+    assert '<span id="goodwill-balance" hx-swap-oob="true">8</span>' in response.content.decode()
+    assert '<span id="summary-goodwill" hx-swap-oob="true">+8</span>' in response.content.decode()
 
 
 def test_the_reverse_button_reverses_once(client, org):

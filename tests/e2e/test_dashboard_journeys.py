@@ -6,9 +6,11 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accounts.models import Account
 from accounts.services.interactions import interaction_log
+from core import formatting
 from tests import factories
 from tests.conftest import browser_login
 
@@ -104,6 +106,39 @@ def test_the_account_page_opens_in_tabs_and_reverses_an_entry_in_one_dialog(page
     assert page.locator("#ledger-rows", has_text="Logged on the wrong account").is_visible()
     page.reload()
     assert page.locator("#ledger").is_visible()  # the hash keeps the tab
+
+
+def test_a_milestone_appended_on_the_ledger_tab_moves_every_balance_on_the_page(page, org):
+    """GIVEN an account with a goodwill balance
+    WHEN its CSM appends a milestone on the Ledger tab
+    THEN the entry is in the ledger and the ledger, the overview and the sticky summary all
+    show the new balance without a reload."""
+    account = org.accounts["csm_a1"][0]
+    interaction_log(
+        account=account,
+        author=org.csm_a1,
+        category="value_adding",
+        channel="call",
+        sentiment=2,
+        minutes=30,
+        summary="Kick-off",
+    )
+    account.refresh_from_db()
+    before = account.goodwill_balance
+    browser_login(page, "csm_a1")
+    page.goto(f"/accounts/{account.pk}/#ledger")
+    form = page.locator("#ledger-form")
+    form.get_by_label("Source").select_option("milestone")
+    form.get_by_label("Points").fill("25")
+    form.get_by_label("Reason").fill("Go-live signed off")
+    form.get_by_role("button", name="Append entry").click()
+    expect(page.locator("#ledger-panel .msg-success")).to_have_text("Ledger entry appended.")
+    expect(page.locator("#ledger-rows")).to_contain_text("Go-live signed off")
+    after = before + 25
+    expect(page.locator("#ledger-balance")).to_have_text(formatting.number(after))
+    expect(page.locator("#summary-goodwill")).to_have_text(formatting.signed(after))
+    page.get_by_role("tab", name="Overview").click()
+    expect(page.locator("#goodwill-balance")).to_have_text(formatting.number(after))
 
 
 def test_manager_opens_the_portfolio_and_exports_the_top10_pdf(page, org, screenshot):
