@@ -1,13 +1,23 @@
 """Liveness and readiness probes (load balancers, docker health checks, benchmarks), and the
-webhook event catalog served beside the OpenAPI schema."""
+webhook event catalog served beside the OpenAPI schema, and the site icon at the address browsers
+probe (/favicon.ico) for pages that do not name one (the admin, the API's JSON)."""
 
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
-from django.views.decorators.cache import never_cache
+from django.http import HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
 from .event_catalog import CATALOG_PATH, WEBHOOK_EVENTS, catalog_index
+
+
+@require_safe
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """The site icon where browsers look for it by default; pages name the same file."""
+    # Not a permanent redirect: the static file's hashed name changes with each build.
+    return HttpResponseRedirect(static("img/favicon.svg"))
 
 
 @never_cache

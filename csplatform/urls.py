@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from core import views as core_views
 
 urlpatterns = [
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("healthz/", core_views.healthz, name="healthz"),
     path("readyz/", core_views.readyz, name="readyz"),
     path("", include("dashboards.urls")),
