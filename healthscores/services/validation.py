@@ -4,7 +4,6 @@ Both read-only computations reuse `health_compute` block by block, so a back-tes
 date sees the data as it stood that day, exactly like a back-dated run.
 """
 
-import math
 from collections import Counter
 from datetime import date, timedelta
 
@@ -183,6 +182,15 @@ def measure_coverage(*, version: ScorecardVersion, results: list[AccountHealth])
     ]
 
 
+def _top_decile_lift(labels: list[int], scores: list[float]) -> float | None:
+    # The back-test's definition, imported here: numpy stays out of the web process's start.
+    import numpy as np
+
+    from .backtest_metrics import top_decile_lift
+
+    return top_decile_lift(np.array(scores, dtype=float), np.array(labels))
+
+
 def _roc_auc(labels: list[int], risk: list[float]) -> tuple[float | None, list[dict]]:
     from sklearn.metrics import roc_auc_score, roc_curve
 
@@ -198,17 +206,6 @@ def _roc_auc(labels: list[int], risk: list[float]) -> tuple[float | None, list[d
     if points[-1] != {"x": 1.0, "y": 1.0}:
         points.append({"x": 1.0, "y": 1.0})
     return round(auc, 4), points
-
-
-def top_decile_lift(labels: list[int], scores: list[float]) -> float | None:
-    """Churn rate among the lowest-scored 10% divided by the overall churn rate."""
-    n = len(labels)
-    overall = sum(labels) / n if n else 0
-    if not overall:
-        return None
-    ranked = sorted(zip(scores, labels, strict=True), key=lambda p: p[0])
-    top = ranked[: max(1, math.ceil(n / 10))]
-    return round((sum(label for _, label in top) / len(top)) / overall, 2)
 
 
 def suggested_weights(
@@ -292,7 +289,7 @@ def score_validation_run(
         accounts=len(results),
         churned=sum(labels),
         roc_auc=auc,
-        top_decile_lift=top_decile_lift(labels, scores) if results else None,
+        top_decile_lift=_top_decile_lift(labels, scores) if results else None,
         band_rates=bands,
         suggested_weights=weights,
         roc_curve=curve,

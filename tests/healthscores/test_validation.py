@@ -2,11 +2,12 @@
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 
 from accounts.models import Stage
 from healthscores.services import score_validation_run, scorecard_impact_preview
-from healthscores.services.validation import top_decile_lift
+from healthscores.services.backtest_metrics import top_decile_lift
 from scorecards.models import ManualMeasureValue, Scorecard
 from scorecards.services import scorecard_version_draft_create
 from tests import factories
@@ -75,8 +76,8 @@ def test_a_back_test_after_the_horizon_ignores_later_churn(history):
 def test_top_decile_lift_compares_the_worst_tenth_with_the_base_rate():
     labels = [1, 0, 0, 0, 0, 0, 0, 0, 0, 1]
     scores = [5, 50, 60, 70, 80, 90, 91, 92, 93, 94]
-    assert top_decile_lift(labels, scores) == 5.0
-    assert top_decile_lift([0, 0], [1, 2]) is None
+    assert top_decile_lift(np.array(scores), np.array(labels)) == 5.0
+    assert top_decile_lift(np.array([1, 2]), np.array([0, 0])) is None
 
 
 def test_a_draft_shows_the_band_moves_it_would_cause(history):
