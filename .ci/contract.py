@@ -6,11 +6,11 @@
 2. Serve it with gunicorn under production settings (tasks run in-process, no worker needed).
 3. Schemathesis (the CLI, all checks, phases examples, coverage, fuzzing and stateful, using
    the links the schema declares) against /api/schema/: the CSM's token on every operation a
-   CSM may use, then the admin's on the configuration operations and the admin-only ones on
-   accounts and contacts (ADMIN_PATHS, ADMIN_OPERATIONS); then the admin's on every operation
-   without the stateful phase and with the checks of ADMIN_ALL (what the test suite's fuzzer
-   checked before it moved here). The NOT_FUZZED ones (cross-field rules) are fuzzed by the
-   suite instead (tests/api/test_fuzz.py). Any failure fails.
+   CSM may use (all but ADMIN_PATHS and ADMIN_OPERATIONS), then the admin's on every
+   operation (what an admin sees: every account, every owner, the configuration and the
+   admin-only operations). The NOT_FUZZED ones (cross-field rules) are fuzzed by the suite
+   instead (tests/api/test_fuzz.py); .ci/schemathesis.toml leaves the positive-data check out
+   for the one operation whose only cross-field rule is a date order. Any failure fails.
 4. (Run first, on the fresh data.) openapi-python-client generates a client from
    /api/schema/, and the CRM-sync walkthrough of docs/API.md (the ```python block after
    `<!-- contract: walkthrough -->`) runs through it exactly as written.
@@ -25,8 +25,8 @@
 
 Environment: DATABASE_URL names the server; CONTRACT_MAX_EXAMPLES (default: the toml's) bounds the
 examples per operation and phase, CONTRACT_SKIP (comma list of fuzz, client, docs, hostile)
-leaves a part out while working on another, CONTRACT_FUZZ_RUNS (csm, admin, admin-all; default
-all) picks the schemathesis runs. Reports go to artifacts/contract/.
+leaves a part out while working on another, CONTRACT_FUZZ_RUNS (csm, admin-all; default both)
+picks the schemathesis runs. Reports go to artifacts/contract/.
 """
 
 from __future__ import annotations
@@ -58,16 +58,14 @@ ARTIFACTS = ROOT / "artifacts" / "contract"
 BIN = Path(sys.executable).parent
 MAX_EXAMPLES = os.environ.get("CONTRACT_MAX_EXAMPLES")  # default: .ci/schemathesis.toml
 SKIP = set(filter(None, os.environ.get("CONTRACT_SKIP", "").split(",")))
-# Which schemathesis runs (by token) to make: both unless told (a quicker loop on admin-only
-# operations while working on them).
-FUZZ_RUNS = set(
-    filter(None, os.environ.get("CONTRACT_FUZZ_RUNS", "csm,admin,admin-all").split(","))
-)
+# Which schemathesis runs (by token) to make: both unless told (a quicker loop on one while
+# working on it).
+FUZZ_RUNS = set(filter(None, os.environ.get("CONTRACT_FUZZ_RUNS", "csm,admin-all").split(",")))
 DOCS = ROOT / "docs" / "API.md"
 DOCS_BASE = "http://127.0.0.1:8000"
 WALKTHROUGH_MARK = "<!-- contract: walkthrough -->"
-# Operations only an admin's token may use: the CSM run sees them answer 403, the admin run
-# fuzzes them (by path).
+# Operations only an admin's token may use: the CSM run would see them answer 403 (left out of
+# it); the admin-all run fuzzes them (by path).
 ADMIN_PATHS = (
     "/api/v1/segments/",
     "/api/v1/icp-profiles/",
@@ -98,17 +96,6 @@ ADMIN_OPERATIONS = (
 # report rather than hidden; the suite fuzzes them (tests/api/test_fuzz.py) with every check but
 # positive-data acceptance, and their rules have their own tests.
 NOT_FUZZED = CROSS_FIELD_OPERATIONS
-# The admin's run over every operation (what an admin sees of the CSM operations: every account,
-# every owner): the checks and phases the suite's fuzzer used when it covered them. Not
-# positive-data acceptance (ST202) and no stateful phase yet: with them this run found 4 open
-# failures on 5 Dec 2026 (a null severity on an escalation, a blank ICP `eq` value and a
-# subscription ending before it starts refused with 400s the schema does not announce; a
-# usage upsert answering 200 where only 201 is documented).
-ADMIN_ALL = {
-    "checks": "not_a_server_error,status_code_conformance,content_type_conformance,"
-    "response_schema_conformance,negative_data_rejection",
-    "phases": "examples,coverage,fuzzing",
-}
 
 
 def log(message: str) -> None:
@@ -532,9 +519,9 @@ def main() -> None:
         if "fuzz" not in SKIP:
             for label, token, include, exclude, include_ids, exclude_ids in [
                 ("csm", tokens["csm"], [], list(ADMIN_PATHS), (), ADMIN_OPERATIONS),
-                ("admin", tokens["admin"], list(ADMIN_PATHS), [], ADMIN_OPERATIONS, ()),
-                # An admin sees every account and may use every operation: all of them again,
-                # with the checks the test suite's fuzzer applied to them (ADMIN_ALL).
+                # An admin sees every account and may use every operation: all of them, with
+                # all checks and the stateful phase (it covers what a separate run of the admin
+                # operations did, which it replaced).
                 ("admin-all", tokens["admin"], [], [], (), ()),
             ]:
                 if label not in FUZZ_RUNS:
@@ -547,7 +534,6 @@ def main() -> None:
                     exclude=exclude,
                     include_ids=include_ids,
                     exclude_ids=(*exclude_ids, *NOT_FUZZED),
-                    **(ADMIN_ALL if label == "admin-all" else {}),
                 )
                 summary = [ln for ln in text.splitlines() if re.match(r"^=+ .* in [\d.]+s =+$", ln)]
                 lines.append(f"schemathesis {label}: {summary[-1].strip('= ') if summary else '?'}")

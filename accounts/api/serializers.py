@@ -423,7 +423,15 @@ CRITERION_VALUE_SHAPES = [
             "description": "[low, high], inclusive; either may be null (open).",
         },
     ),
-    ("Equals", ["eq"], {**_SCALAR, "description": "The value (not null)."}),
+    (
+        "Equals",
+        ["eq"],
+        {
+            # A blank string is no value to compare with (the model refuses it).
+            "anyOf": [{"type": "string", "minLength": 1}, {"type": "number"}, {"type": "boolean"}],
+            "description": "The value (not null, not a blank string).",
+        },
+    ),
     ("Bound", ["gte", "lte"], {"type": "number", "description": "The bound."}),
 ]
 

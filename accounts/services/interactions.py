@@ -76,8 +76,16 @@ def _integer_range(field) -> tuple[int, int]:
     return low, high
 
 
-def interaction_clean(*, account: Account | None, fields: dict) -> tuple[dict, dict]:
-    """Validate interaction fields without touching the database: (cleaned, errors by field)."""
+def interaction_clean(
+    *, account: Account | None, fields: dict, strict_severity: bool = True
+) -> tuple[dict, dict]:
+    """Validate interaction fields without touching the database: (cleaned, errors by field).
+
+    `severity` belongs to escalations. Strictly (the app's form, the CSV import) an escalation
+    needs one and another category must not have one. The API is lenient (`strict_severity`
+    false): a system that does not know the severity records the escalation at severity unknown,
+    which the trust rules score on their own (-18 points by default), and a severity sent with
+    another category is ignored (stored empty)."""
     fast_checks = _fast_checks()
     errors: dict[str, list[str]] = {}
     unknown = set(fields) - _FIELD_SET
@@ -110,12 +118,15 @@ def interaction_clean(*, account: Account | None, fields: dict) -> tuple[dict, d
         errors["sentiment"] = ["Sentiment runs from -2 (very negative) to +2 (very positive)."]
     severity = cleaned.get("severity")
     if cleaned.get("category") == Category.ESCALATION:
-        if severity is None:
+        if severity is None and strict_severity:
             errors["severity"] = ["An escalation needs a severity from 1 (minor) to 4 (critical)."]
-        elif not 1 <= severity <= 4:
+        elif severity is not None and not 1 <= severity <= 4:
             errors["severity"] = ["Severity runs from 1 (minor) to 4 (critical)."]
     elif severity is not None and "category" in cleaned:
-        errors["severity"] = ["Severity applies to escalations only."]
+        if strict_severity:
+            errors["severity"] = ["Severity applies to escalations only."]
+        else:
+            cleaned["severity"] = None
     contact = fields.get("contact")
     if contact is not None:
         if not isinstance(contact, Contact):
@@ -144,7 +155,9 @@ def _reason(values: dict) -> str:
 
 
 @transaction.atomic
-def interaction_log(*, account: Account, author=None, **fields) -> Interaction:
+def interaction_log(
+    *, account: Account, author=None, strict_severity: bool = True, **fields
+) -> Interaction:
     """Record one interaction and append its ladder or chute (idempotent on external_id)."""
     account = Account.objects.select_for_update().get(pk=account.pk)
     external_id = (fields.get("external_id") or "").strip() or None
@@ -157,7 +170,9 @@ def interaction_log(*, account: Account, author=None, **fields) -> Interaction:
                 )
             return existing
         fields["external_id"] = external_id
-    cleaned, errors = interaction_clean(account=account, fields=fields)
+    cleaned, errors = interaction_clean(
+        account=account, fields=fields, strict_severity=strict_severity
+    )
     if errors:
         raise ValidationError(errors)
     interaction = Interaction.objects.create(account=account, author=author, **cleaned)
@@ -201,7 +216,9 @@ class _Row:
     sent: frozenset = frozenset()  # the fields the caller gave (an update changes only these)
 
 
-def interaction_rows_clean(rows: list[dict]) -> tuple[list[_Row], list[dict]]:
+def interaction_rows_clean(
+    rows: list[dict], *, strict_severity: bool = True
+) -> tuple[list[_Row], list[dict]]:
     """Validate rows for a bulk upsert without writing: (valid rows, errors by row index)."""
     valid, errors, seen = [], [], {}
     for index, row in enumerate(rows):
@@ -210,7 +227,9 @@ def interaction_rows_clean(rows: list[dict]) -> tuple[list[_Row], list[dict]]:
         if account is not None and not isinstance(account, Account):
             cleaned, row_errors = {}, {"account": ["Unknown account."]}
         else:
-            cleaned, row_errors = interaction_clean(account=account, fields=fields)
+            cleaned, row_errors = interaction_clean(
+                account=account, fields=fields, strict_severity=strict_severity
+            )
         external_id = cleaned.get("external_id")
         if external_id and not row_errors:
             if external_id in seen:
@@ -235,7 +254,9 @@ def interaction_rows_clean(rows: list[dict]) -> tuple[list[_Row], list[dict]]:
 
 
 @transaction.atomic
-def interactions_bulk_upsert(*, rows: list[dict], author=None, notify: bool = True) -> BulkResult:
+def interactions_bulk_upsert(
+    *, rows: list[dict], author=None, notify: bool = True, strict_severity: bool = True
+) -> BulkResult:
     """Create or update many interactions by external_id, appending ledger entries in bulk.
 
     Each row holds `account` (an Account instance), the interaction fields and optionally its
@@ -248,7 +269,7 @@ def interactions_bulk_upsert(*, rows: list[dict], author=None, notify: bool = Tr
     backfills) publishes only `account.inputs_changed`, not the per-row `interaction.logged` /
     `ledger.entry_appended`.
     """
-    valid, errors = interaction_rows_clean(rows)
+    valid, errors = interaction_rows_clean(rows, strict_severity=strict_severity)
     result = BulkResult(errors=errors)
     if not valid:
         return result

@@ -248,6 +248,7 @@ ICP_CRITERIA_REFUSED = [
     {"attribute": "region", "operator": "not_in", "value": []},
     {"attribute": "custom", "operator": "eq", "value": 1},
     {"attribute": "custom", "custom_key": "  ", "operator": "eq", "value": 1},
+    {"attribute": "industry", "operator": "eq", "value": ""},
 ]
 
 
@@ -323,3 +324,58 @@ def test_a_measure_body_is_one_of_the_shapes_its_kind_takes(schema):
     ]
     assert not {"kind", "params"} & set(patched[0]["properties"])
     assert all(shape["required"] == ["kind", "params"] for shape in patched[1:])
+
+
+def test_an_escalation_without_a_severity_is_recorded_at_severity_unknown(api, org, schema):
+    """GIVEN the schema's nullable, optional `severity` WHEN an escalation comes without one
+    (or with null), singly or in bulk THEN it is logged at severity unknown and scored by the
+    category's own rule (-18 by default); a severity sent with another category is ignored."""
+    mine = org.accounts["csm_a1"][0]
+    body = {"account": mine.pk, "channel": "ticket", "category": "escalation"}
+    for extra in ({}, {"severity": None}):
+        created = api.post("/api/v1/interactions/", {**body, **extra}, format="json")
+        assert created.status_code == 201, created.json()
+        assert created.json()["severity"] is None
+        assert created.json()["goodwill_points"] == -18
+    bulk = api.post(
+        "/api/v1/interactions/bulk/",
+        {"rows": [{**body, "external_id": "zd-1", "severity": None}]},
+        format="json",
+    )
+    assert bulk.status_code == 200 and bulk.json()["errors"] == [], bulk.json()
+    assert (
+        api.post("/api/v1/interactions/", {**body, "severity": 3}, format="json").json()[
+            "goodwill_points"
+        ]
+        == -28
+    )
+    call = {**body, "category": "value_adding", "severity": 2}
+    ignored = api.post("/api/v1/interactions/", call, format="json")
+    assert ignored.status_code == 201 and ignored.json()["severity"] is None
+
+
+def test_a_usage_upsert_documents_created_and_replaced(api, org, schema):
+    """POST /usage/ answers 201 for a new day's value and 200 for a replaced one, both in the
+    schema."""
+    responses = schema["paths"]["/api/v1/usage/"]["post"]["responses"]
+    assert {"200", "201"} <= set(responses)
+    row = {"account": org.accounts["csm_a1"][0].pk, "metric": "seats", "date": "2026-03-01"}
+    assert api.post("/api/v1/usage/", {**row, "value": 1}, format="json").status_code == 201
+    again = api.post("/api/v1/usage/", {**row, "value": 2}, format="json")
+    assert again.status_code == 200 and again.json()["value"] == 2
+
+
+def test_a_subscription_ending_before_it_starts_is_a_400(api, org):
+    """The one cross-field rule of POST /subscriptions/ (make contract leaves only its
+    positive-data check out: .ci/schemathesis.toml)."""
+    body = {
+        "account": org.accounts["csm_a1"][0].pk,
+        "product": "Seats",
+        "start_date": "2026-02-01",
+        "end_date": "2026-01-31",
+        "mrr": "10.00",
+    }
+    refused = api.post("/api/v1/subscriptions/", body, format="json")
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["end_date"]
+    body["end_date"] = "2026-02-01"
+    assert api.post("/api/v1/subscriptions/", body, format="json").status_code == 201

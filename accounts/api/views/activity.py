@@ -31,7 +31,9 @@ INTERACTION_ROW_HELP = (
     " Row fields: `account` (id) or `account_external_id`; `external_id` (the upsert key: "
     "re-sending it updates the interaction instead of adding one); `occurred_at` "
     "(ISO 8601, default now); `channel`; `category`; `sentiment` (-2..2); `minutes`; "
-    "`work_type`; `severity` (1..4, escalations only); `contact` (id); `summary`."
+    "`work_type`; `severity` (1..4, escalations only: an escalation without one is recorded at "
+    "severity unknown, which the trust rules score on their own, -18 by default; another "
+    "category's is ignored); `contact` (id); `summary`."
 )
 
 
@@ -39,7 +41,10 @@ INTERACTION_ROW_HELP = (
     list=extend_schema(summary="List interactions at the accounts you can see"),
     create=extend_schema(
         summary="Log one interaction (appends its goodwill ladder or chute)",
-        description="Re-sending the same `external_id` returns the interaction already logged.",
+        description="Re-sending the same `external_id` returns the interaction already logged. "
+        "`severity` (1..4) applies to escalations only: an escalation without one is recorded at "
+        "severity unknown (null), which the trust rules score on their own (-18 by default); a "
+        "severity sent with another category is ignored (stored as null).",
     ),
     bulk=extend_schema(
         summary="Upsert up to 1,000 interactions by external_id",
@@ -96,7 +101,9 @@ class InteractionViewSet(
     def perform_create(self, serializer):
         fields = dict(serializer.validated_data)
         account = fields.pop("account")
-        serializer.instance = interaction_log(account=account, author=self.request.user, **fields)
+        serializer.instance = interaction_log(
+            account=account, author=self.request.user, strict_severity=False, **fields
+        )
 
     def bulk_prepare(self, rows, accounts):
         contacts = resolve_contacts(self.request.user, rows)
@@ -110,7 +117,7 @@ class InteractionViewSet(
         return prepared
 
     def bulk_upsert(self, rows):
-        return interactions_bulk_upsert(rows=rows, author=self.request.user)
+        return interactions_bulk_upsert(rows=rows, author=self.request.user, strict_severity=False)
 
 
 @extend_schema_view(

@@ -108,7 +108,9 @@ class SubscriptionViewSet(BulkUpsertMixin, _CreateListRetrieve):
 @extend_schema_view(
     create=extend_schema(
         summary="Upsert one day's value of a usage metric (account + metric + date)",
-        description="Needs the `ingest` scope.",
+        description="Needs the `ingest` scope. Creates the day's value (201) or replaces the "
+        "stored one for the same account + metric + date (200).",
+        responses={200: UsageMetricSerializer, 201: UsageMetricSerializer},
     ),
     bulk=extend_schema(
         summary="Upsert up to 1,000 daily usage values",
