@@ -161,8 +161,9 @@ def subscription_upsert(
     mrr: Decimal,
     end_date: date | None = None,
     external_id: str | None = None,
-) -> Subscription:
-    """Create or update a subscription (by external_id, else account+product+start date).
+) -> tuple[Subscription, bool]:
+    """Create or update a subscription (by external_id, else account+product+start date);
+    returns it and whether it was created, as Django's update_or_create does.
 
     The account's MRR/ARR follow its active subscriptions.
     """
@@ -176,6 +177,7 @@ def subscription_upsert(
         }
     )
     subscription = Subscription.objects.filter(**lookup).first() or Subscription()
+    created = subscription.pk is None
     if subscription.pk and subscription.account_id != account.pk:
         raise ValidationError({"external_id": ["This external_id belongs to another account."]})
     subscription.account = account
@@ -188,7 +190,7 @@ def subscription_upsert(
     subscription.save()
     account_mrr_sync(account_ids=[account.pk])
     publish("account.inputs_changed", account_ids=[account.pk])
-    return subscription
+    return subscription, created
 
 
 MRR_MAX = Decimal("9999999999.99")  # the column's max_digits=12, decimal_places=2

@@ -248,16 +248,17 @@ def test_mrr_history_expansion_contraction_and_churn_come_from_subscriptions(
 
 
 def test_subscription_upsert_keeps_account_mrr_in_step(account):
-    sub = subscription_upsert(
+    sub, created = subscription_upsert(
         account=account,
         product="Platform",
         start_date=timezone.localdate(),
         mrr=900,
         external_id="x1",
     )
-    subscription_upsert(
+    _, created_again = subscription_upsert(
         account=account, product="Platform", start_date=sub.start_date, mrr=1100, external_id="x1"
     )
+    assert (created, created_again) == (True, False)
     account.refresh_from_db()
     assert account.subscriptions.count() == 1
     assert (account.mrr, account.arr) == (1100, 13200)

@@ -379,3 +379,18 @@ def test_a_subscription_ending_before_it_starts_is_a_400(api, org):
     assert refused.status_code == 400 and list(refused.json()["errors"]) == ["end_date"]
     body["end_date"] = "2026-02-01"
     assert api.post("/api/v1/subscriptions/", body, format="json").status_code == 201
+
+
+def test_a_subscription_upsert_says_whether_it_created_or_replaced(api, org, schema):
+    """POST /subscriptions/ upserts like POST /usage/: 201 for a new one, 200 for a replaced one."""
+    assert {"200", "201"} <= set(schema["paths"]["/api/v1/subscriptions/"]["post"]["responses"])
+    body = {
+        "account": org.accounts["csm_a1"][0].pk,
+        "external_id": "sub-upsert-1",
+        "product": "Seats",
+        "start_date": "2026-02-01",
+        "mrr": "10.00",
+    }
+    assert api.post("/api/v1/subscriptions/", body, format="json").status_code == 201
+    again = api.post("/api/v1/subscriptions/", {**body, "mrr": "12.50"}, format="json")
+    assert again.status_code == 200 and again.json()["mrr"] == "12.50"

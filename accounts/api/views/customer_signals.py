@@ -43,8 +43,10 @@ class _CreateListRetrieve(
 @extend_schema_view(
     create=extend_schema(
         summary="Create or update a subscription",
-        description="Upserts by `external_id`, else by account + product + start_date. The "
-        "account's MRR/ARR follow its active subscriptions.",
+        description="Upserts by `external_id`, else by account + product + start_date: "
+        "creates it (201) or replaces the stored one (200). The account's MRR/ARR follow its "
+        "active subscriptions.",
+        responses={200: SubscriptionSerializer, 201: SubscriptionSerializer},
     ),
     bulk=extend_schema(
         summary="Upsert up to 1,000 subscriptions",
@@ -92,8 +94,12 @@ class SubscriptionViewSet(BulkUpsertMixin, _CreateListRetrieve):
     action_scopes = {"bulk": Scope.INGEST}
     bulk_row_serializer = SubscriptionRowSerializer
 
-    def perform_create(self, serializer):
-        serializer.instance = subscription_upsert(**serializer.validated_data)
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        subscription, created = subscription_upsert(**serializer.validated_data)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(self.get_serializer(subscription).data, status=code)
 
     def bulk_prepare(self, rows, accounts):
         return [
