@@ -77,32 +77,33 @@ def signed(value) -> str:
     return ("+" if amount > 0 else "") + number(amount)
 
 
+def _calendar(value):
+    """A date, datetime (in the site's time zone) or ISO string as a date-like value; a string
+    that is not a date comes back as it is."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        return timezone.localtime(value)
+    return value
+
+
 def day(value) -> str:
     """A calendar day: `5 Dec 2026`."""
     if value is None or value == "":
         return DASH
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-    if isinstance(value, datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-    return f"{value.day} {value:%b %Y}"
+    value = _calendar(value)
+    return value if isinstance(value, str) else f"{value.day} {value:%b %Y}"
 
 
 def month(value) -> str:
     """A calendar month: `Dec 2026`."""
     if value is None or value == "":
         return DASH
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-    if isinstance(value, datetime) and timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return f"{value:%b %Y}"
+    value = _calendar(value)
+    return value if isinstance(value, str) else f"{value:%b %Y}"
 
 
 def weekday(value) -> str:
