@@ -77,14 +77,22 @@ def opening_entry(account: Account) -> TrustEntry | None:
     )
 
 
-def _ledger_is_only_opening(account: Account) -> bool:
-    """No entry but starting trust and reversals of it: nothing has happened on the account."""
-    return not (
-        TrustEntry.objects.filter(account=account)
+def _only_opening(account_ids: list[int]) -> set[int]:
+    """Those of these accounts whose ledger holds no entry but starting trust and reversals of
+    it (nothing has happened on them), in one query whatever their number."""
+    busy = (
+        TrustEntry.objects.filter(account_id__in=account_ids)
         .exclude(source=EntrySource.MILESTONE, reason=STARTING_TRUST_REASON)
         .exclude(source=EntrySource.REVERSAL, reverses__reason=STARTING_TRUST_REASON)
-        .exists()
+        .values_list("account_id", flat=True)
+        .distinct()
     )
+    return set(account_ids) - set(busy)
+
+
+def _ledger_is_only_opening(account: Account) -> bool:
+    """No entry but starting trust and reversals of it: nothing has happened on the account."""
+    return account.pk in _only_opening([account.pk])
 
 
 @transaction.atomic
@@ -283,8 +291,9 @@ def accounts_bulk_upsert(*, rows: list[dict], author) -> BulkResult:
         if account.contract_start != before:
             contract_moved.append(account)
     accounts_bulk_write(new=new, changed=changed, columns=columns, author=author)
+    quiet = _only_opening([a.pk for a in contract_moved]) if contract_moved else set()
     for account in contract_moved:
-        if _ledger_is_only_opening(account):
+        if account.pk in quiet:
             ledger_opening_redate(account=account, author=author)
     result.created, result.updated = len(new), len(changed)
     result.errors.sort(key=lambda e: e["index"])

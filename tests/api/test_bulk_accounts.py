@@ -143,3 +143,44 @@ def test_a_thousand_accounts_land_in_a_bounded_number_of_queries(org):
     again = admin.post(URL, {"rows": [{**r, "seats": 7} for r in rows]}, format="json").json()
     assert (again["created"], again["updated"]) == (0, 1000)
     assert set(Account.objects.filter(segment=segment).values_list("seats", flat=True)) == {7}
+
+
+@pytest.mark.time_machine("2026-06-15 12:00:00+00:00")
+def test_a_batch_moving_contract_starts_redates_only_quiet_ledgers_without_a_query_each(api, org):
+    """GIVEN accounts of csm_a1 opened today, half with a later ledger entry WHEN a batch moves
+    every contract start THEN the quiet ones' opening moves to the new start, the busy ones'
+    stays (their history already happened), and telling them apart costs no query per account."""
+    from accounts.services import trust_entry_append
+
+    accounts = factories.AccountFactory.create_batch(
+        8, owner=org.csm_a1, stage="adoption", contract_start=None
+    )
+    for i, account in enumerate(accounts):
+        account.external_id = f"move-{i}"
+        account.save()
+    opened = api.post(
+        URL, {"rows": [{"external_id": a.external_id, "seats": 2} for a in accounts]}, format="json"
+    )
+    assert opened.json() == {"created": 0, "updated": 8, "errors": []}  # starting trust today
+    for account in accounts[4:]:
+        trust_entry_append(account=account, points=3, reason="QBR went well", source="manual")
+
+    def post(rows):
+        with CaptureQueriesContext(connection) as queries:
+            response = api.post(URL, {"rows": rows}, format="json")
+        assert response.status_code == 200, response.json()
+        return len(queries)
+
+    busy = accounts[4:]
+    seats_only = post([{"external_id": a.external_id, "seats": 5} for a in busy])
+    moved = post([{"external_id": a.external_id, "contract_start": "2025-03-01"} for a in busy])
+    assert moved - seats_only <= 2  # one check for the batch, not one per account
+
+    post([{"external_id": a.external_id, "contract_start": "2025-03-01"} for a in accounts[:4]])
+    for account in accounts:
+        opening = (
+            TrustEntry.objects.filter(account=account, source="milestone").order_by("-seq").first()
+        )
+        assert opening.occurred_at.date() == (
+            date(2025, 3, 1) if account in accounts[:4] else date(2026, 6, 15)
+        )
