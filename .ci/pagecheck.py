@@ -6,7 +6,10 @@ or CHROMIUM_PATH) with the role's session:
 
 - at 1440x900: axe-core (vendored, static/vendor/axe) finds no critical or serious violation,
   and the page does not scroll sideways;
-- at 390x844 (a phone; the same page, resized): no sideways scroll, the header within two rows.
+- at 390x844 (a phone; the same page, resized): no sideways scroll, the header within two rows;
+- all the while: no Content-Security-Policy violation or uncaught script error in the console,
+  no 5xx and no missing static file among the page's requests (the production policy and the
+  collected, hashed static files: what the suite's browser tests cannot see).
 
 A page with a problem is screenshot to artifacts/prodcheck/screens/ at the viewport that shows
 it; PRODCHECK_SCREENSHOTS=all keeps every page at both widths.
@@ -80,6 +83,7 @@ class PageCheck:
     pages: Counter = field(default_factory=Counter)  # role -> pages opened
     violations: Counter = field(default_factory=Counter)  # "impact rule" -> pages with it
     overflow: Counter = field(default_factory=Counter)  # "390"/"1440" -> pages that overflow
+    script: int = 0  # pages with a CSP violation, a script error or a failed request
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     timings: list[tuple[float, str]] = field(default_factory=list)  # (seconds, page) each
@@ -98,6 +102,25 @@ def _axe(page) -> list[tuple[str, str]]:
         for v in result["violations"]
         if v["impact"] in ("critical", "serious")
     ]
+
+
+def _watch(page) -> list[str]:
+    """The page's CSP violations, uncaught script errors, 5xx answers and missing static files,
+    as they happen (the caller clears the list between pages)."""
+    errors: list[str] = []
+
+    def console(message) -> None:
+        if "Content Security Policy" in message.text:
+            errors.append(f"CSP: {message.text[:300]}")
+
+    def response(answer) -> None:
+        if answer.status >= 500 or (answer.status >= 400 and "/static/" in answer.url):
+            errors.append(f"{answer.url} answered {answer.status}")
+
+    page.on("console", console)
+    page.on("pageerror", lambda exc: errors.append(f"script error: {str(exc)[:300]}"))
+    page.on("response", response)
+    return errors
 
 
 def _slug(role: str, path: str, width: int) -> str:
@@ -144,13 +167,18 @@ def check_pages(
                 )
                 page = context.new_page()
                 page.set_default_timeout(30000)
+                page_errors = _watch(page)
                 for path, status in paths:
                     if time.monotonic() > deadline:
                         found.problems.append(
                             f"browser: the budget ran out before {role} {path} (and the rest)"
                         )
                         break
+                    page_errors.clear()
                     _check_one(page, role, path, status, found, screens)
+                    if page_errors:
+                        found.script += 1
+                        found.problems.extend(f"browser {role} {path}: {e}" for e in page_errors)
                 context.close()
         finally:
             browser.close()

@@ -489,7 +489,8 @@ def check_site(base: str, timings: dict[str, float]) -> tuple[list[str], list[st
         "browser: pages opened: "
         + ", ".join(f"{role}={n}" for role, n in checked.pages.items())
         + f"; axe critical/serious violations (pages): {dict(checked.violations) or 0}"
-        + f"; pages scrolling sideways: {dict(checked.overflow) or 0}",
+        + f"; pages scrolling sideways: {dict(checked.overflow) or 0}"
+        + f"; pages with a CSP violation, script error or failed request: {checked.script}",
         "pages by status: " + ", ".join(f"{c // 100}xx={n}" for c, n in sorted(totals.items())),
         *problems,
     ]

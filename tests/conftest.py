@@ -4,6 +4,7 @@ when they are unset. Nothing skips for a missing service."""
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -69,7 +70,8 @@ def database_url_of(connection) -> str:
 
 # Data migrations ship reference rows (default trust rules, the default scorecard, the
 # intervention rules). A transactional test empties the database when it ends, which would
-# leave the next transactional test without them and make results depend on test order.
+# leave the tests after it without them and make results depend on test order; they are
+# restored as it ends (`pytest_runtest_teardown`).
 REFERENCE_DATA = [
     ("accounts.migrations.0004_default_trust_rules", "forward"),
     ("scorecards.migrations.0002_default_scorecard", "create_default"),
@@ -177,6 +179,16 @@ def pytest_collection_modifyitems(config, items):
         )
         if sensitive[path] and not real_clock:
             item.add_marker(pytest.mark.dates)
+    # Modules with a slow or browser test run first. xdist deals the first quarter of the
+    # tests out in turn and the rest as workers ask, so a slow test collected late would keep
+    # one worker busy while the others, done, wait. A module stays together (its module-scoped
+    # fixtures are built once); the order is otherwise the collection's.
+    slow = {
+        item.path
+        for item in items
+        if item.get_closest_marker("slow") or item.get_closest_marker("browser")
+    }
+    items.sort(key=lambda item: item.path not in slow)
 
 
 def _clock_start() -> None:
@@ -204,29 +216,35 @@ def _date_sensitive_clock(request):
         yield
 
 
-def _is_transactional(request) -> bool:
-    marker = request.node.get_closest_marker("django_db")
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
     if marker is not None and marker.kwargs.get("transaction"):
         return True
-    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
 
 
-@pytest.fixture(autouse=True)
-def _reference_data(request):
-    """Restore the data migrations' reference rows at the start of a transactional test."""
-    if not _is_transactional(request):
-        return
-    import importlib
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test ends by emptying every table (pytest-django's flush). The data
+    migrations' reference rows go back at once, so whatever test runs next on this worker,
+    transactional or not, starts on what the migrations left, as it would alone."""
+    try:
+        return (yield)
+    finally:
+        # The last test's teardown also ends the session (Django is back on the original
+        # database, which has no tables to restore into).
+        if nextitem is not None and _is_transactional(item):
+            import importlib
 
-    from django.apps import apps
+            from django.apps import apps
+            from pytest_django.plugin import blocking_manager_key
 
-    from accounts.models import TrustRule
+            from accounts.models import TrustRule
 
-    request.getfixturevalue("_django_db_helper")
-    if TrustRule.objects.exists():
-        return
-    for module_name, function in REFERENCE_DATA:
-        getattr(importlib.import_module(module_name), function)(apps, None)
+            with item.config.stash[blocking_manager_key].unblock():
+                if not TrustRule.objects.exists():
+                    for module_name, function in REFERENCE_DATA:
+                        getattr(importlib.import_module(module_name), function)(apps, None)
 
 
 def service_missing(reason: str) -> None:
@@ -438,7 +456,8 @@ def _shared_celery_worker(django_db_setup, django_db_blocker):
                 pytest.fail("celery worker did not answer a ping within 60 s")
             yield worker
         finally:
-            proc.terminate()
+            # A cold shutdown: no task of a test is left to finish, and a warm one takes ~2 s.
+            proc.send_signal(signal.SIGQUIT)
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -570,6 +589,26 @@ def wait_until_settled(page, timeout: float = 15) -> None:
             pending = [r.url for r in state["open"]]
             raise TimeoutError(f"{page.url}: requests still open after {timeout} s: {pending}")
         page.wait_for_timeout(20)
+
+
+def watch_scripts(page) -> list[str]:
+    """What goes wrong on `page` as it happens: Content-Security-Policy violations the console
+    reports (an inline script or style the policy blocked), uncaught script errors, 5xx answers
+    and missing static files (favicon probes aside). The caller clears the list as it likes."""
+    problems: list[str] = []
+
+    def console(message) -> None:
+        if "Content Security Policy" in message.text:
+            problems.append(f"{page.url}: {message.text}")
+
+    def response(answer) -> None:
+        if answer.status >= 500 or (answer.status >= 400 and "/static/" in answer.url):
+            problems.append(f"{answer.url}: {answer.status}")
+
+    page.on("console", console)
+    page.on("pageerror", lambda exc: problems.append(f"{page.url}: {exc}"))
+    page.on("response", response)
+    return problems
 
 
 def browser_login(page, username: str, password: str = factories.PASSWORD) -> None:

@@ -208,6 +208,14 @@ def database_drop_later(connection, name: str) -> None:
 
     discarded = _discarded_prefix(name) + uuid.uuid4().hex[:8]
     with connection._nodb_cursor() as cursor:
+        # A connection the session's servers left (a worker's child, the live server's thread)
+        # would make the rename fail and the session wait for the drop: end them first, waiting
+        # up to 5 s for each to go.
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
         try:
             cursor.execute(f"ALTER DATABASE {_quote(name)} RENAME TO {_quote(discarded)}")
         except django.db.Error:  # still in use (a child process not yet gone): drop it now

@@ -175,6 +175,7 @@ def test_beat_schedules_the_nightly_run_at_the_configured_hour():
     assert out.stdout.split() == ["healthscores.tasks.nightly_score_run", "[3]"], out.stderr
 
 
+@pytest.mark.slow
 def test_the_embedded_launcher_runs_a_command_on_postgresql_18_and_stops_only_what_it_started():
     """GIVEN no DATABASE_URL/REDIS_URL WHEN a command runs under `python -m csplatform.embedded`
     THEN it reaches the embedded PostgreSQL 18 and Valkey, its exit code comes back, and a server

@@ -25,6 +25,7 @@ def seeded(django_db_setup, django_db_blocker):
         yield printed
 
 
+@pytest.mark.slow
 def test_seed_demo_twice_creates_the_same_organisation_once(seeded):
     first = (User.objects.count(), Account.objects.count())
     call_command("seed_demo", "--accounts", "30", stdout=io.StringIO())

@@ -186,6 +186,7 @@ def test_raw_sql_cannot_rewrite_the_ledger_on_postgres(sql):
     assert (entry.points, entry.balance_after) == (5, 5)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_appends_keep_the_ledger_invariant():
     """GIVEN one account WHEN 8 threads append 25 entries each at the same time

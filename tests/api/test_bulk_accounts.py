@@ -114,6 +114,7 @@ def test_a_replayed_idempotency_key_returns_the_first_answer(api, org):
     assert Account.objects.filter(external_id="crm-idem").count() == 1
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_thousand_accounts_land_in_a_bounded_number_of_queries(org):
     """1,000 new accounts, then a re-send that updates them: set-based, no query per row."""

@@ -36,6 +36,7 @@ def _send(client, auth, request: HostileRequest):
     return client.generic(request.method, request.path, data=request.body or "", **kwargs, **extra)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
 def test_hostile_requests_get_json_errors_and_never_a_server_error(hostile_world, settings, debug):
     """GIVEN every operation of the schema WHEN over a thousand hostile requests arrive

@@ -1,8 +1,10 @@
 """Accessibility and phone layout of the key pages, as each role, in a real browser.
 
 axe-core (vendored at static/vendor/axe, see static/vendor/README.md) runs on each page:
-0 critical and 0 serious violations. At 390 px wide (a phone) no page scrolls sideways and
-the header stays within two rows.
+0 critical and 0 serious violations. Resized to 390 px wide (a phone) no page scrolls sideways
+and the header stays within two rows. No page reports a CSP violation or a script error.
+CI's `make prodcheck` runs the same checks on every kind of page the demo has, as each role,
+under production settings.
 """
 
 from datetime import timedelta
@@ -12,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
-from tests.conftest import browser_login, track_requests, wait_until_settled
+from tests.conftest import browser_login, track_requests, wait_until_settled, watch_scripts
 from tests.e2e.test_dashboard_journeys import _scored_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -155,28 +157,32 @@ def _phone_problems(page) -> list[str]:
 
 
 def _check(browser, live_server, username, pages, urls, screenshot) -> dict:
+    """Each page once: axe at 1440 px, then the same page resized to a phone; all the while
+    the console must report no CSP violation or script error (as in
+    tests/e2e/test_content_security_policy.py)."""
     found = {}
-    for viewport in (DESKTOP, PHONE):
-        context = browser.new_context(base_url=live_server.url, viewport=viewport)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        track_requests(page)
-        if username:
-            browser_login(page, username)
-        for name in pages:
-            if "#" in urls[name]:  # another tab of the page just opened: no new request
-                page.goto("about:blank")
-            response = page.goto(urls[name])
-            wait_until_settled(page)
-            assert response.status == 200, (username, name, response.status)
-            if viewport is DESKTOP:
-                problems = _serious_violations(page)
-            else:
-                problems = _phone_problems(page)
-                screenshot(page, f"{username or 'customer'}-{name}-phone")
-            if problems:
-                found[f"{username or 'customer'} {name} {viewport['width']}px"] = problems
-        context.close()
+    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    track_requests(page)
+    errors = watch_scripts(page)
+    if username:
+        browser_login(page, username)
+    for name in pages:
+        if "#" in urls[name]:  # another tab of the page just opened: no new request
+            page.goto("about:blank")
+        page.set_viewport_size(DESKTOP)
+        errors.clear()
+        response = page.goto(urls[name])
+        wait_until_settled(page)
+        assert response.status == 200, (username, name, response.status)
+        problems = _serious_violations(page)
+        page.set_viewport_size(PHONE)
+        problems += _phone_problems(page) + errors
+        if problems:  # the page as a phone shows it, to see what went wrong
+            screenshot(page, f"{username or 'customer'}-{name}-phone")
+            found[f"{username or 'customer'} {name}"] = problems
+    context.close()
     return found
 
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 SECRET = "x" * 20 + "-production-secret-for-the-header-check-" + "y" * 20
 
@@ -106,6 +108,7 @@ def production_probe(database_url: str, static_root: Path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_production_responses_are_hardened_and_cookies_are_secure(migrated_database_url, tmp_path):
     """GIVEN production settings and the static files collected with the manifest storage, as
     the Dockerfile does WHEN someone opens the sign-in page over HTTPS and signs in THEN the
