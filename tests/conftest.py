@@ -269,6 +269,13 @@ def celery_eager():
 @pytest.fixture(autouse=True)
 def _celery_eager_by_default(settings):
     """Tasks run in-process unless a test asks for the real worker (see `celery_worker`)."""
+    from celery._state import _set_task_join_will_block
+
+    # Celery keeps "inside a task, `result.get()` would block" in one process-wide flag that
+    # each eager task sets and restores. Eager tasks run by a test's threads at once (the
+    # concurrent ledger appends) can restore it in the wrong order and leave it set; then every
+    # `.delay().get()` of a later test on this worker would be refused.
+    _set_task_join_will_block(False)
     with celery_eager():
         yield
 
@@ -388,6 +395,29 @@ class SharedWorker:
             pytest.fail(f"celery worker {self.name} did not answer {command.__name__}")
 
 
+def celery_worker_argv(name: str, *extra: str) -> list[str]:
+    """The command line of a real `celery worker` a test starts: the production pool
+    (prefork, two processes), none of the cluster chatter (gossip, mingle) a test does not
+    need, named `name`."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "csplatform",
+        "worker",
+        "--pool=prefork",
+        "--concurrency=2",
+        "-l",
+        "info",
+        "--without-gossip",
+        "--without-mingle",
+        *extra,
+        "-n",
+        name,
+    ]
+
+
 @pytest.fixture(scope="session")
 def _shared_celery_worker(django_db_setup, django_db_blocker):
     """One real `celery worker` per test process (xdist worker), started the first time a test
@@ -421,22 +451,7 @@ def _shared_celery_worker(django_db_setup, django_db_blocker):
             else subprocess.DEVNULL
         )
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "csplatform",
-                "worker",
-                "--pool=prefork",
-                "--concurrency=2",
-                "-l",
-                "info",
-                "--without-gossip",
-                "--without-mingle",
-                "-n",
-                name,
-            ],
+            celery_worker_argv(name),
             cwd=BASE_DIR,
             env=env,
             stdout=log,
@@ -471,8 +486,6 @@ def celery_worker(transactional_db, _shared_celery_worker):
     """A real `celery worker` process on the test database and the real Redis broker (this
     test process's shared one, see `_shared_celery_worker`): tasks go to it, not in-process.
     Tasks an earlier test left queued are purged first."""
-    from celery._state import _set_task_join_will_block
-
     from csplatform.celery import app
 
     worker = _shared_celery_worker
@@ -482,9 +495,6 @@ def celery_worker(transactional_db, _shared_celery_worker):
     worker.mailbox.received.clear()
     worker.consume(True)
     app.conf.task_always_eager = False
-    # This test process is not a worker: if an earlier test ran worker machinery in-process,
-    # Celery would still believe every `result.get()` here runs inside a task and refuse it.
-    _set_task_join_will_block(False)
     try:
         yield worker.proc
     finally:

@@ -37,10 +37,14 @@ COMMON = [
     "notifications",
     "notification_preferences",
 ]
+# Every page once as the CSM; as the manager and the admin, the pages whose content depends on
+# the role (a team's book, the portfolio, the team's CTAs, the admin's settings) and their own.
+# `make prodcheck` opens every kind of page as every role in CI.
+ROLE_PAGES = ["home", "accounts", "account", "portfolio", "top10", "ctas", "cta"]
 ROLES = {
     "csm_a1": [*COMMON, "ctas_snoozed", "cta_closed"],
-    "manager_a": COMMON,
-    "admin": [*COMMON, "rules", "scorecards", "archived", "contact"],
+    "manager_a": ROLE_PAGES,
+    "admin": [*ROLE_PAGES, "settings", "rules", "scorecards", "archived", "contact"],
 }
 
 

@@ -11,7 +11,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 from django.conf import settings
 
 from csplatform import embedded
-from tests.conftest import IN_CI, database_url_of
+from tests.conftest import IN_CI, celery_worker_argv, database_url_of
 
 BASE_DIR = Path(settings.BASE_DIR)
 # A slow fault drill: `make test` does not collect it (tests/conftest.py deselects it unless
@@ -119,23 +118,7 @@ class Workers:
     def start(self, name: str) -> subprocess.Popen:
         log = open(self.log_path, "ab")  # noqa: SIM115 -- kept open by the child
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "csplatform",
-                "worker",
-                "--pool=prefork",
-                "--concurrency=2",
-                "-l",
-                "info",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"{name}-{os.getpid()}@%h",
-            ],
+            celery_worker_argv(f"{name}-{os.getpid()}@%h", "--without-heartbeat"),
             cwd=BASE_DIR,
             env=self.env,
             stdout=log,
