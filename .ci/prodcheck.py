@@ -15,7 +15,7 @@
    are counted apart and must answer the branded page.
 5. In Chromium, as each role, up to two pages of each address pattern the crawl reached, the
    scorecard editor behind the admin's "Edit draft" button, and the customer's links (live and
-   revoked): axe-core finds no critical or serious violation, and no page scrolls sideways at
+   revoked): axe-core finds no violation of any impact, and no page scrolls sideways at
    1440 or 390 px (.ci/pagecheck.py).
 
 Environment: DATABASE_URL names the server (the check uses its own database next to it,
@@ -488,7 +488,7 @@ def check_site(base: str, timings: dict[str, float]) -> tuple[list[str], list[st
         + ", ".join(f"{path} -> {code}" for path, code in {MISSING_PAGE: 404, **probes}.items()),
         "browser: pages opened: "
         + ", ".join(f"{role}={n}" for role, n in checked.pages.items())
-        + f"; axe critical/serious violations (pages): {dict(checked.violations) or 0}"
+        + f"; axe violations, any impact (pages): {dict(checked.violations) or 0}"
         + f"; pages scrolling sideways: {dict(checked.overflow) or 0}"
         + f"; pages with a CSP violation, script error or failed request: {checked.script}",
         "pages by status: " + ", ".join(f"{c // 100}xx={n}" for c, n in sorted(totals.items())),

@@ -394,6 +394,21 @@ class SharedWorker:
         if not replies:
             pytest.fail(f"celery worker {self.name} did not answer {command.__name__}")
 
+    def wait_idle(self, timeout: float = 30) -> None:
+        """Wait until the worker runs no task and holds none it took from the queue: the test
+        ends by emptying the tables, and a task still writing to them would deadlock with that
+        (or write into the next test)."""
+        from csplatform.celery import app
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            inspect = app.control.inspect(destination=[self.name], timeout=1)
+            active, reserved = inspect.active() or {}, inspect.reserved() or {}
+            if self.name in active and not active[self.name] and not reserved.get(self.name):
+                return
+            time.sleep(0.05)
+        pytest.fail(f"celery worker {self.name} still had tasks {timeout:.0f} s after the test")
+
 
 def celery_worker_argv(name: str, *extra: str) -> list[str]:
     """The command line of a real `celery worker` a test starts: the production pool
@@ -500,6 +515,7 @@ def celery_worker(transactional_db, _shared_celery_worker):
     finally:
         app.conf.task_always_eager = True
         worker.consume(False)
+        worker.wait_idle()
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
 """Accessibility and phone layout of the key pages, as each role, in a real browser.
 
-axe-core (vendored at static/vendor/axe, see static/vendor/README.md) runs on each page:
-0 critical and 0 serious violations. Resized to 390 px wide (a phone) no page scrolls sideways
-and the header stays within two rows. No page reports a CSP violation or a script error.
-CI's `make prodcheck` runs the same checks on every kind of page the demo has, as each role,
-under production settings.
+axe-core (vendored at static/vendor/axe, see static/vendor/README.md) runs on each page: no
+violation, whatever its impact (critical, serious, moderate or minor). Resized to 390 px wide
+(a phone) no page scrolls sideways and the header stays within two rows. No page reports a
+CSP violation or a script error. CI's `make prodcheck` runs the same checks on every kind of
+page the demo has, as each role, under production settings.
 """
 
 from datetime import timedelta
@@ -134,13 +134,12 @@ def _notifications(org, account) -> None:
     Notification.objects.filter(kind=Kind.DECAY).update(read_at=timezone.now())
 
 
-def _serious_violations(page) -> list[str]:
+def _axe_violations(page) -> list[str]:
     page.add_script_tag(url=AXE)
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     return [
         f"{v['impact']} {v['id']}: {v['help']} ({len(v['nodes'])}×, e.g. {v['nodes'][0]['target']})"
         for v in result["violations"]
-        if v["impact"] in ("critical", "serious")
     ]
 
 
@@ -180,7 +179,7 @@ def _check(browser, live_server, username, pages, urls, screenshot) -> dict:
         response = page.goto(urls[name])
         wait_until_settled(page)
         assert response.status == 200, (username, name, response.status)
-        problems = _serious_violations(page)
+        problems = _axe_violations(page)
         page.set_viewport_size(PHONE)
         problems += _phone_problems(page) + errors
         if problems:  # the page as a phone shows it, to see what went wrong
@@ -191,7 +190,7 @@ def _check(browser, live_server, username, pages, urls, screenshot) -> dict:
 
 
 @pytest.mark.parametrize("username", list(ROLES))
-def test_key_pages_have_no_serious_axe_violations_and_fit_a_phone(
+def test_key_pages_have_no_axe_violations_and_fit_a_phone(
     browser, live_server, org, demo, username, screenshot
 ):
     login = getattr(org, username).username
