@@ -15,7 +15,15 @@ Nothing is lost by skipping that restore: kombu keeps every unacknowledged messa
 channel restores messages older than the visibility timeout. So here a restore that fails
 because the connection is gone is logged and left to that mechanism (and the webhook sweeper
 re-sends an overdue retry sooner; the attempt number makes a duplicate a no-op), instead of
-taking the worker down. Registered for `redis://` URLs in `csplatform/celery.py`.
+taking the worker down.
+
+The same teardown bites a second way: a task that was running when Redis went away finishes
+after the worker reconnected, and its acknowledgement goes through the old, closed channel
+(`'NoneType' object has no attribute 'client'` in `_connparams`), again an "Unrecoverable
+error". Such an ack (or reject) is logged and the message forgotten by this channel; Redis keeps
+it in the `unacked` hash, so it comes back after the visibility timeout and runs again, which
+the tasks allow (a score chunk already done, a webhook attempt already made, are no-ops).
+Registered for `redis://` URLs in `csplatform/celery.py`.
 """
 
 import logging
@@ -46,6 +54,31 @@ class QoS(redis.QoS):
             )
             self._delivered.clear()
             return []
+
+    def ack(self, delivery_tag):
+        try:
+            return super().ack(delivery_tag)
+        except Exception as exc:
+            self._forget_after_connection_loss(delivery_tag, exc, "acknowledged")
+
+    def reject(self, delivery_tag, requeue=False):
+        try:
+            return super().reject(delivery_tag, requeue=requeue)
+        except Exception as exc:
+            self._forget_after_connection_loss(delivery_tag, exc, "rejected")
+
+    def _forget_after_connection_loss(self, delivery_tag, exc: BaseException, what: str) -> None:
+        if not _connection_gone(exc):
+            raise exc
+        logger.warning(
+            "broker connection gone before message %s could be %s (%r); it stays in Redis "
+            "and comes back after the visibility timeout",
+            delivery_tag,
+            what,
+            exc,
+        )
+        # This channel's own bookkeeping only (kombu's in-memory QoS), not Redis.
+        super(redis.QoS, self).ack(delivery_tag)
 
 
 class Channel(redis.Channel):
