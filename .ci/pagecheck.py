@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -26,6 +27,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, for tests/
+from tests.page_watch import watch_scripts  # noqa: E402  (one rule with the suite's tests)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 AXE = "/static/vendor/axe/axe.min.js"
@@ -104,25 +108,6 @@ def _axe(page) -> list[tuple[str, str]]:
     ]
 
 
-def _watch(page) -> list[str]:
-    """The page's CSP violations, uncaught script errors, 5xx answers and missing static files,
-    as they happen (the caller clears the list between pages)."""
-    errors: list[str] = []
-
-    def console(message) -> None:
-        if "Content Security Policy" in message.text:
-            errors.append(f"CSP: {message.text[:300]}")
-
-    def response(answer) -> None:
-        if answer.status >= 500 or (answer.status >= 400 and "/static/" in answer.url):
-            errors.append(f"{answer.url} answered {answer.status}")
-
-    page.on("console", console)
-    page.on("pageerror", lambda exc: errors.append(f"script error: {str(exc)[:300]}"))
-    page.on("response", response)
-    return errors
-
-
 def _slug(role: str, path: str, width: int) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", f"{role}{path}").strip("_")[:120] + f"-{width}.png"
 
@@ -167,7 +152,7 @@ def check_pages(
                 )
                 page = context.new_page()
                 page.set_default_timeout(30000)
-                page_errors = _watch(page)
+                page_errors = watch_scripts(page)
                 for path, status in paths:
                     if time.monotonic() > deadline:
                         found.problems.append(

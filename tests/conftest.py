@@ -617,26 +617,6 @@ def wait_until_settled(page, timeout: float = 15) -> None:
         page.wait_for_timeout(20)
 
 
-def watch_scripts(page) -> list[str]:
-    """What goes wrong on `page` as it happens: Content-Security-Policy violations the console
-    reports (an inline script or style the policy blocked), uncaught script errors, 5xx answers
-    and missing static files (favicon probes aside). The caller clears the list as it likes."""
-    problems: list[str] = []
-
-    def console(message) -> None:
-        if "Content Security Policy" in message.text:
-            problems.append(f"{page.url}: {message.text}")
-
-    def response(answer) -> None:
-        if answer.status >= 500 or (answer.status >= 400 and "/static/" in answer.url):
-            problems.append(f"{answer.url}: {answer.status}")
-
-    page.on("console", console)
-    page.on("pageerror", lambda exc: problems.append(f"{page.url}: {exc}"))
-    page.on("response", response)
-    return problems
-
-
 def browser_login(page, username: str, password: str = factories.PASSWORD) -> None:
     page.goto("/login/")
     page.fill("#id_username", username)

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
-from tests.conftest import browser_login, track_requests, wait_until_settled, watch_scripts
+from tests.conftest import browser_login, track_requests, wait_until_settled
 from tests.e2e.test_dashboard_journeys import _scored_account
+from tests.page_watch import watch_scripts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from tests import factories
-from tests.conftest import browser_login, track_requests, wait_until_settled, watch_scripts
+from tests.conftest import browser_login, track_requests, wait_until_settled
+from tests.page_watch import watch_scripts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
