@@ -37,19 +37,26 @@ def seed(*, rng, today, stdout, **_) -> None:
     _backtest(today, stdout)
 
 
+def _default_published_version():
+    """The published version of the default scorecard, which the demo's validation and
+    back-test judge (None before one is published)."""
+    from scorecards.models import ScorecardVersion, VersionStatus
+
+    return ScorecardVersion.objects.filter(
+        scorecard__is_default=True, status=VersionStatus.PUBLISHED
+    ).first()
+
+
 def _validation(today, stdout) -> None:
     """One back-test of the published default scorecard, so Score validation shows what it
     does from the first minute: scored as of 70 days ago against who churned in the 60 days
     after."""
     from healthscores.models import ScoreValidation
     from healthscores.services import score_validation_run
-    from scorecards.models import ScorecardVersion, VersionStatus
 
     if ScoreValidation.objects.exists():
         return
-    version = ScorecardVersion.objects.filter(
-        scorecard__is_default=True, status=VersionStatus.PUBLISHED
-    ).first()
+    version = _default_published_version()
     if version is None:
         return
     result = score_validation_run(
@@ -69,13 +76,10 @@ def _backtest(today, stdout) -> None:
     testing, so both periods see churn (about two seconds at 300 accounts)."""
     from healthscores.models import BacktestStatus, ScoreBacktest
     from healthscores.services.backtest import score_backtest_create, score_backtest_process
-    from scorecards.models import ScorecardVersion, VersionStatus
 
     if ScoreBacktest.objects.exists():
         return
-    version = ScorecardVersion.objects.filter(
-        scorecard__is_default=True, status=VersionStatus.PUBLISHED
-    ).first()
+    version = _default_published_version()
     if version is None:
         return
     backtest = score_backtest_create(
